@@ -1,0 +1,67 @@
+# Customs Workbench. `make run` for a local server with demo data, `make test` for the checks.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SHARED_DATA := $(abspath ../shared/data)
+export WORKBENCH_TARIFF_DIR ?= $(if $(wildcard $(SHARED_DATA)/us_htsus_2026_rev4_usitc_export.csv),$(SHARED_DATA),)
+PYTEST_ARGS ?=
+
+.PHONY: run worker test lint format bench install install-test migrate seed db-stop clean
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/.installed
+install-test: $(BIN)/.installed-test
+
+migrate: install
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+
+seed: migrate
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+
+run: seed
+	@DEBUG=1 $(BIN)/python manage.py collectstatic --no-input -v 0
+	@DEBUG=1 $(BIN)/python manage.py seed_demo --print-logins
+	@echo ""
+	@echo "  Customs Workbench: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server and the worker)"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  DEBUG=1 $(BIN)/python manage.py qcluster & \
+	  DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+worker: install
+	DEBUG=1 $(BIN)/python manage.py qcluster
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install-test lint
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+bench: install-test migrate
+	@set -e; for script in bench/bench_*.py; do echo "== $$script"; DEBUG=1 $(BIN)/python $$script; done
+
+db-stop:
+	-@PGDATA=var/pgdata; if [ -f $$PGDATA/postmaster.pid ]; then \
+	  su pgserver -s /bin/sh -c "$$(ls $(VENV)/lib/python3*/site-packages/pgserver/pginstall/bin/pg_ctl) -D $$PGDATA stop" 2>/dev/null \
+	  || $$(ls $(VENV)/lib/python3*/site-packages/pgserver/pginstall/bin/pg_ctl) -D $$PGDATA stop; fi
+
+clean: db-stop
+	rm -rf var .pytest_cache .ruff_cache

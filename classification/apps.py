@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ClassificationConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "classification"
+    verbose_name = "Classification"

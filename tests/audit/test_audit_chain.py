@@ -1,0 +1,126 @@
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+import audit
+from audit import verify
+from audit.models import GENESIS_HASH, AuditEvent
+from tests.factories import TenantFactory
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(slug="chain")
+
+
+def _record(tenant, n=1, verb="catalog.product.created"):
+    return [
+        audit.record(
+            actor=None,
+            verb=verb,
+            tenant=tenant,
+            target=("catalog.product", i),
+            data={"i": i, "price": "1.50"},
+        )
+        for i in range(n)
+    ]
+
+
+def test_events_link_into_a_chain_per_tenant(tenant):
+    other = TenantFactory(slug="other-chain")
+    first, second = _record(tenant, 2)
+    theirs = _record(other, 1)[0]
+    assert first.prev_hash == GENESIS_HASH and first.seq == 1
+    assert second.prev_hash == first.hash and second.seq == 2
+    assert theirs.seq == 1 and theirs.prev_hash == GENESIS_HASH
+    assert verify.verify_chain(tenant.pk).ok and verify.verify_chain(tenant.pk).checked == 2
+
+
+def test_a_verb_that_is_not_namespaced_is_refused(tenant):
+    with pytest.raises(ValueError, match=r"app\.entity\.past_tense"):
+        audit.record(actor=None, verb="created", tenant=tenant)
+    assert not AuditEvent.objects.exists()
+
+
+def test_raw_sql_update_and_delete_are_refused_by_the_database(tenant):
+    event = _record(tenant)[0]
+    for sql in (
+        "UPDATE audit_auditevent SET verb = 'x.y.z' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+    event.refresh_from_db()
+    assert event.verb == "catalog.product.created"
+
+
+def test_an_event_rolled_back_with_its_change_leaves_no_trace(tenant):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _record(tenant)
+        raise RuntimeError("the change failed")
+    assert not AuditEvent.objects.filter(tenant=tenant).exists()
+
+
+def _tamper(event_id, sql):
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks must fire before the table can be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+        cursor.execute(sql, [event_id])
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
+
+
+def test_audit_verify_names_the_first_edited_event(tenant, capsys):
+    events = _record(tenant, 4)
+    call_command("audit_verify", tenant="chain")
+    assert "4 events verified" in capsys.readouterr().out
+    _tamper(events[2].pk, "UPDATE audit_auditevent SET data = '{\"i\": 99}' WHERE id = %s")
+    with pytest.raises(CommandError) as err:
+        call_command("audit_verify", tenant="chain")
+    assert f"event id {events[2].pk} (seq 3)" in str(err.value)
+    assert "altered" in str(err.value)
+
+
+def test_audit_verify_notices_a_deleted_event(tenant):
+    events = _record(tenant, 3)
+    _tamper(events[1].pk, "DELETE FROM audit_auditevent WHERE id = %s")
+    report = verify.verify_chain(tenant.pk)
+    assert not report.ok and report.bad_event_id == events[2].pk
+    assert "missing" in report.problem
+
+
+def test_audit_verify_refuses_an_unknown_tenant(db):
+    with pytest.raises(CommandError, match="No tenant"):
+        call_command("audit_verify", tenant="nope")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_never_fork_the_chain():
+    tenant = TenantFactory(slug="race")
+    errors = []
+
+    def write():
+        try:
+            for _ in range(10):
+                with transaction.atomic():
+                    _record(tenant)
+        except Exception as err:  # reported below
+            errors.append(err)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    report = verify.verify_chain(tenant.pk)
+    assert report.ok and report.checked == 40

@@ -1,0 +1,97 @@
+"""Shared fixtures: the cast of users (one per role, an outsider), clients, and the browser."""
+
+import os
+import shutil
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from workbench.roles import Role
+
+SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+@dataclass
+class Cast:
+    """A tenant with one member per role, and a member of another tenant."""
+
+    tenant: object
+    other_tenant: object
+    users: dict = field(default_factory=dict)
+    outsider: object = None
+
+    def client(self, who) -> Client:
+        """Return a logged-in client for a role name, ``"outsider"`` or ``"anonymous"``."""
+        client = Client()
+        if who == "anonymous":
+            return client
+        user = self.outsider if who == "outsider" else self.users[who]
+        client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    tenant = TenantFactory(name="Acme Imports", slug="acme")
+    other = TenantFactory(name="Globex Brokerage", slug="globex")
+    users = {}
+    for role in Role.values:
+        user = UserFactory(username=f"acme-{role}")
+        MembershipFactory(tenant=tenant, user=user, role=role)
+        users[role] = user
+    outsider = UserFactory(username="globex-broker")
+    MembershipFactory(tenant=other, user=outsider, role=Role.COMPLIANCE_LEAD)
+    return Cast(tenant=tenant, other_tenant=other, users=users, outsider=outsider)
+
+
+@pytest.fixture
+def tenant(cast):
+    return cast.tenant
+
+
+def shared_data_path(name: str) -> str:
+    """Return the path of a file in ../shared/data, or skip the test when it is absent."""
+    path = os.path.abspath(os.path.join(SHARED_DATA, name))
+    if not os.path.exists(path):
+        pytest.skip(f"{name} is not in ../shared/data (reference data absent on this machine)")
+    return path
+
+
+# --- Browser tests -------------------------------------------------------------------------
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium: $CHROMIUM_PATH, else `chromium` on the PATH."""
+    candidate = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    return candidate if candidate and os.path.exists(candidate) else None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no Chromium on this machine (install Debian's chromium or set CHROMIUM_PATH)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": path,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _allow_sync_orm_in_browser_tests(request):
+    # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
+    # made from that thread unless told the loop is not ours to guard.
+    if request.node.get_closest_marker("browser"):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield

@@ -1,0 +1,58 @@
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from tests.matrix import check_access_matrix
+from workbench.roles import ROLE_PERMISSIONS, Role
+
+
+def _roles_with(codename):
+    return {role for role, perms in ROLE_PERMISSIONS.items() if codename in perms}
+
+
+def test_dashboard_matrix(cast):
+    check_access_matrix(cast, reverse("tenant_dashboard", args=["acme"]), set(Role.values))
+
+
+def test_members_page_matrix(cast):
+    check_access_matrix(cast, reverse("members", args=["acme"]), _roles_with("manage_members"))
+
+
+def test_a_member_of_another_tenant_gets_404_for_a_tenant_that_exists_and_one_that_does_not(cast):
+    client = cast.client("outsider")
+    assert client.get("/t/acme/").status_code == 404
+    assert client.get("/t/no-such-tenant/").status_code == 404
+
+
+def test_home_lists_every_tenant_of_a_user_with_several(cast):
+    user = cast.users[Role.BROKER]
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=cast.other_tenant, user=user, role=Role.AUDITOR)
+    response = cast.client(Role.BROKER).get(reverse("home"))
+    assert response.status_code == 200
+    assert b"Acme Imports" in response.content and b"Globex Brokerage" in response.content
+
+
+def test_home_goes_straight_to_the_only_tenant(cast):
+    response = cast.client(Role.ANALYST).get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == "/t/acme/"
+
+
+def test_tenant_admin_adds_a_member_and_it_is_audited(cast):
+    from tests.factories import UserFactory
+
+    UserFactory(username="newcomer")
+    response = cast.client(Role.TENANT_ADMIN).post(
+        reverse("members", args=["acme"]), {"username": "newcomer", "role": "broker"}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(tenant=cast.tenant, verb="workbench.membership.created")
+    assert event.filter(data__user="newcomer").exists()
+
+
+def test_adding_an_unknown_user_says_so_with_422(cast):
+    response = cast.client(Role.TENANT_ADMIN).post(
+        reverse("members", args=["acme"]), {"username": "ghost", "role": "broker"}
+    )
+    assert response.status_code == 422
+    assert b"No active user is called" in response.content

@@ -1,0 +1,50 @@
+"""Demo tenants and users for `make run`. Every step is idempotent.
+
+Apps add their own demo steps by defining ``demo_steps()`` on their ``AppConfig``: a list of
+callables ``step(tenants: dict[str, Tenant], out)`` run after the users exist, in app order.
+"""
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+
+from workbench import services
+from workbench.models import Tenant
+from workbench.roles import Role
+
+DEMO_PASSWORD = "workbench-demo"  # noqa: S105 (printed for local demos only)
+DEMO_TENANTS = [("acme", "Acme Imports"), ("globex", "Globex Brokerage")]
+DEMO_USERS = [
+    ("analyst", "acme", Role.ANALYST),
+    ("broker", "acme", Role.BROKER),
+    ("compliance", "acme", Role.COMPLIANCE_LEAD),
+    ("auditor", "acme", Role.AUDITOR),
+    ("admin", "acme", Role.TENANT_ADMIN),
+    ("globex", "globex", Role.BROKER),
+]
+
+
+def seed_tenants_and_users() -> dict[str, Tenant]:
+    """Create the demo tenants and one user per role; return tenants by slug."""
+    tenants = {}
+    for slug, name in DEMO_TENANTS:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        tenants[slug] = tenant or services.tenant_create(actor=None, slug=slug, name=name)
+    User = get_user_model()
+    for username, slug, role in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=username, password=DEMO_PASSWORD, email=f"{username}@example.test"
+            )
+        services.membership_set(actor=None, tenant=tenants[slug], user=user, role=role)
+    return tenants
+
+
+def extra_steps() -> list:
+    """Return the demo steps contributed by apps, in INSTALLED_APPS order."""
+    steps = []
+    for config in apps.get_app_configs():
+        provider = getattr(config, "demo_steps", None)
+        if provider is not None:
+            steps.extend(provider())
+    return steps

@@ -1,0 +1,39 @@
+"""Authentication events go to the system audit chain (they belong to no single tenant)."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+import audit
+
+
+def _client(request) -> dict:
+    if request is None:
+        return {}
+    return {
+        "ip": request.META.get("REMOTE_ADDR", ""),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
+    }
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    audit.record(actor=user, verb="workbench.user.logged_in", target=user, data=_client(request))
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record(
+            actor=user, verb="workbench.user.logged_out", target=user, data=_client(request)
+        )
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    audit.record(
+        actor=None,
+        actor_label=f"anonymous ({username or 'no username'})",
+        verb="workbench.user.login_failed",
+        data={"username": username, **_client(request)},
+    )

@@ -1,0 +1,38 @@
+"""URL map. Tenant pages live under /t/<tenant_slug>/; each app owns its own prefix."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from workbench import views
+
+tenant_patterns = [
+    path("", views.tenant_dashboard, name="tenant_dashboard"),
+    path("members/", views.members, name="members"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("catalog/", include("catalog.urls")),
+    path("tariffs/", include("tariffs.urls")),
+    path("rulepacks/", include("rulepacks.urls")),
+    path("classification/", include("classification.urls")),
+    path("audit/", include("audit.urls")),
+    path("integrations/", include("integrations.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("admin/", admin.site.urls),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+]
