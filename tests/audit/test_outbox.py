@@ -80,7 +80,7 @@ def test_an_unknown_type_or_an_incomplete_payload_is_refused(cast):
 
 
 def test_every_event_type_named_by_the_issue_exists():
-    assert outbox.EVENT_TYPES == {
+    assert {
         "decision.created",
         "decision.finalized",
         "decision.escalated",
@@ -90,6 +90,6 @@ def test_every_event_type_named_by_the_issue_exists():
         "catalog.import_completed",
         "audit_export.ready",
         "audit_export.failed",
-    }
+    } == outbox.EVENT_TYPES
     assert set(outbox.REQUIRED_KEYS) == outbox.EVENT_TYPES
     assert all("link" in keys for keys in outbox.REQUIRED_KEYS.values())
