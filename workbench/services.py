@@ -54,7 +54,7 @@ def membership_set(*, actor, tenant: Tenant, user, role: str) -> Membership:
         membership.full_clean()
         membership.save()
         verb = "workbench.membership.created"
-    else:
+    elif old_role != role:
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         verb = "workbench.membership.role_changed"
