@@ -2,8 +2,9 @@
 
 The walk finds each public function of each project app's ``services`` module (or package) by
 introspection; each must have an entry in ``COVERAGE``, which calls it with real fixtures. While
-a call runs, ``connection.execute_wrapper`` counts INSERT/UPDATE/DELETE statements on tables
-other than ``audit_auditevent`` that changed at least one row; a call that wrote rows must also have written an AuditEvent.
+a call runs, ``connection.execute_wrapper`` counts INSERT/UPDATE/DELETE statements that changed
+at least one row of a table other than ``audit_auditevent``; a call that wrote rows must also
+have written an AuditEvent.
 
 A new service fails ``test_every_service_is_in_the_coverage_table`` until it gets an entry here.
 """
