@@ -1,7 +1,23 @@
 from django.apps import AppConfig
 
+# Detail pages that show an object's history (workbench object panels), and who may see it.
+HISTORY_KINDS = ("product", "decision", "rulepack")
+HISTORY_PERMISSION = "read_tenant"
+
 
 class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "audit"
     verbose_name = "Audit"
+
+    def object_panels(self, kind, request, obj):
+        """Add the history panel (events about ``obj``) to product, decision and pack pages."""
+        from workbench.access import has_perm
+
+        if kind not in HISTORY_KINDS or not has_perm(request, HISTORY_PERMISSION):
+            return []
+        from audit import selectors
+        from workbench.panels import Panel
+
+        events = selectors.events_for_target(request.tenant, obj._meta.label_lower, obj.pk)
+        return [Panel("History", "audit/_history_panel.html", {"history_events": events})]

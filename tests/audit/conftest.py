@@ -144,9 +144,9 @@ class FakeClassification:
 
 @pytest.fixture
 def live(monkeypatch):
-    """Register the stand-in provider on the workbench AppConfig for the test's duration."""
+    """Stand in for the classification provider for the test's duration."""
     fake = FakeClassification()
-    config = apps.get_app_config("workbench")
+    config = apps.get_app_config("classification")
     monkeypatch.setattr(config, "audit_export_sections", fake.sections, raising=False)
     return fake
 

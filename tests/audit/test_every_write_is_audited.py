@@ -9,8 +9,11 @@ have written an AuditEvent.
 A new service fails ``test_every_service_is_in_the_coverage_table`` until it gets an entry here.
 """
 
+import datetime as dt
 import importlib
 import inspect
+import io
+import json
 import pkgutil
 import re
 from pathlib import Path
@@ -71,7 +74,20 @@ class WriteCounter:
 # --- Coverage table: one callable per service, run with real fixtures ----------------------
 # Each returns nothing; "pure" services are asserted to write nothing at all.
 
-PURE = {"audit.services.event_hash", "audit.services.changes", "audit.services.normalise_scope"}
+PURE = {
+    "audit.services.event_hash",
+    "audit.services.changes",
+    "audit.services.normalise_scope",
+    "tariffs.services.current_schedule",
+    "tariffs.services.code_validate",
+    "tariffs.services.code_uses",
+    "tariffs.services.invalid_code_uses",
+}
+# Services documented to leave the audit event to their caller, which records the decision that
+# made the change; each entry says who audits. Their cases must still write (or the entry lies).
+CALLER_AUDITS = {
+    "catalog.services.product_set_classification": "classification's decision services",
+}
 
 
 def _tenant_create(cast):
@@ -145,7 +161,167 @@ def _export_record_download(cast):
     )
 
 
+def _catalog_csv(*skus) -> bytes:
+    from tests.catalog.conftest import csv_bytes, row
+
+    return csv_bytes([row(sku) for sku in skus])
+
+
+def _import_inline(cast):
+    from catalog import services as catalog_services
+
+    catalog_services.import_batch_start(
+        actor=cast.users["analyst"],
+        tenant=cast.tenant,
+        fileobj=io.BytesIO(_catalog_csv("A-1")),
+        filename="catalog.csv",
+        background=False,
+    )
+
+
+def _import_refused(cast):
+    from catalog import services as catalog_services
+
+    catalog_services.import_batch_start(
+        actor=cast.users["analyst"],
+        tenant=cast.tenant,
+        fileobj=io.BytesIO(b"not,a\ncatalog"),
+        filename="catalog.csv",
+        background=False,
+    )
+
+
+def _import_background(cast):
+    from catalog import services as catalog_services
+
+    batch = catalog_services.import_batch_start(
+        actor=cast.users["analyst"],
+        tenant=cast.tenant,
+        fileobj=io.BytesIO(_catalog_csv("B-1", "B-2")),
+        filename="catalog.csv",
+        background=True,
+    )
+    catalog_services.import_batch_process(batch_id=batch.pk)
+
+
+def _a_product(cast):
+    from catalog.models import Product
+
+    _import_inline(cast)
+    return Product.objects.get(tenant=cast.tenant, sku="A-1")
+
+
+def _product_update_facts(cast):
+    from catalog import services as catalog_services
+
+    product = _a_product(cast)
+    facts = dict(product.current_version.facts, name="Renamed T-shirt")
+    catalog_services.product_update_facts(actor=cast.users["analyst"], product=product, raw=facts)
+
+
+def _product_set_classification(cast):
+    from catalog import services as catalog_services
+
+    product = _a_product(cast)
+    catalog_services.product_set_classification(
+        product=product, status="final", final_code="6109100012"
+    )
+
+
+USITC_CSV = (
+    "HTS Number,Indent,Description,Unit of Quantity,General Rate of Duty,Special Rate of Duty,"
+    "Column 2 Rate of Duty,Quota Quantity,Additional Duties\n"
+    "8471,0,Automatic data processing machines,,,,,,\n"
+    '8471.30.01.00,1,Portable,"[""No.""]",Free,,35%,,\n'
+)
+
+
+def _schedule_load_usitc(cast):
+    from tariffs import parsers
+    from tariffs import services as tariff_services
+
+    tariff_services.schedule_load_usitc(
+        actor=None,
+        source=parsers.Source("hts.csv", USITC_CSV.encode()),
+        revision="2026 Rev 9",
+        effective_date=dt.date(2026, 7, 1),
+    )
+
+
+def _schedule_load_eu_cn(cast):
+    from tariffs import parsers
+    from tariffs import services as tariff_services
+
+    def source(name, value):
+        return parsers.Source(name, json.dumps(value).encode())
+
+    tariff_services.schedule_load_eu_cn(
+        actor=None,
+        cn8=source(
+            "cn8.json",
+            [{"code": "84713000", "name": "Portable", "heading": "8471", "subheading": "847130"}],
+        ),
+        headings=source("h.json", [{"code": "8471", "name": "ADP machines"}]),
+        subheadings=source("s.json", [{"code": "847130", "name": "Portable", "heading": "8471"}]),
+        revision="CN 2026",
+        effective_date=dt.date(2026, 1, 1),
+    )
+
+
+def _reference_list_load(cast):
+    from tariffs import parsers
+    from tariffs import services as tariff_services
+
+    data = b"hts8,list,ch99_code\n84713001,List 3,9903.88.03\n"
+    tariff_services.reference_list_load(
+        actor=None, kind="section301", source=parsers.Source("301.csv", data)
+    )
+
+
+def _tariff_reads(cast):
+    from tariffs import services as tariff_services
+
+    _schedule_load_usitc(cast)
+    _import_inline(cast)
+    return tariff_services
+
+
+def _current_schedule(cast):
+    from tariffs import services as tariff_services
+
+    tariff_services.current_schedule("US")
+
+
+def _code_validate(cast):
+    from tariffs import services as tariff_services
+
+    tariff_services.code_validate(jurisdiction="US", code="8471.30.01.00")
+
+
+def _code_uses(cast):
+    from tariffs import services as tariff_services
+
+    tariff_services.code_uses(cast.tenant, "US")
+
+
+def _invalid_code_uses(cast):
+    from tariffs import services as tariff_services
+
+    tariff_services.invalid_code_uses(tenant=cast.tenant, jurisdiction="US")
+
+
 COVERAGE = {
+    "catalog.services.import_batch_start": [_import_inline, _import_refused],
+    "catalog.services.import_batch_process": [_import_background],
+    "catalog.services.product_update_facts": [_product_update_facts],
+    "catalog.services.product_set_classification": [_product_set_classification],
+    "tariffs.services.schedule_load_usitc": [_schedule_load_usitc],
+    "tariffs.services.schedule_load_eu_cn": [_schedule_load_eu_cn],
+    "tariffs.services.reference_list_load": [_reference_list_load],
+    "tariffs.services.current_schedule": [_current_schedule],
+    "tariffs.services.code_validate": [_code_validate],
+    "tariffs.services.code_uses": [_code_uses],
+    "tariffs.services.invalid_code_uses": [_invalid_code_uses],
     "workbench.services.tenant_create": [_tenant_create],
     "workbench.services.membership_set": [
         _membership_set_new,
@@ -184,5 +360,7 @@ def test_a_service_that_writes_records_an_audit_event(cast, service, case):
     events = AuditEvent.objects.count() - events_before
     if service in PURE:
         assert not counter.tables and not events, f"{service} is pure but wrote rows"
+    elif service in CALLER_AUDITS:
+        assert counter.tables, f"{service} is listed as caller-audited but wrote nothing"
     elif counter.tables:
         assert events, f"{service} wrote to {sorted(set(counter.tables))} without an audit event"
