@@ -186,7 +186,7 @@ def render_xlsx(document: dict, sha256: str, out) -> None:
     Rule pack sources (one line per row: a cell holds at most 32,767 characters), Audit events.
     Every text cell is text and formula-like text is neutralised (``audit.xlsx``).
     """
-    book = SheetBook()
+    book = SheetBook(out)
     book.add("Summary", ["Field", "Value"], _summary_rows(document, sha256))
     book.add(
         "Decisions",
@@ -275,7 +275,7 @@ def render_xlsx(document: dict, sha256: str, out) -> None:
         ],
         _event_rows(document),
     )
-    book.save(out)
+    book.close()
 
 
 def certificate_context(document: dict, sha256: str, decision_id: int) -> dict | None:
@@ -304,7 +304,7 @@ def certificate_context(document: dict, sha256: str, decision_id: int) -> dict |
 
 def render_log_xlsx(events, out) -> None:
     """Write audit events (``AuditEvent`` rows, newest first) as a one-sheet workbook."""
-    book = SheetBook()
+    book = SheetBook(out)
     book.add(
         "Audit log",
         ["Seq", "At", "Actor", "Verb", "Target type", "Target id", "Target", "Data", "Hash"],
@@ -323,4 +323,4 @@ def render_log_xlsx(events, out) -> None:
             for e in events
         ),
     )
-    book.save(out)
+    book.close()
