@@ -26,11 +26,15 @@ def _default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# One encoder for every call: building one per call costs more than encoding a small event.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+)
+
+
 def dumps(value) -> str:
     """Return the canonical JSON text of ``value``."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
-    )
+    return _ENCODER.encode(value)
 
 
 def dumps_bytes(value) -> bytes:
@@ -38,9 +42,24 @@ def dumps_bytes(value) -> bytes:
     return dumps(value).encode("utf-8")
 
 
+def _jsonb_float(text: str):
+    """Parse a JSON number the way it reads back from PostgreSQL ``jsonb`` (numeric).
+
+    ``jsonb`` stores exact decimals: -0.0 comes back as 0.0, and 1e+20 as the integer
+    100000000000000000000. Normalising to those forms up front keeps an event's hash valid
+    after the round trip.
+    """
+    number = float(text)
+    if number == 0:
+        return 0.0
+    if number.is_integer() and "e" in repr(number):
+        return int(Decimal(repr(number)))
+    return number
+
+
 def normalise(value):
     """Return ``value`` as it will read back from a JSON column (Decimals become strings...)."""
-    return json.loads(dumps(value))
+    return json.loads(dumps(value), parse_float=_jsonb_float)
 
 
 def _is_lazy(value) -> bool:

@@ -124,3 +124,48 @@ def test_concurrent_writers_never_fork_the_chain():
     assert errors == []
     report = verify.verify_chain(tenant.pk)
     assert report.ok and report.checked == 40
+
+
+@pytest.mark.parametrize(
+    ("label", "data", "micro"),
+    [
+        ('quote " backslash \\ tab \t', {"é": "ünïcode ✓", "n": 1.5, "x": None}, 0),
+        ("emoji 🧾 and </script>", {"nested": {"b": [1, 2.0, True], "a": "\u2028"}}, 7),
+        ("", {}, 999999),
+        ("big numbers", {"i": 10**20, "f": 1e-7, "neg": -0.0, "d": "1.50"}, 500000),
+    ],
+)
+def test_verify_recomputes_exactly_the_recorded_hashes(tenant, label, data, micro):
+    import datetime as dt
+    from unittest import mock
+
+    at = dt.datetime(2026, 11, 22, 1, 2, 3, micro, tzinfo=dt.UTC)
+    with mock.patch("audit.services.timezone.now", return_value=at):
+        event = audit.record(
+            actor=None,
+            actor_label=label or None,
+            verb="catalog.product.updated",
+            tenant=tenant,
+            target=("catalog.product", "ü-1", label),
+            data=data,
+        )
+    event.refresh_from_db()
+    assert verify.verify_chain(tenant.pk).ok
+    row_text = verify.payload_text(tenant.pk, _row(event))
+    from audit import canonical
+
+    assert row_text == canonical.dumps(event.chain_payload())
+
+
+def _row(event):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            verify._SQL.replace("ORDER BY seq", "AND id = %s"), [event.tenant_id, event.pk]
+        )
+        return cursor.fetchone()
+
+
+def test_the_system_chain_of_log_ins_verifies(db):
+    audit.record(actor=None, actor_label="anonymous (x)", verb="workbench.user.login_failed")
+    report = verify.verify_chain(None)
+    assert report.ok and report.checked == 1
