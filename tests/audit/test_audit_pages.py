@@ -242,3 +242,23 @@ def test_the_certificate_shows_the_evidence_of_one_decision(cast, ready_export):
         "Free",  # duty line
     ]:
         assert expected in page, expected
+
+
+def test_object_pages_get_a_history_panel_for_readers(cast, product_events, rf):
+    pytest.importorskip("workbench.panels", reason="workbench object panels are not merged yet")
+    from django.apps import apps
+
+    from workbench.models import Tenant
+
+    class Product:  # stands in for catalog.Product until the page tests live in catalog
+        pk = 10
+
+        class _meta:
+            label_lower = "catalog.product"
+
+    config = apps.get_app_config("audit")
+    request = rf.get("/t/acme/catalog/products/10/")
+    request.tenant, request.user = Tenant.objects.get(slug="acme"), cast.users["analyst"]
+    [panel] = config.object_panels("product", request, Product())
+    assert [e.pk for e in panel.context["history_events"]] == [product_events[0].pk]
+    assert config.object_panels("import", request, Product()) == []
