@@ -13,6 +13,9 @@ from audit import access, forms, renderers, selectors, services, snapshot
 from audit.xlsx import XLSX_CONTENT_TYPE
 from workbench.access import has_perm, tenant_view
 
+# The filtered log is built in memory; beyond this many events, an audit export is the tool.
+LOG_XLSX_MAX = 200_000
+
 
 def _fragment_or_page(request, template: str, fragment: str, context: dict, status=200):
     """Render the whole page, or only ``fragment`` for an htmx request (Vary: HX-Request)."""
@@ -52,7 +55,17 @@ def log(request):
 def log_xlsx(request):
     """Download the filtered audit log as a spreadsheet."""
     _form, filters, _before = _log_filters(request)
-    events = selectors.audit_log(request.tenant, **filters).iterator(chunk_size=2000)
+    events = selectors.audit_log(request.tenant, **filters)
+    count = events.count()
+    if count > LOG_XLSX_MAX:
+        messages.error(
+            request,
+            f"{count:,} events match: a download holds at most {LOG_XLSX_MAX:,}. Narrow the "
+            "filters (a date range, a verb), or use an audit export for a full snapshot.",
+        )
+        query = request.GET.urlencode()
+        return redirect(f"{request.path.removesuffix('log.xlsx')}?{query}")
+    events = events.iterator(chunk_size=2000)
     buffer = io.BytesIO()
     renderers.render_log_xlsx(events, buffer)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")

@@ -262,3 +262,14 @@ def test_object_pages_get_a_history_panel_for_readers(cast, product_events, rf):
     [panel] = config.object_panels("product", request, Product())
     assert [e.pk for e in panel.context["history_events"]] == [product_events[0].pk]
     assert config.object_panels("import", request, Product()) == []
+
+
+def test_a_log_download_beyond_the_limit_is_refused_with_advice(cast, product_events, monkeypatch):
+    from audit import views
+
+    monkeypatch.setattr(views, "LOG_XLSX_MAX", 2)
+    response = cast.client("auditor").get(
+        "/t/acme/audit/log.xlsx", {"verb": "catalog."}, follow=True
+    )
+    assert response.redirect_chain[0][0] == "/t/acme/audit/?verb=catalog."
+    assert "3 events match: a download holds at most 2" in response.content.decode()
