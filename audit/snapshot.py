@@ -205,3 +205,85 @@ def digest(data: bytes) -> str:
 def parse(data: bytes) -> dict:
     """Return the snapshot document of canonical JSON bytes."""
     return json.loads(data)
+
+
+_decoder = json.JSONDecoder()
+
+
+class LazyArray:
+    """A JSON array inside canonical snapshot text, decoded one item at a time per iteration.
+
+    Rendering 50,000 decisions this way keeps one decision in memory instead of all of them.
+    """
+
+    def __init__(self, text: str, start: int):
+        self.text, self.start = text, start  # text[start] == "["
+        self.count, self.end = 0, start + 1
+        for _item in self._items():
+            self.count += 1
+
+    def _items(self):
+        text, pos = self.text, self.start + 1
+        if text[pos] == "]":
+            self.end = pos + 1
+            return
+        while True:
+            item, pos = _decoder.raw_decode(text, pos)
+            yield item
+            pos += 1
+            if text[pos - 1] == "]":
+                self.end = pos
+                return
+
+    def __iter__(self):
+        return self._items()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __getitem__(self, index: int):
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        for i, item in enumerate(self):
+            if i == index:
+                return item
+        raise IndexError(index)  # pragma: no cover
+
+
+def _lazy_at(path: tuple) -> bool:
+    return path == ("audit_events",) or (len(path) == 3 and path[0] == "sections")
+
+
+def _object(text: str, pos: int, path: tuple) -> tuple[dict, int]:
+    out: dict = {}
+    pos += 1
+    if text[pos] == "}":
+        return out, pos + 1
+    while True:
+        key, pos = _decoder.raw_decode(text, pos)
+        pos += 1  # the ":" (canonical JSON has no whitespace)
+        here = (*path, key)
+        if text[pos] == "[" and _lazy_at(here):
+            value = LazyArray(text, pos)
+            pos = value.end
+        elif text[pos] == "{" and len(here) < 3:
+            value, pos = _object(text, pos, here)
+        else:
+            value, pos = _decoder.raw_decode(text, pos)
+        out[key] = value
+        pos += 1
+        if text[pos - 1] == "}":
+            return out, pos
+
+
+def open_lazily(data: bytes) -> dict:
+    """Return the snapshot document of canonical JSON bytes, with its big lists lazy.
+
+    ``audit_events`` and each list directly inside a section (``decisions``…) are ``LazyArray``s:
+    iterable any number of times, with ``len``; everything else is plain JSON data.
+    """
+    document, _end = _object(data.decode("utf-8"), 0, ())
+    return document

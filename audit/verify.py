@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
-from django.db import connection, transaction
+from django.db import connection
 
 from audit import canonical
 from audit.models import GENESIS_HASH, AuditEvent
@@ -21,65 +21,70 @@ class ChainReport:
     problem: str = ""
 
 
-# Rows come straight from PostgreSQL, with the timestamp already in the exact text that
-# ``canonical`` gives a UTC datetime (Python's isoformat: microseconds only when non-zero), so
-# that the database does that work on its own core while Python hashes.
-_SQL = """
+# Rows come straight from PostgreSQL as text, with the timestamp already in the exact form that
+# ``canonical`` gives a UTC datetime (Python's isoformat: microseconds only when non-zero). The
+# walk reads them with COPY … TO STDOUT, so PostgreSQL produces rows on one core while Python
+# hashes on another, instead of waiting for each other fetch by fetch.
+_SELECT = """
 SELECT id, seq, actor_id, actor_label, verb, target_type, target_id, target_label, data::text,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-       || CASE WHEN date_part('microseconds', created_at)::bigint %% 1000000 = 0 THEN ''
+       || CASE WHEN date_part('microseconds', created_at)::bigint % 1000000 = 0 THEN ''
                ELSE '.' || to_char(created_at AT TIME ZONE 'UTC', 'US') END
        || '+00:00',
        prev_hash, hash
-FROM audit_auditevent WHERE tenant_id IS NOT DISTINCT FROM %s ORDER BY seq
+FROM audit_auditevent WHERE {where} ORDER BY seq
 """
 _text = encode_basestring  # canonical JSON of a str (ensure_ascii=False)
 _parse = json.JSONDecoder().decode
 
 
+def select_sql(tenant_id: int | None, extra: str = "") -> str:
+    """Return the SELECT of one chain's rows as text (``tenant_id`` is an int: no injection)."""
+    where = "tenant_id IS NULL" if tenant_id is None else f"tenant_id = {int(tenant_id)}"
+    return _SELECT.format(where=where + extra)
+
+
 def payload_text(tenant_id, row) -> str:
-    """Return the canonical JSON of an event's chain payload from one ``_SQL`` row.
+    """Return the canonical JSON of an event's chain payload from one ``select_sql`` row.
 
     Byte-identical to ``canonical.dumps(event.chain_payload())`` (keys in sorted order), built
     without a dict and a generic encoder because ``audit_verify`` does this a million times.
     """
     _id, seq, actor, label, verb, ttype, tid, tlabel, data, created, prev, _hash = row
     return (
-        f'{{"actor":{"null" if actor is None else actor},"actor_label":{_text(label)},'
+        f'{{"actor":{"null" if actor is None else int(actor)},"actor_label":{_text(label)},'
         f'"created_at":"{created}","data":{canonical.dumps(_parse(data))},'
-        f'"prev_hash":{_text(prev)},"seq":{seq},"target_id":{_text(tid)},'
+        f'"prev_hash":{_text(prev)},"seq":{int(seq)},"target_id":{_text(tid)},'
         f'"target_label":{_text(tlabel)},"target_type":{_text(ttype)},'
-        f'"tenant":{"null" if tenant_id is None else tenant_id},"verb":{_text(verb)}}}'
+        f'"tenant":{"null" if tenant_id is None else int(tenant_id)},"verb":{_text(verb)}}}'
     )
 
 
 def verify_chain(tenant_id: int | None) -> ChainReport:
     """Recompute every hash of one chain in order; report the first event that does not match.
 
-    Reads in chunks on a server-side cursor, so memory stays flat over millions of events.
+    Streams the rows (COPY), so memory stays flat over millions of events.
     """
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     sha256 = hashlib.sha256
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute(_SQL, [tenant_id])
-        while rows := cursor.fetchmany(5000):
-            for row in rows:
-                event_id, seq, prev, stored = row[0], row[1], row[10], row[11]
-                problem = ""
-                if seq != expected_seq:
-                    problem = (
-                        f"sequence jumps from {expected_seq - 1} to {seq} (an event is missing)"
-                    )
-                elif prev != expected_prev:
-                    problem = (
-                        "its link to the previous event does not match "
-                        "(an earlier event was changed)"
-                    )
-                elif sha256(payload_text(tenant_id, row).encode()).hexdigest() != stored:
-                    problem = "its content no longer matches its hash (the event was altered)"
-                if problem:
-                    return ChainReport(False, checked, expected_prev, event_id, seq, problem)
-                expected_prev, expected_seq, checked = stored, seq + 1, checked + 1
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY ({select_sql(tenant_id)}) TO STDOUT") as copy,
+    ):
+        for row in copy.rows():
+            seq, prev, stored = int(row[1]), row[10], row[11]
+            problem = ""
+            if seq != expected_seq:
+                problem = f"sequence jumps from {expected_seq - 1} to {seq} (an event is missing)"
+            elif prev != expected_prev:
+                problem = (
+                    "its link to the previous event does not match (an earlier event was changed)"
+                )
+            elif sha256(payload_text(tenant_id, row).encode()).hexdigest() != stored:
+                problem = "its content no longer matches its hash (the event was altered)"
+            if problem:
+                return ChainReport(False, checked, expected_prev, int(row[0]), seq, problem)
+            expected_prev, expected_seq, checked = stored, seq + 1, checked + 1
     return ChainReport(True, checked, expected_prev)
 
 

@@ -1,6 +1,7 @@
 """Pages of the audit app: the log, object history, exports, downloads and certificates."""
 
 import io
+import itertools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -140,12 +141,13 @@ def export_detail(request, pk: int):
         return render(request, "audit/export_detail.html#progress", context, status=status)
     if export.status == "ready":
         try:
-            document = selectors.export_snapshot(export)
+            document = snapshot.open_lazily(selectors.export_bytes(export))
         except selectors.SnapshotTampered as err:
             context["tampered"] = str(err)
         else:
-            context["decisions"] = renderers.decisions(document)[:500]
-            context["decision_count"] = len(renderers.decisions(document))
+            decisions = renderers.decisions(document)
+            context["decisions"] = list(itertools.islice(decisions, 500))
+            context["decision_count"] = len(decisions)
     return render(request, "audit/export_detail.html", context)
 
 
@@ -169,7 +171,7 @@ def export_download(request, pk, fmt: str):
         response = HttpResponse(data, content_type="application/json")
     else:
         buffer = io.BytesIO()
-        renderers.render_xlsx(snapshot.parse(data), export.sha256, buffer)
+        renderers.render_xlsx(snapshot.open_lazily(data), export.sha256, buffer)
         response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     response["X-Snapshot-SHA256"] = export.sha256
@@ -186,7 +188,7 @@ def certificate(request, pk: int, decision_id: int):
         data = _ready_bytes(export)
     except selectors.SnapshotTampered as err:
         return HttpResponse(str(err), status=409, content_type="text/plain")
-    context = renderers.certificate_context(snapshot.parse(data), export.sha256, decision_id)
+    context = renderers.certificate_context(snapshot.open_lazily(data), export.sha256, decision_id)
     if context is None:
         raise Http404("This export holds no such decision.")
     services.export_record_download(

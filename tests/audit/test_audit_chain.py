@@ -159,9 +159,7 @@ def test_verify_recomputes_exactly_the_recorded_hashes(tenant, label, data, micr
 
 def _row(event):
     with connection.cursor() as cursor:
-        cursor.execute(
-            verify._SQL.replace("ORDER BY seq", "AND id = %s"), [event.tenant_id, event.pk]
-        )
+        cursor.execute(verify.select_sql(event.tenant_id, f" AND id = {int(event.pk)}"))
         return cursor.fetchone()
 
 

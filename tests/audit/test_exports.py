@@ -1,3 +1,4 @@
+import copy
 import hashlib
 import io
 import json
@@ -202,3 +203,35 @@ def test_requesting_an_export_queues_the_build_on_commit(
     assert len(callbacks) == 1
     export.refresh_from_db()
     assert export.status == "ready"  # django-q2 runs tasks synchronously in tests
+
+
+def _materialised(value):
+    if isinstance(value, snapshot.LazyArray):
+        return [_materialised(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _materialised(v) for k, v in value.items()}
+    return value
+
+
+def test_the_lazy_reading_of_a_snapshot_equals_the_full_parse(cast, live, product_events):
+    live.decisions.append(copy.deepcopy(live.decisions[0]) | {"id": 3, "review_actions": []})
+    export = _export(cast)
+    data = selectors.export_bytes(export)
+    lazy, full = snapshot.open_lazily(data), snapshot.parse(data)
+    assert isinstance(lazy["audit_events"], snapshot.LazyArray)
+    decisions = lazy["sections"]["classification"]["decisions"]
+    assert len(decisions) == 3 and decisions[2]["id"] == 3 and list(decisions) == list(decisions)
+    assert _materialised(lazy) == full
+    assert _xlsx(lazy, export.sha256) == _xlsx(full, export.sha256)
+
+
+def test_an_export_with_no_sections_and_no_events_in_range_still_renders(cast, monkeypatch):
+    from django.apps import apps
+
+    monkeypatch.setattr(
+        apps.get_app_config("classification"), "audit_export_sections", lambda t, s: {}
+    )
+    export = _export(cast, {"from": "2001-01-01", "to": "2001-01-31"})
+    document = snapshot.open_lazily(selectors.export_bytes(export))
+    assert document["sections"] == {} and len(document["audit_events"]) == 0
+    assert load_workbook(io.BytesIO(_xlsx(document, export.sha256)))["Decisions"].max_row == 1

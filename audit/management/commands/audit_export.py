@@ -52,7 +52,7 @@ class Command(BaseCommand):
             out.with_name(out.name + ".sha256").write_text(f"{export.sha256}  {out.name}\n")
         else:
             with out.open("wb") as handle:
-                renderers.render_xlsx(snapshot.parse(data), export.sha256, handle)
+                renderers.render_xlsx(snapshot.open_lazily(data), export.sha256, handle)
         self.stdout.write(
             f"Export #{export.pk} of {tenant.slug}: {export.summary} -> {out}\n"
             f"sha256 {export.sha256}"
