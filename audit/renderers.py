@@ -63,85 +63,82 @@ def _summary_rows(document: dict, sha256: str):
     return rows
 
 
-def _decision_rows(document: dict):
-    for d in decisions(document):
-        product, pack, final, duty = (
-            d.get("product") or {},
-            d.get("rule_pack") or {},
-            _final(d),
-            _duty(d),
-        )
+def _decision_row(d: dict) -> tuple:
+    product, pack, final, duty = (
+        d.get("product") or {},
+        d.get("rule_pack") or {},
+        _final(d),
+        _duty(d),
+    )
+    return (
+        d.get("id"),
+        d.get("created_at"),
+        product.get("sku"),
+        product.get("version"),
+        (product.get("facts") or {}).get("name"),
+        d.get("jurisdiction"),
+        d.get("outcome"),
+        _reason_codes(d),
+        d.get("risk_band"),
+        d.get("confidence"),
+        d.get("selected_code"),
+        final.get("code"),
+        d.get("status"),
+        final.get("by"),
+        final.get("at"),
+        duty.get("total"),
+        duty.get("currency"),
+        pack.get("version"),
+        pack.get("sha256"),
+        d.get("schedule_revision"),
+        d.get("engine_version"),
+    )
+
+
+def _candidate_rows(d: dict):
+    sku = (d.get("product") or {}).get("sku")
+    for rank, c in enumerate(d.get("candidates") or [], start=1):
+        sources = _joined(f"{s.get('kind')}:{s.get('ref')}" for s in c.get("sources") or [])
         yield (
             d.get("id"),
-            d.get("created_at"),
-            product.get("sku"),
-            product.get("version"),
-            (product.get("facts") or {}).get("name"),
-            d.get("jurisdiction"),
-            d.get("outcome"),
-            _reason_codes(d),
-            d.get("risk_band"),
-            d.get("confidence"),
-            d.get("selected_code"),
-            final.get("code"),
-            d.get("status"),
-            final.get("by"),
-            final.get("at"),
-            duty.get("total"),
-            duty.get("currency"),
-            pack.get("version"),
-            pack.get("sha256"),
-            d.get("schedule_revision"),
-            d.get("engine_version"),
+            sku,
+            "considered",
+            rank,
+            c.get("code"),
+            c.get("score"),
+            c.get("description"),
+            sources,
+            c.get("rationale"),
+            "",
+        )
+    for r in d.get("rejected") or []:
+        yield (
+            d.get("id"),
+            sku,
+            "rejected",
+            None,
+            r.get("code"),
+            r.get("score"),
+            "",
+            "",
+            r.get("detail"),
+            r.get("reason"),
         )
 
 
-def _candidate_rows(document: dict):
-    for d in decisions(document):
-        sku = (d.get("product") or {}).get("sku")
-        for rank, c in enumerate(d.get("candidates") or [], start=1):
-            sources = _joined(f"{s.get('kind')}:{s.get('ref')}" for s in c.get("sources") or [])
-            yield (
-                d.get("id"),
-                sku,
-                "considered",
-                rank,
-                c.get("code"),
-                c.get("score"),
-                c.get("description"),
-                sources,
-                c.get("rationale"),
-                "",
-            )
-        for r in d.get("rejected") or []:
-            yield (
-                d.get("id"),
-                sku,
-                "rejected",
-                None,
-                r.get("code"),
-                r.get("score"),
-                "",
-                "",
-                r.get("detail"),
-                r.get("reason"),
-            )
-
-
-def _review_rows(document: dict):
-    for d in decisions(document):
-        sku = (d.get("product") or {}).get("sku")
-        for a in d.get("review_actions") or []:
-            yield (
-                d.get("id"),
-                sku,
-                a.get("created_at"),
-                a.get("actor"),
-                a.get("kind"),
-                a.get("code"),
-                a.get("reason_code"),
-                a.get("note"),
-            )
+def _review_rows(d: dict):
+    sku = (d.get("product") or {}).get("sku")
+    for a in d.get("review_actions") or []:
+        yield (
+            d.get("id"),
+            sku,
+            a.get("created_at"),
+            a.get("actor"),
+            a.get("kind"),
+            a.get("code"),
+            a.get("reason_code"),
+            a.get("note"),
+        )
 
 
 def _pack_rows(document: dict):
@@ -179,6 +176,24 @@ def _event_rows(document: dict):
         )
 
 
+DECISION_HEADER = [
+    "Decision", "Created at", "SKU", "Product version", "Product name", "Jurisdiction",
+    "Outcome", "Reasons", "Risk", "Confidence", "Machine suggestion", "Final code", "Status",
+    "Decided by", "Decided at", "Duty total", "Duty currency", "Rule pack version",
+    "Rule pack SHA-256", "Schedule revision", "Engine version",
+]  # fmt: skip
+CANDIDATE_HEADER = [
+    "Decision", "SKU", "Status", "Rank", "Code", "Score", "Description", "Sources",
+    "Rationale or detail", "Rejection reason",
+]  # fmt: skip
+REVIEW_HEADER = ["Decision", "SKU", "At", "Actor", "Action", "Code", "Reason code", "Note"]
+PACK_HEADER = [
+    "Rule pack", "Jurisdiction", "Version", "Status", "SHA-256", "Schedule revision",
+    "Activated at", "Activated by",
+]  # fmt: skip
+EVENT_HEADER = ["Seq", "At", "Actor", "Verb", "Target type", "Target id", "Target", "Data", "Hash"]
+
+
 def render_xlsx(document: dict, sha256: str, out) -> None:
     """Write the snapshot as a workbook to ``out`` (a path or binary file).
 
@@ -188,93 +203,19 @@ def render_xlsx(document: dict, sha256: str, out) -> None:
     """
     book = SheetBook(out)
     book.add("Summary", ["Field", "Value"], _summary_rows(document, sha256))
-    book.add(
-        "Decisions",
-        [
-            "Decision",
-            "Created at",
-            "SKU",
-            "Product version",
-            "Product name",
-            "Jurisdiction",
-            "Outcome",
-            "Reasons",
-            "Risk",
-            "Confidence",
-            "Machine suggestion",
-            "Final code",
-            "Status",
-            "Decided by",
-            "Decided at",
-            "Duty total",
-            "Duty currency",
-            "Rule pack version",
-            "Rule pack SHA-256",
-            "Schedule revision",
-            "Engine version",
-        ],
-        _decision_rows(document),
-    )
-    book.add(
-        "Candidates",
-        [
-            "Decision",
-            "SKU",
-            "Status",
-            "Rank",
-            "Code",
-            "Score",
-            "Description",
-            "Sources",
-            "Rationale or detail",
-            "Rejection reason",
-        ],
-        _candidate_rows(document),
-    )
-    book.add(
-        "Review actions",
-        [
-            "Decision",
-            "SKU",
-            "At",
-            "Actor",
-            "Action",
-            "Code",
-            "Reason code",
-            "Note",
-        ],
-        _review_rows(document),
-    )
-    book.add(
-        "Rule packs",
-        [
-            "Rule pack",
-            "Jurisdiction",
-            "Version",
-            "Status",
-            "SHA-256",
-            "Schedule revision",
-            "Activated at",
-            "Activated by",
-        ],
-        _pack_rows(document),
-    )
+    # One pass over the decisions fills three sheets (a lazy snapshot decodes each once).
+    decision_sheet = book.sheet("Decisions", DECISION_HEADER)
+    candidate_sheet = book.sheet("Candidates", CANDIDATE_HEADER)
+    review_sheet = book.sheet("Review actions", REVIEW_HEADER)
+    for d in decisions(document):
+        decision_sheet.append(_decision_row(d))
+        for row in _candidate_rows(d):
+            candidate_sheet.append(row)
+        for row in _review_rows(d):
+            review_sheet.append(row)
+    book.add("Rule packs", PACK_HEADER, _pack_rows(document))
     book.add("Rule pack sources", ["Rule pack", "Version", "Line", "Text"], _source_rows(document))
-    book.add(
-        "Audit events",
-        [
-            "Seq",
-            "At",
-            "Actor",
-            "Verb",
-            "Target type",
-            "Target id",
-            "Target",
-            "Data",
-            "Hash",
-        ],
-        _event_rows(document),
-    )
+    book.add("Audit events", EVENT_HEADER, _event_rows(document))
     book.close()
 
 
@@ -307,7 +248,7 @@ def render_log_xlsx(events, out) -> None:
     book = SheetBook(out)
     book.add(
         "Audit log",
-        ["Seq", "At", "Actor", "Verb", "Target type", "Target id", "Target", "Data", "Hash"],
+        EVENT_HEADER,
         (
             (
                 e.seq,
