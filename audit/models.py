@@ -155,3 +155,16 @@ class AuditExport(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in (ExportStatus.READY, ExportStatus.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running for longer than a worker task may run: its worker was stopped."""
+        from django.utils import timezone
+
+        limit = settings.Q_CLUSTER.get("timeout", 600)
+        started = self.started_at
+        return (
+            self.status == ExportStatus.RUNNING
+            and started is not None
+            and ((timezone.now() - started).total_seconds() > limit)
+        )

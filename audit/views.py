@@ -44,6 +44,7 @@ def log(request):
     context = {
         "form": form,
         "page": page,
+        "can_download": has_perm(request, "download_audit_exports"),
         "query": query.urlencode(),
         "actors": selectors.actor_labels(request.tenant),
     }
@@ -137,7 +138,7 @@ def export_detail(request, pk: int):
     export = access.export_for_user(request, pk)
     context = {"export": export, "decisions": [], "tampered": ""}
     if request.htmx and request.GET.get("poll"):
-        status = 286 if export.is_terminal else 200
+        status = 286 if export.is_terminal or export.is_stalled else 200
         return render(request, "audit/export_detail.html#progress", context, status=status)
     if export.status == "ready":
         try:

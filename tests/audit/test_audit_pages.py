@@ -273,3 +273,27 @@ def test_a_log_download_beyond_the_limit_is_refused_with_advice(cast, product_ev
     )
     assert response.redirect_chain[0][0] == "/t/acme/audit/?verb=catalog."
     assert "3 events match: a download holds at most 2" in response.content.decode()
+
+
+def test_an_export_whose_worker_stopped_shows_as_stalled_and_stops_polling(cast, live):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    export = services.export_request(actor=None, tenant=cast.tenant, scope={}, background=False)
+    AuditExport.objects.filter(pk=export.pk).update(
+        status="running", started_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    client = cast.client("auditor")
+    poll = client.get(
+        f"/t/acme/audit/exports/{export.pk}/", {"poll": 1}, headers={"HX-Request": "true"}
+    )
+    assert poll.status_code == 286 and "Stalled" in poll.content.decode()
+    assert "hx-trigger" not in poll.content.decode()
+
+
+def test_the_log_links_to_exports_only_for_those_who_may_open_them(cast):
+    assert "/audit/exports/" in cast.client("auditor").get("/t/acme/audit/").content.decode()
+    assert (
+        "/audit/exports/" not in cast.client("tenant_admin").get("/t/acme/audit/").content.decode()
+    )
