@@ -10,6 +10,10 @@ from django.test import Client
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from workbench.roles import Role
 
+# Playwright's sync API keeps an event loop running in the test thread; Django refuses ORM calls
+# from a thread with a running loop unless told that the loop is not one it must protect.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 
 
@@ -86,12 +90,3 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
-
-
-@pytest.fixture(autouse=True)
-def _allow_sync_orm_in_browser_tests(request):
-    # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
-    # made from that thread unless told the loop is not ours to guard.
-    if request.node.get_closest_marker("browser"):
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
