@@ -208,6 +208,7 @@ def run_pack(pack: CompiledPack, facts: Mapping, reference: ReferenceLookup | No
         denied=bool(evaluation.denied),
         restrictions=evaluation.restrictions,
         flags=flags,
+        agency_review=pack.agency_review,
         high_risk_route=bool(origin) and origin in pack.high_risk_origins,
         vague=routing.is_vague(facts.get("description")),
     )

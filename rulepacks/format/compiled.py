@@ -7,6 +7,9 @@ from types import MappingProxyType
 RISK_BANDS = ("low", "medium", "high")
 OUTCOMES = ("classified", "needs_review", "blocked")
 RESTRICTION_ACTIONS = ("review", "block")
+# Which partner-government-agency flags on a code send a product to review: only flags saying
+# data is required ("required"), or also those saying it may be ("any").
+AGENCY_REVIEW_POLICIES = ("required", "any")
 
 # Product facts as the catalog stores them (catalog/facts.py); absent optional facts are None.
 REQUIRED_FACTS = (
@@ -156,6 +159,7 @@ class CompiledPack:
     golden: tuple[GoldenCase, ...]
     denied_declared: bool = True
     high_risk_origins: frozenset[str] = frozenset()
+    agency_review: str = "required"
     description: str = ""
     sha256: str = ""
     source_bytes: int = 0
