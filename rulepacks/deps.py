@@ -1,22 +1,22 @@
 """The calls rule packs make into the tariffs and catalog apps, gathered in one place.
 
 Rule packs depend on tariffs (schedule reference, code validation) and catalog (products and
-their facts), never the other way round. Keeping the calls here gives tests one seam to swap.
+their facts), never the other way round.
 """
 
+from catalog.models import Product
 from rulepacks.gates import CodeCheck
+from tariffs import reference as tariff_reference
+from tariffs import services as tariff_services
 
 
 def reference(jurisdiction: str, revision: str | None = None):
     """Return the tariff reference for ``jurisdiction`` (current schedule unless ``revision``)."""
-    from tariffs import reference as tariff_reference
-
-    return tariff_reference.get_reference(jurisdiction, revision)
+    return tariff_reference.get_reference(jurisdiction, revision or None)
 
 
 def code_checker(jurisdiction: str, revision: str | None) -> CodeCheck:
     """Return a ``CodeCheck`` backed by the tariffs validation service for one schedule."""
-    from tariffs import services as tariff_services
 
     def check(code: str) -> str | None:
         result = tariff_services.code_validate(
@@ -31,8 +31,6 @@ def code_checker(jurisdiction: str, revision: str | None) -> CodeCheck:
 
 def products(tenant, jurisdiction: str) -> list[tuple[int, str, str, dict]]:
     """Return ``(product id, sku, name, facts)`` of the tenant's products for a destination."""
-    from catalog.models import Product
-
     rows = (
         Product.objects.filter(tenant=tenant, destination=jurisdiction)
         .select_related("current_version")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from rulepacks import backtest, deps
+from rulepacks import backtest, deps, routing
 from rulepacks.backtest import Case
 from rulepacks.evaluate import run_pack
 from rulepacks.format import CompiledPack, parse
@@ -90,7 +90,7 @@ class ImpactRow:
     product_id: int
     sku: str
     name: str
-    before: dict | None
+    before: dict
     after: dict
     changes: list[str] = field(default_factory=list)
 
@@ -103,6 +103,15 @@ class Impact:
     counts: dict = field(default_factory=dict)
 
 
+# What the engine does today for a destination without an active pack (DESIGN §5).
+NO_PACK = {
+    "code": "",
+    "outcome": routing.BLOCKED,
+    "risk": routing.HIGH,
+    "reasons": [routing.NO_ACTIVE_RULE_PACK],
+}
+
+
 def _summary(outcome) -> dict:
     r = outcome.routing
     return {"code": r.code, "outcome": r.outcome, "risk": r.risk, "reasons": list(r.reasons)}
@@ -112,11 +121,11 @@ def impact_preview(pack: RulePack) -> Impact:
     """Run ``pack`` and the active pack side by side over the tenant's products.
 
     Returns the products whose code, outcome or risk would change (the pack-only path; without
-    an active pack every product counts as changed). Capped at ``IMPACT_MAX_PRODUCTS``.
+    an active pack, products are blocked today). Capped at ``IMPACT_MAX_PRODUCTS``.
     """
     candidate = compiled(pack)
     current = active_pack(pack.tenant, pack.jurisdiction)
-    current_compiled = compiled(current) if current and current.pk != pack.pk else None
+    current_compiled = compiled(current) if current else None
     reference = deps.reference(pack.jurisdiction)
     products = deps.products(pack.tenant, pack.jurisdiction)
     truncated = len(products) > IMPACT_MAX_PRODUCTS
