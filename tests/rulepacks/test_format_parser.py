@@ -64,3 +64,11 @@ def test_a_term_without_letters_is_refused():
     [problem] = parse(source).problems
     assert "term '!!' has no letters or digits" in problem.message
     assert problem.entry == 'rule "toys"'
+
+
+def test_the_fact_keys_are_the_catalogs():
+    from catalog import facts as catalog_facts
+    from rulepacks.format import compiled
+
+    assert compiled.REQUIRED_FACTS == catalog_facts.REQUIRED
+    assert compiled.OPTIONAL_FACTS == catalog_facts.OPTIONAL
