@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
 
 RISK_BANDS = ("low", "medium", "high")
@@ -67,6 +68,19 @@ class TextCondition:
     @property
     def terms(self) -> tuple[Term, ...]:
         return self.any + self.all + self.none
+
+    # Word-tuple sets, so matching is a few set operations instead of a loop per term.
+    @cached_property
+    def any_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.any)
+
+    @cached_property
+    def all_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.all)
+
+    @cached_property
+    def none_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.none)
 
 
 @dataclass(frozen=True)
