@@ -91,3 +91,15 @@ def test_uploaded_xlsx_cases_are_parsed_and_bad_rows_located(tmp_path):
         messages = [str(p) for p in err.problems]
     assert any(m.startswith("row 4: id 'Bad Id'") for m in messages), messages
     assert "row 4: expected code '12345678901' must be 2 to 10 digits" in messages
+
+
+def test_the_xlsx_template_parses_back_into_its_example_case():
+    from rulepacks.cases import template_xlsx
+
+    [case] = parse_cases("template.xlsx", template_xlsx(), jurisdiction="US")
+    assert (case.id, case.expect_code, case.expect_outcome) == (
+        "bt-001",
+        "6109100012",
+        "classified",
+    )
+    assert case.facts["materials"] == ["cotton"] and case.facts["destination"] == "US"
