@@ -210,8 +210,13 @@ def pack_diff(request, pk: int):
     """Compare a pack with the active one: source diff and impact over the tenant's products."""
     pack = access.pack_for_authoring(request, pk)
     active = selectors.active_pack(request.tenant, pack.jurisdiction)
-    context = {"pack": pack, "active": active if active and active.pk != pack.pk else None}
-    context["diff"] = selectors.source_diff(context["active"], pack)
+    is_active = active is not None and active.pk == pack.pk
+    context = {
+        "pack": pack,
+        "active": active,
+        "is_active": is_active,
+        "diff": [] if is_active else selectors.source_diff(active, pack),
+    }
     try:
         context["impact"] = selectors.impact_preview(pack)
     except ValueError as err:

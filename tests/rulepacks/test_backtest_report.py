@@ -26,9 +26,12 @@ def test_the_report_measures_the_pack_and_shows_the_cases_behind_each_figure():
     assert report["accuracy"] == round(18 / 19, 4)
     assert report["review_rate"] == round(2 / 19, 4)
     assert report["wrong"] == ["wrong-1"]
-    assert report["per_rule"]["knit-sweater"]["wrong"] == ["wrong-1"]
-    assert report["per_rule"]["knit-sweater"]["precision"] == round(2 / 3, 4)
-    assert report["per_rule"]["cotton-tee"]["fired"] == 10
+    per_rule = {entry["rule"]: entry for entry in report["per_rule"]}
+    assert report["per_rule"][0]["rule"] == "knit-sweater"  # worst first
+    assert per_rule["knit-sweater"]["wrong"] == ["wrong-1"]
+    assert per_rule["knit-sweater"]["cases"] == ["g-sweater-1", "g-sweater-2", "wrong-1"]
+    assert per_rule["knit-sweater"]["precision"] == round(2 / 3, 4)
+    assert per_rule["cotton-tee"]["fired"] == 10
     assert not report["passed"]
     assert backtest.failed_checks(report) == ["backtest cases is 19, needs ≥ 20"]
 
