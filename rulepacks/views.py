@@ -8,9 +8,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from rulepacks import access, cases, forms, selectors, services
+from rulepacks.format import parse
 from rulepacks.models import RulePack
 from workbench.access import has_perm, tenant_view
 
@@ -58,7 +61,33 @@ def pack_new(request):
             messages.success(request, "Draft saved. Validate it to run the gates.")
             return _detail(pack)
     status = 422 if form.errors else 200
-    return render(request, "rulepacks/edit.html", {"form": form, "pack": None}, status=status)
+    context = {"form": form, "pack": None, "save_url": request.path}
+    return render(request, "rulepacks/edit.html", context, status=status)
+
+
+@tenant_view("manage_rulepacks")
+@require_POST
+@vary_on_headers("HX-Request")
+def source_check(request):
+    """Check the editor's source for syntax and schema errors without saving anything."""
+    result = parse(request.POST.get("source", ""))
+    check = {
+        "problems": result.problems,
+        "rules": len(result.pack.rules) if result.pack else 0,
+        "golden": len(result.pack.golden) if result.pack else 0,
+    }
+    if request.htmx:
+        return render(request, "rulepacks/edit.html#check", {"check": check})
+    pk = request.POST.get("pack", "")
+    pack = access.pack_for_authoring(request, int(pk)) if pk.isdigit() else None
+    form = forms.SourceForm(request.POST, with_jurisdiction=pack is None)
+    save_url = (
+        reverse("rulepacks:edit", args=[request.tenant.slug, pack.pk])
+        if pack
+        else reverse("rulepacks:new", args=[request.tenant.slug])
+    )
+    context = {"form": form, "pack": pack, "save_url": save_url, "check": check}
+    return render(request, "rulepacks/edit.html", context)
 
 
 @tenant_view("read_tenant")
@@ -132,7 +161,8 @@ def pack_edit(request, pk: int):
             messages.success(request, "Draft saved. Validate it again to run the gates.")
             return _detail(pack)
     status = 422 if form.errors else 200
-    return render(request, "rulepacks/edit.html", {"form": form, "pack": pack}, status=status)
+    context = {"form": form, "pack": pack, "save_url": request.path}
+    return render(request, "rulepacks/edit.html", context, status=status)
 
 
 def _run(request, pk: int, service, done: str):

@@ -140,3 +140,18 @@ def test_the_source_download_is_byte_exact_with_its_hash(make_pack, cast):
     response = cast.client(Role.AUDITOR).get(url("source", pk=pack.pk))
     assert response.content.decode() == pack.source
     assert response["X-Content-SHA256"] == pack.sha256
+
+
+def test_check_syntax_pinpoints_problems_without_saving(cast, us_schedule):
+    check_access_matrix(cast, url("check"), AUTHORS, method="post", data={"source": "x"})
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    broken = real_pack_source().replace("confidence = 0.9\n", "confidence = 1.4\n", 1)
+    line = broken.splitlines().index("confidence = 1.4") + 1
+    fragment = client.post(url("check"), {"source": broken}, headers={"HX-Request": "true"})
+    text = fragment.content.decode()
+    assert f"line {line}: rule &quot;knit-sweater&quot;: confidence 1.4 is above 1" in text
+    assert "<html" not in text and "HX-Request" in fragment["Vary"]
+    page = client.post(url("check"), {"source": real_pack_source()}).content.decode()
+    assert "Syntax and schema are fine: 7 rules, 10 golden cases." in page
+    assert f'action="{url("new")}"' in page
+    assert not RulePack.objects.exists()
