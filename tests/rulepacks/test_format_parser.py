@@ -66,14 +66,6 @@ def test_a_term_without_letters_is_refused():
     assert problem.entry == 'rule "toys"'
 
 
-def test_the_fact_keys_are_the_catalogs():
-    from catalog import facts as catalog_facts
-    from rulepacks.format import compiled
-
-    assert compiled.REQUIRED_FACTS == catalog_facts.REQUIRED
-    assert compiled.OPTIONAL_FACTS == catalog_facts.OPTIONAL
-
-
 def test_the_documented_example_parses():
     import pathlib
     import re
