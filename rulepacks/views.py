@@ -22,10 +22,6 @@ def _detail(pack: RulePack):
     return redirect("rulepacks:detail", tenant_slug=pack.tenant.slug, pk=pack.pk)
 
 
-def _errors(err: ValidationError) -> list[str]:
-    return err.messages
-
-
 @tenant_view("read_tenant")
 @require_GET
 def pack_list(request):
@@ -41,7 +37,11 @@ def pack_list(request):
 @require_http_methods(["GET", "POST"])
 def pack_new(request):
     """Create a draft from the editor or an uploaded file (optionally starting from a pack)."""
-    initial = {"jurisdiction": request.GET.get("jurisdiction", "US")}
+    jurisdiction = request.GET.get("jurisdiction", "US")
+    initial = {
+        "jurisdiction": jurisdiction,
+        "source": forms.STARTER.format(jurisdiction=jurisdiction),
+    }
     start = request.GET.get("from")
     if start and start.isdigit():
         base = access.pack_for_read(request, int(start))
@@ -170,7 +170,7 @@ def _run(request, pk: int, service, done: str):
     try:
         pack = service(actor=request.user, pack=pack)
     except ValidationError as err:
-        for message in _errors(err):
+        for message in err.messages:
             messages.error(request, message)
     else:
         messages.success(request, done.format(pack=pack))
@@ -202,7 +202,7 @@ def pack_cases(request, pk: int):
             actor=request.user, pack=pack, filename=upload.name, content=upload.read()
         )
     except ValidationError as err:
-        for message in _errors(err):
+        for message in err.messages:
             messages.error(request, f"{upload.name}: {message}")
     else:
         messages.success(request, f"{len(pack.backtest_cases)} backtest cases attached.")

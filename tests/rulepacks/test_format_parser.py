@@ -76,3 +76,10 @@ def test_the_documented_example_parses():
     assert result.ok, result.problems
     assert [r.id for r in result.pack.rules] == ["tshirt-cotton-men", "li-ion-battery"]
     assert result.pack.agency_review == "required" and result.pack.high_risk_origins
+
+
+def test_a_rule_without_a_code_is_a_schema_error():
+    source = pack_source().replace('code = "9503000073"', 'code = ""', 1)
+    [problem] = parse(source).problems
+    assert problem.message == 'rule "toys": code is empty'
+    assert source.splitlines()[problem.line - 1] == 'code = ""'

@@ -155,3 +155,12 @@ def test_check_syntax_pinpoints_problems_without_saving(cast, us_schedule):
     assert "Syntax and schema are fine: 7 rules, 10 golden cases." in page
     assert f'action="{url("new")}"' in page
     assert not RulePack.objects.exists()
+
+
+def test_a_new_draft_starts_from_a_skeleton_or_from_another_pack(make_pack, cast):
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    page = client.get(url("new") + "?jurisdiction=GB").content.decode()
+    assert "denied = []" in page and "jurisdiction = &quot;GB&quot;" in page
+    pack = make_pack()
+    page = client.get(url("new") + f"?from={pack.pk}").content.decode()
+    assert "cotton-tee" in page
