@@ -142,6 +142,20 @@ def rulepack_cases_upload(*, actor, pack: RulePack, filename: str, content: byte
     return pack
 
 
+@transaction.atomic
+def rulepack_discard(*, actor, pack: RulePack) -> None:
+    """Delete a draft, failed or validated pack; audited. Active and retired packs stay forever."""
+    pack = _locked(pack)
+    _require_editable(pack)
+    audit.record(
+        actor=actor,
+        verb="rulepacks.rulepack.discarded",
+        target=pack,
+        data={"sha256": pack.sha256, "status": pack.status, "version": pack.version},
+    )
+    pack.delete()
+
+
 def _all_cases(pack: RulePack) -> list[backtest.Case]:
     uploaded = [backtest.Case.from_dict(c) for c in pack.backtest_cases]
     return uploaded + selectors.finalized_decision_cases(pack.tenant, pack.jurisdiction)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.pack_edit, name="edit"),
     path("<int:pk>/validate/", views.pack_validate, name="validate"),
     path("<int:pk>/cases/", views.pack_cases, name="cases"),
+    path("<int:pk>/discard/", views.pack_discard, name="discard"),
     path("<int:pk>/backtest/", views.pack_backtest, name="backtest"),
     path("<int:pk>/backtest/run/", views.pack_backtest_run, name="backtest_run"),
     path("<int:pk>/diff/", views.pack_diff, name="diff"),

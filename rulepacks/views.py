@@ -187,6 +187,21 @@ def pack_validate(request, pk: int):
 
 @tenant_view("manage_rulepacks")
 @require_POST
+def pack_discard(request, pk: int):
+    """Discard a draft (never an active or retired pack)."""
+    pack = access.pack_for_authoring(request, pk)
+    try:
+        services.rulepack_discard(actor=request.user, pack=pack)
+    except ValidationError as err:
+        for message in err.messages:
+            messages.error(request, message)
+        return _detail(pack)
+    messages.success(request, f"Draft #{pk} discarded.")
+    return redirect("rulepacks:list", tenant_slug=request.tenant.slug)
+
+
+@tenant_view("manage_rulepacks")
+@require_POST
 def pack_cases(request, pk: int):
     """Upload a backtest set (xlsx or TOML) for a draft."""
     pack = access.pack_for_authoring(request, pk)

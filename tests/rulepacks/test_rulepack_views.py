@@ -39,6 +39,7 @@ def test_tenant_pages_require_their_permission(cast, us_schedule, name, allowed)
         ("validate", AUTHORS, "post", (302,)),
         ("backtest_run", AUTHORS, "post", (302,)),
         ("cases", AUTHORS, "post", (302,)),
+        ("discard", AUTHORS, "post", (302,)),
     ],
 )
 def test_pack_pages_require_their_permission(make_pack, cast, name, allowed, method, ok):
@@ -164,3 +165,17 @@ def test_a_new_draft_starts_from_a_skeleton_or_from_another_pack(make_pack, cast
     pack = make_pack()
     page = client.get(url("new") + f"?from={pack.pk}").content.decode()
     assert "cotton-tee" in page
+
+
+def test_a_draft_can_be_discarded_but_an_active_pack_cannot(make_pack, cast):
+    from audit.models import AuditEvent
+
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    draft = make_pack()
+    assert client.post(url("discard", pk=draft.pk))["Location"] == url("list")
+    assert not RulePack.objects.filter(pk=draft.pk).exists()
+    assert AuditEvent.objects.filter(verb="rulepacks.rulepack.discarded").count() == 1
+    active = make_pack(stage="active")
+    page = client.post(url("discard", pk=active.pk), follow=True).content.decode()
+    assert "This pack is active and read-only" in page
+    assert RulePack.objects.filter(pk=active.pk, status="active").exists()
