@@ -1,12 +1,23 @@
 from django.contrib import admin
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditExport, OutboxEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit rows are written by services only: the admin shows them and changes nothing."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: audit events are written by services and never edited."""
-
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "tenant",
@@ -19,11 +30,16 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("verb", "tenant")
     search_fields = ("verb", "actor_label", "target_id", "target_label")
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "tenant", "type", "status", "attempts", "available_at")
+    list_filter = ("status", "type", "tenant")
+    search_fields = ("type", "target_id")
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+@admin.register(AuditExport)
+class AuditExportAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "tenant", "requested_by_label", "status", "sha256")
+    list_filter = ("status", "tenant")
+    exclude = ("payload",)
