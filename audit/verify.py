@@ -66,12 +66,13 @@ def verify_chain(tenant_id: int | None) -> ChainReport:
     Streams the rows (COPY), so memory stays flat over millions of events.
     """
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    sha256 = hashlib.sha256
+    sha256, report = hashlib.sha256, None
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY ({select_sql(tenant_id)}) TO STDOUT") as copy,
     ):
-        for row in copy.rows():
+        rows = copy.rows()
+        for row in rows:
             seq, prev, stored = int(row[1]), row[10], row[11]
             problem = ""
             if seq != expected_seq:
@@ -83,9 +84,13 @@ def verify_chain(tenant_id: int | None) -> ChainReport:
             elif sha256(payload_text(tenant_id, row).encode()).hexdigest() != stored:
                 problem = "its content no longer matches its hash (the event was altered)"
             if problem:
-                return ChainReport(False, checked, expected_prev, int(row[0]), seq, problem)
+                report = ChainReport(False, checked, expected_prev, int(row[0]), seq, problem)
+                break
             expected_prev, expected_seq, checked = stored, seq + 1, checked + 1
-    return ChainReport(True, checked, expected_prev)
+        # Finish the COPY even after a broken link: a connection left mid-COPY is unusable.
+        for _row in rows:
+            pass
+    return report or ChainReport(True, checked, expected_prev)
 
 
 def chain_head(tenant_id: int | None) -> str:
