@@ -1,0 +1,257 @@
+"""Reads of tariff reference data: current revisions, web search, browse and revision diffs."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db.models import QuerySet
+
+from tariffs import codes, rates
+from tariffs import reference as ref_module
+from tariffs.models import HS_JURISDICTION, SEARCH_CONFIG, ReferenceList, TariffLine, TariffSchedule
+
+
+def current_schedule(jurisdiction: str) -> TariffSchedule | None:
+    """Return the jurisdiction's newest schedule by effective date (only committed loads exist)."""
+    return (
+        TariffSchedule.objects.filter(jurisdiction=jurisdiction.upper())
+        .order_by("-effective_date", "-id")
+        .first()
+    )
+
+
+def schedule_by_revision(jurisdiction: str, revision: str) -> TariffSchedule | None:
+    """Return one named revision of a jurisdiction's schedule, or None."""
+    return TariffSchedule.objects.filter(
+        jurisdiction=jurisdiction.upper(), revision=revision
+    ).first()
+
+
+def schedules() -> QuerySet[TariffSchedule]:
+    """Return every loaded schedule, newest first per jurisdiction, with the loader."""
+    return TariffSchedule.objects.select_related("loaded_by").order_by(
+        "jurisdiction", "-effective_date", "-id"
+    )
+
+
+def current_lists(jurisdiction: str = "US") -> dict[str, ReferenceList]:
+    """Return the newest loaded list of each kind (PGA, Section 301, Section 232)."""
+    out: dict[str, ReferenceList] = {}
+    for item in ReferenceList.objects.filter(jurisdiction=jurisdiction).order_by(
+        "kind", "-loaded_at", "-id"
+    ):
+        out.setdefault(item.kind, item)
+    return out
+
+
+def reference_key(jurisdiction: str, revision: str | None) -> tuple | None:
+    """Return the cache key of the reference to build: schedule and list ids, or None."""
+    schedule = (
+        schedule_by_revision(jurisdiction, revision) if revision else current_schedule(jurisdiction)
+    )
+    if schedule is None and revision:
+        return None
+    hs = current_schedule(HS_JURISDICTION)
+    if schedule is None and hs is None:
+        return None
+    lists = current_lists(jurisdiction) if schedule is not None else {}
+    return (
+        jurisdiction,
+        schedule.pk if schedule else None,
+        hs.pk if hs else None,
+        tuple(sorted((kind, item.pk) for kind, item in lists.items())),
+    )
+
+
+def _lines(schedule_id: int) -> list[ref_module.Line]:
+    fields = (
+        "code",
+        "indent",
+        "description",
+        "full_description",
+        "units",
+        "general_text",
+        "special_text",
+        "column2_text",
+        "declarable",
+        "rate_inherited_from",
+    )
+    rows = (
+        TariffLine.objects.filter(schedule_id=schedule_id).order_by("position").values_list(*fields)
+    )
+    return [
+        ref_module.Line(c, i, d, f, tuple(u), g, s, c2, dec, inh)
+        for c, i, d, f, u, g, s, c2, dec, inh in rows.iterator(chunk_size=5000)
+    ]
+
+
+def reference_data(key: tuple) -> ref_module.ReferenceData:
+    """Load the plain data behind a ``Reference`` for a key from ``reference_key``."""
+    jurisdiction, schedule_id, hs_id, list_ids = key
+    hs_lines = _lines(hs_id) if hs_id else []
+    hs_descriptions = {line.code: line.full_description for line in hs_lines if len(line.code) == 6}
+    if schedule_id is None:
+        hs = TariffSchedule.objects.get(pk=hs_id)
+        return ref_module.ReferenceData(
+            jurisdiction=jurisdiction,
+            revision=hs.revision,
+            schedule_id=None,
+            national=False,
+            has_rates=False,
+            lines=hs_lines,
+            hs_descriptions=hs_descriptions,
+        )
+    schedule = TariffSchedule.objects.get(pk=schedule_id)
+    data = ref_module.ReferenceData(
+        jurisdiction=jurisdiction,
+        revision=schedule.revision,
+        schedule_id=schedule.pk,
+        national=schedule.jurisdiction != HS_JURISDICTION,
+        has_rates=schedule.has_rates,
+        lines=_lines(schedule_id),
+        hs_descriptions=hs_descriptions,
+    )
+    for kind, list_id in list_ids:
+        item = ReferenceList.objects.get(pk=list_id)
+        data.sources[kind] = f"{item.get_kind_display()}: {item.source_name}"
+        if kind == ReferenceList.Kind.PGA:
+            for code, pga, ad, cv in item.flags.values_list(
+                "code", "pga", "antidumping", "countervailing"
+            ).iterator(chunk_size=5000):
+                data.pga[code] = (tuple(pga), ad, cv)
+        else:
+            program = "Section 301" if kind == ReferenceList.Kind.SECTION301 else "Section 232"
+            for prefix, list_name, heading, metal in item.measures.values_list(
+                "prefix", "list_name", "heading", "metal"
+            ):
+                data.measures.append(ref_module.Measure(program, list_name, heading, prefix, metal))
+    return data
+
+
+# --- web search and browse ------------------------------------------------------------------
+
+
+def search_lines(schedule: TariffSchedule, query: str, *, limit: int = 50) -> list[TariffLine]:
+    """Search a schedule's lines by code prefix or words (PostgreSQL full-text), best first."""
+    text = (query or "").strip()
+    if not text:
+        return []
+    digits = codes.normalise(text).digits or text.replace(".", "").replace(" ", "")
+    base = TariffLine.objects.filter(schedule=schedule)
+    if digits.isdigit():
+        # A range on the btree (schedule, code) index finds the prefix without LIKE.
+        return list(base.filter(code__gte=digits, code__lt=digits + ":").order_by("code")[:limit])
+    vector = SearchVector("full_description", config=SEARCH_CONFIG)
+    search = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    return list(
+        base.annotate(document=vector)
+        .filter(document=search)
+        .annotate(rank=SearchRank(vector, search))
+        .order_by("-declarable", "-rank", "code")[:limit]
+    )
+
+
+def children(schedule: TariffSchedule, code: str) -> list[TariffLine]:
+    """Return the lines directly below ``code`` (or the top level when empty), in file order."""
+    base = TariffLine.objects.filter(schedule=schedule)
+    if code:
+        base = base.filter(code__gt=code, code__lt=code + ":")
+    lines = list(
+        base.order_by("code").only(
+            "code", "indent", "description", "general_text", "declarable", "full_description"
+        )
+    )
+    found = {line.code for line in lines}
+    return [
+        line
+        for line in lines
+        if not any(line.code[:n] in found for n in range(len(code) + 1, len(line.code)))
+    ]
+
+
+def hs_chapters() -> list[TariffLine]:
+    """Return the HS 2022 chapters (two-digit lines of the nomenclature)."""
+    hs = current_schedule(HS_JURISDICTION)
+    if hs is None:
+        return []
+    return list(TariffLine.objects.filter(schedule=hs, code__regex=r"^\d{2}$").order_by("code"))
+
+
+def line_path(schedule: TariffSchedule, code: str) -> list[TariffLine]:
+    """Return the ancestors of ``code`` present in the schedule, chapter first."""
+    return list(
+        TariffLine.objects.filter(schedule=schedule, code__in=codes.ancestors(code)).order_by(
+            "code"
+        )
+    )
+
+
+# --- revision diff --------------------------------------------------------------------------
+
+
+@dataclass
+class RevisionDiff:
+    jurisdiction: str
+    from_revision: str
+    to_revision: str
+    added: list[tuple[str, str]] = field(default_factory=list)  # (code, description)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    split: list[tuple[str, list[str]]] = field(default_factory=list)  # old code -> new codes
+    rerated: list[tuple[str, str, str]] = field(default_factory=list)  # code, old, new general rate
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "removed": len(self.removed),
+            "split": len(self.split),
+            "re-rated": len(self.rerated),
+        }
+
+
+def _rate_key(text: str) -> tuple:
+    rate = rates.parse(text)
+    return (
+        (rate.kind, rate.ad_valorem, rate.specific)
+        if rate.readable
+        else (rate.kind, " ".join(text.split()))
+    )
+
+
+def diff_lines(old: dict[str, tuple], new: dict[str, tuple]) -> tuple[list, list, list, list]:
+    """Compare ``{code: (full_description, general_text)}`` maps of declarable lines. Pure.
+
+    A removed code is *split* when codes were added under its 8-digit (or, for an 8-digit code,
+    6-digit) parent; the removed list keeps only codes with no such successor.
+    """
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    split, gone = [], []
+    for code in removed:
+        parent = code[:8] if len(code) == 10 else code[:6]
+        successors = [c for c in added if c.startswith(parent)]
+        (split.append((code, successors)) if successors else gone.append((code, old[code][0])))
+    rerated = [
+        (code, old[code][1], new[code][1])
+        for code in sorted(set(old) & set(new))
+        if _rate_key(old[code][1]) != _rate_key(new[code][1])
+    ]
+    return [(c, new[c][0]) for c in added], gone, split, rerated
+
+
+def schedule_diff(jurisdiction: str, from_revision: str, to_revision: str) -> RevisionDiff | None:
+    """Return codes added, removed, split and re-rated between two revisions, or None."""
+    old = schedule_by_revision(jurisdiction, from_revision)
+    new = schedule_by_revision(jurisdiction, to_revision)
+    if old is None or new is None:
+        return None
+
+    def declarable(schedule):
+        rows = TariffLine.objects.filter(schedule=schedule, declarable=True).values_list(
+            "code", "full_description", "general_text"
+        )
+        return {code: (desc, rate) for code, desc, rate in rows.iterator(chunk_size=5000)}
+
+    added, removed, split, rerated = diff_lines(declarable(old), declarable(new))
+    return RevisionDiff(
+        jurisdiction.upper(), from_revision, to_revision, added, removed, split, rerated
+    )
