@@ -27,21 +27,31 @@ class ClassificationConfig(AppConfig):
 
         base = reverse("classification:index", args=[tenant.slug])
         counts = dict(
-            Product.objects.filter(tenant=tenant, classification_status__in=["needs_review",
-                                                                            "blocked"])
+            Product.objects.filter(
+                tenant=tenant, classification_status__in=["needs_review", "blocked"]
+            )
             .values_list("classification_status")
             .annotate(n=Count("id"))
         )
         tiles = [
-            Tile("Open reviews", counts.get("needs_review", 0), f"{base}?outcome=needs_review",
-                 "products whose latest decision needs a broker"),
-            Tile("Blocked", counts.get("blocked", 0), f"{base}?outcome=blocked",
-                 "products that cannot be classified as they stand"),
+            Tile(
+                "Open reviews",
+                counts.get("needs_review", 0),
+                f"{base}?outcome=needs_review",
+                "products whose latest decision needs a broker",
+            ),
+            Tile(
+                "Blocked",
+                counts.get("blocked", 0),
+                f"{base}?outcome=blocked",
+                "products that cannot be classified as they stand",
+            ),
         ]
         dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
         if dead:
-            tiles.append(Tile("Dead jobs", dead, reverse("classification:dead_jobs",
-                                                         args=[tenant.slug])))
+            tiles.append(
+                Tile("Dead jobs", dead, reverse("classification:dead_jobs", args=[tenant.slug]))
+            )
         return tiles
 
     def demo_steps(self):

@@ -11,5 +11,7 @@ def classify_demo_catalog(tenants, out) -> None:
     requests = services.catalog_classify(actor=None, tenant=tenant, only_unclassified=True)
     if requests:
         count = sum(r.product_count for r in requests)
-        out.write(f"Queued {count} demo products for classification in {len(requests)} "
-                  "request(s); the worker classifies them once it starts.")
+        out.write(
+            f"Queued {count} demo products for classification in {len(requests)} "
+            "request(s); the worker classifies them once it starts."
+        )

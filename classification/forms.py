@@ -14,16 +14,16 @@ class ClassifySelectedForm(forms.Form):
 
 
 class ClassifyCatalogForm(forms.Form):
-    SCOPES = [("unclassified", "All unclassified products"),
-              ("jurisdiction", "All products of one destination (e.g. after a new rule pack)")]
+    SCOPES = [
+        ("unclassified", "All unclassified products"),
+        ("jurisdiction", "All products of one destination (e.g. after a new rule pack)"),
+    ]
     scope = forms.ChoiceField(choices=SCOPES, initial="unclassified")
     jurisdiction = forms.ChoiceField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["jurisdiction"].choices = [("", "—")] + [
-            (j, j) for j in settings.JURISDICTIONS
-        ]
+        self.fields["jurisdiction"].choices = [("", "—")] + [(j, j) for j in settings.JURISDICTIONS]
 
     def clean(self):
         cleaned = super().clean()
@@ -33,6 +33,12 @@ class ClassifyCatalogForm(forms.Form):
 
 
 class DecisionFilterForm(forms.Form):
-    outcome = forms.ChoiceField(required=False, choices=[
-        ("", "All outcomes"), ("classified", "Classified"), ("needs_review", "Needs review"),
-        ("blocked", "Blocked")])
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "All outcomes"),
+            ("classified", "Classified"),
+            ("needs_review", "Needs review"),
+            ("blocked", "Blocked"),
+        ],
+    )

@@ -56,7 +56,9 @@ class JobStatus(models.TextChoices):
 class Job(models.Model):
     """One product of one request: leased by a worker, retried, done once, or dead."""
 
-    request = models.ForeignKey(ClassificationRequest, on_delete=models.PROTECT, related_name="jobs")
+    request = models.ForeignKey(
+        ClassificationRequest, on_delete=models.PROTECT, related_name="jobs"
+    )
     tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     product_version = models.ForeignKey(
@@ -74,7 +76,9 @@ class Job(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["request", "product"], name="classif_job_once_per_request")
+            models.UniqueConstraint(
+                fields=["request", "product"], name="classif_job_once_per_request"
+            )
         ]
         indexes = [
             # The claim query scans only open jobs, oldest first.
@@ -113,9 +117,7 @@ class Decision(models.Model):
     product_version = models.ForeignKey(
         "catalog.ProductVersion", on_delete=models.PROTECT, related_name="+"
     )
-    rule_pack = models.ForeignKey(
-        "rulepacks.RulePack", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    rule_pack_id = models.BigIntegerField(null=True, blank=True)  # FK once rulepacks lands
     rule_pack_version = models.CharField(max_length=100, blank=True)
     rule_pack_sha256 = models.CharField(max_length=64, blank=True)
     jurisdiction = models.CharField(max_length=8)

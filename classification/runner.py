@@ -116,9 +116,7 @@ def _decision_row(result: _Result, now) -> Decision:
 def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
     """Write the batch's decisions and job states, but only for leases whose token still holds."""
     ids = [r.lease.job_id for r in results]
-    tokens = dict(
-        Job.objects.select_for_update().filter(pk__in=ids).values_list("pk", "token")
-    )
+    tokens = dict(Job.objects.select_for_update().filter(pk__in=ids).values_list("pk", "token"))
     now = timezone.now()
     held = [r for r in results if tokens.get(r.lease.job_id) == r.lease.token]
     report.stale += len(results) - len(held)

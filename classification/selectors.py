@@ -7,7 +7,6 @@ from django.db.models import Count, Q, QuerySet
 
 from classification import engine
 from classification.models import ClassificationRequest, Decision, Job, JobStatus
-from rulepacks import selectors as rulepack_selectors
 from tariffs import reference as tariff_reference
 
 
@@ -37,7 +36,15 @@ class EngineContexts:
 
 def engine_context(tenant_id: int, jurisdiction: str) -> EngineContext:
     """Load the tenant's active pack, the current schedule and the tenant's precedents."""
-    pack_row = rulepack_selectors.active_pack(tenant_id=tenant_id, jurisdiction=jurisdiction)
+    try:  # TEMPORARY until the rulepacks branch lands (integration removes this guard)
+        from rulepacks import selectors as rulepack_selectors
+    except ImportError:
+        rulepack_selectors = None
+    pack_row = (
+        rulepack_selectors.active_pack(tenant_id=tenant_id, jurisdiction=jurisdiction)
+        if rulepack_selectors
+        else None
+    )
     compiled = rulepack_selectors.compiled(pack_row) if pack_row is not None else None
     return EngineContext(
         jurisdiction=jurisdiction,

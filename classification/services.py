@@ -30,7 +30,10 @@ def _wake_workers(job_count: int) -> None:
 
 def _create(*, actor, tenant, products: list[Product], source: str, group) -> ClassificationRequest:
     request = ClassificationRequest.objects.create(
-        tenant=tenant, requested_by=actor if actor else None, group=group, source=source,
+        tenant=tenant,
+        requested_by=actor if actor else None,
+        group=group,
+        source=source,
         product_count=len(products),
     )
     Job.objects.bulk_create(
@@ -42,16 +45,24 @@ def _create(*, actor, tenant, products: list[Product], source: str, group) -> Cl
     )
     skus = [p.sku for p in products]
     audit.record(
-        actor=actor, verb="classification.request.created", target=request, tenant=tenant,
-        data={"products": len(products), "skus": skus[:MAX_PRODUCTS_PER_REQUEST],
-              "source": source, "group": str(group)},
+        actor=actor,
+        verb="classification.request.created",
+        target=request,
+        tenant=tenant,
+        data={
+            "products": len(products),
+            "skus": skus[:MAX_PRODUCTS_PER_REQUEST],
+            "source": source,
+            "group": str(group),
+        },
     )
     return request
 
 
 @transaction.atomic
-def request_create(*, actor, tenant, product_ids, source: str = RequestSource.UI,
-                   group: uuid.UUID | None = None) -> ClassificationRequest:
+def request_create(
+    *, actor, tenant, product_ids, source: str = RequestSource.UI, group: uuid.UUID | None = None
+) -> ClassificationRequest:
     """Queue one job per product (at most 100, all of ``tenant``) and wake the workers.
 
     Raises ``ValidationError({"products": …})`` when nothing, more than 100, or a product that is
@@ -62,29 +73,40 @@ def request_create(*, actor, tenant, product_ids, source: str = RequestSource.UI
     if not ids:
         raise ValidationError({"products": "Select at least one product to classify."})
     if len(ids) > MAX_PRODUCTS_PER_REQUEST:
-        raise ValidationError({"products": (
-            f"{len(ids)} products were selected; one request classifies at most "
-            f"{MAX_PRODUCTS_PER_REQUEST}. Select fewer, or use “Classify catalog”, which splits "
-            f"the work into requests of {MAX_PRODUCTS_PER_REQUEST}."
-        )})
+        raise ValidationError(
+            {
+                "products": (
+                    f"{len(ids)} products were selected; one request classifies at most "
+                    f"{MAX_PRODUCTS_PER_REQUEST}. Select fewer, or use “Classify catalog”, "
+                    f"which splits the work into requests of {MAX_PRODUCTS_PER_REQUEST}."
+                )
+            }
+        )
     products = list(
-        Product.objects.filter(tenant=tenant, pk__in=ids, current_version__isnull=False)
-        .order_by("pk")
+        Product.objects.filter(tenant=tenant, pk__in=ids, current_version__isnull=False).order_by(
+            "pk"
+        )
     )
     if len(products) != len(ids):
-        raise ValidationError({"products": (
-            f"{len(ids) - len(products)} of the selected products are not in this catalog. "
-            "Reload the catalog and select again."
-        )})
-    request = _create(actor=actor, tenant=tenant, products=products, source=source,
-                      group=group or uuid.uuid4())
+        raise ValidationError(
+            {
+                "products": (
+                    f"{len(ids) - len(products)} of the selected products are not in this catalog. "
+                    "Reload the catalog and select again."
+                )
+            }
+        )
+    request = _create(
+        actor=actor, tenant=tenant, products=products, source=source, group=group or uuid.uuid4()
+    )
     _wake_workers(len(products))
     return request
 
 
 @transaction.atomic
-def catalog_classify(*, actor, tenant, jurisdiction: str | None = None,
-                     only_unclassified: bool = True) -> list[ClassificationRequest]:
+def catalog_classify(
+    *, actor, tenant, jurisdiction: str | None = None, only_unclassified: bool = True
+) -> list[ClassificationRequest]:
     """Classify the catalog in requests of at most 100 products that share one group.
 
     ``only_unclassified`` takes products never classified; otherwise every product of
@@ -103,8 +125,13 @@ def catalog_classify(*, actor, tenant, jurisdiction: str | None = None,
     group = uuid.uuid4()
     source = RequestSource.CATALOG
     requests = [
-        _create(actor=actor, tenant=tenant, products=products[i : i + MAX_PRODUCTS_PER_REQUEST],
-                source=source, group=group)
+        _create(
+            actor=actor,
+            tenant=tenant,
+            products=products[i : i + MAX_PRODUCTS_PER_REQUEST],
+            source=source,
+            group=group,
+        )
         for i in range(0, len(products), MAX_PRODUCTS_PER_REQUEST)
     ]
     if requests:
@@ -120,8 +147,12 @@ def job_retry(*, actor, job: Job) -> Job:
     """
     job = Job.objects.select_for_update().get(pk=job.pk)
     if job.status != JobStatus.DEAD:
-        raise ValidationError({"job": f"Job #{job.pk} is {job.get_status_display().lower()}, "
-                                      "not dead; only dead jobs can be retried."})
+        raise ValidationError(
+            {
+                "job": f"Job #{job.pk} is {job.get_status_display().lower()}, "
+                "not dead; only dead jobs can be retried."
+            }
+        )
     previous_error = job.last_error.splitlines()[0][:300] if job.last_error else ""
     job.status = JobStatus.QUEUED
     job.max_attempts = job.attempts + Job._meta.get_field("max_attempts").default
@@ -130,8 +161,12 @@ def job_retry(*, actor, job: Job) -> Job:
     catalog_services.products_set_classification(
         product_ids=[job.product_id], status=ClassificationStatus.QUEUED
     )
-    audit.record(actor=actor, verb="classification.job.retried", target=job, tenant=job.tenant,
-                 data={"previous_error": previous_error, "attempts": job.attempts,
-                       "at": timezone.now()})
+    audit.record(
+        actor=actor,
+        verb="classification.job.retried",
+        target=job,
+        tenant=job.tenant,
+        data={"previous_error": previous_error, "attempts": job.attempts, "at": timezone.now()},
+    )
     _wake_workers(1)
     return job

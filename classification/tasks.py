@@ -12,8 +12,12 @@ def drain_queue() -> dict:
     from classification import runner
 
     report = runner.drain()
-    return {"claimed": report.claimed, "done": report.done, "failed": report.failed,
-            "stale": report.stale}
+    return {
+        "claimed": report.claimed,
+        "done": report.done,
+        "failed": report.failed,
+        "stale": report.stale,
+    }
 
 
 def wake(count: int = 1) -> None:
@@ -26,6 +30,10 @@ def ensure_schedule() -> None:
     """Create (or correct) the every-minute safety-net drain. Idempotent."""
     Schedule.objects.update_or_create(
         name=SCHEDULE_NAME,
-        defaults={"func": DRAIN_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1,
-                  "repeats": -1},
+        defaults={
+            "func": DRAIN_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
     )

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from classification import forms, selectors, services
@@ -39,6 +40,16 @@ def index(request):
     return render(request, "classification/index.html", context)
 
 
+def _back_to_catalog(request) -> str:
+    """The page the selection came from (same host only), else the catalog list."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("catalog:product_list", args=[request.tenant.slug])
+
+
 @tenant_view("request_classification")
 @require_POST
 def classify_selected(request):
@@ -47,12 +58,13 @@ def classify_selected(request):
     form.is_valid()
     try:
         created = services.request_create(
-            actor=request.user, tenant=request.tenant,
-            product_ids=form.cleaned_data.get("product") or [])
+            actor=request.user,
+            tenant=request.tenant,
+            product_ids=form.cleaned_data.get("product") or [],
+        )
     except ValidationError as err:
         messages.error(request, " ".join(err.messages))
-        return redirect(request.POST.get("next") or reverse("catalog:list",
-                                                            args=[request.tenant.slug]))
+        return redirect(_back_to_catalog(request))
     messages.success(request, f"Classifying {created.product_count} products.")
     return redirect("classification:request", tenant_slug=request.tenant.slug, pk=created.pk)
 
@@ -67,27 +79,35 @@ def classify_catalog(request):
         return redirect("classification:index", tenant_slug=request.tenant.slug)
     scope = form.cleaned_data["scope"]
     created = services.catalog_classify(
-        actor=request.user, tenant=request.tenant,
+        actor=request.user,
+        tenant=request.tenant,
         jurisdiction=form.cleaned_data["jurisdiction"] or None,
-        only_unclassified=scope == "unclassified")
+        only_unclassified=scope == "unclassified",
+    )
     if not created:
         messages.info(request, "Nothing to classify: no product matches that scope.")
         return redirect("classification:index", tenant_slug=request.tenant.slug)
-    return redirect("classification:group", tenant_slug=request.tenant.slug,
-                    group=created[0].group)
+    return redirect("classification:group", tenant_slug=request.tenant.slug, group=created[0].group)
 
 
 @tenant_view("read_tenant")
 def request_detail(request, pk: int):
     """Show one request's progress (polled while running) and its decisions."""
-    obj = tenant_object(request, ClassificationRequest.objects.select_related("requested_by"),
-                        pk=pk)
+    obj = tenant_object(
+        request, ClassificationRequest.objects.select_related("requested_by"), pk=pk
+    )
     requests = ClassificationRequest.objects.filter(pk=obj.pk)
-    return _render_progress(request, "classification/request.html", {
-        "req": obj, "requests": [obj], "progress": selectors.progress(requests),
-        "decisions": selectors.decisions_for_tenant(request.tenant).filter(job__request=obj),
-        "dead": selectors.dead_jobs(request.tenant).filter(request=obj),
-    })
+    return _render_progress(
+        request,
+        "classification/request.html",
+        {
+            "req": obj,
+            "requests": [obj],
+            "progress": selectors.progress(requests),
+            "decisions": selectors.decisions_for_tenant(request.tenant).filter(job__request=obj),
+            "dead": selectors.dead_jobs(request.tenant).filter(request=obj),
+        },
+    )
 
 
 @tenant_view("read_tenant")
@@ -98,13 +118,20 @@ def group_detail(request, group):
         from django.http import Http404
 
         raise Http404("No such classification run.")
-    return _render_progress(request, "classification/request.html", {
-        "req": None, "group": group, "requests": list(requests),
-        "progress": selectors.progress(requests),
-        "decisions": selectors.decisions_for_tenant(request.tenant).filter(
-            job__request__in=requests)[:200],
-        "dead": selectors.dead_jobs(request.tenant).filter(request__in=requests),
-    })
+    return _render_progress(
+        request,
+        "classification/request.html",
+        {
+            "req": None,
+            "group": group,
+            "requests": list(requests),
+            "progress": selectors.progress(requests),
+            "decisions": selectors.decisions_for_tenant(request.tenant).filter(
+                job__request__in=requests
+            )[:200],
+            "dead": selectors.dead_jobs(request.tenant).filter(request__in=requests),
+        },
+    )
 
 
 @tenant_view("read_tenant")
@@ -116,8 +143,11 @@ def decision_detail(request, pk: int):
         pk=pk,
     )
     history = selectors.decisions_for_product(decision.product).exclude(pk=decision.pk)[:20]
-    return render(request, "classification/decision.html",
-                  {"decision": decision, "ev": decision.evidence, "history": history})
+    return render(
+        request,
+        "classification/decision.html",
+        {"decision": decision, "ev": decision.evidence, "history": history},
+    )
 
 
 @tenant_view("read_tenant")

@@ -9,8 +9,18 @@ from catalog import services as catalog_services
 from catalog.models import Product
 from workbench.roles import Role
 
-HEADERS = ["SKU", "Name", "Description", "Country of origin", "Materials", "Intended use",
-           "Product type", "Destination", "Customs value", "Currency"]
+HEADERS = [
+    "SKU",
+    "Name",
+    "Description",
+    "Country of origin",
+    "Materials",
+    "Intended use",
+    "Product type",
+    "Destination",
+    "Customs value",
+    "Currency",
+]
 
 SWEATER = {
     "Name": "Men's cotton pullover",
@@ -33,8 +43,12 @@ def import_products(tenant, actor, rows: list[dict]) -> list[Product]:
     for r in rows:
         writer.writerow({**SWEATER, **r})
     batch = catalog_services.import_batch_start(
-        actor=actor, tenant=tenant, fileobj=io.BytesIO(buffer.getvalue().encode()),
-        filename="products.csv", background=False)
+        actor=actor,
+        tenant=tenant,
+        fileobj=io.BytesIO(buffer.getvalue().encode()),
+        filename="products.csv",
+        background=False,
+    )
     assert batch.refused_count == 0, batch.refused_rows
     skus = [r["SKU"] for r in rows]
     return list(Product.objects.filter(tenant=tenant, sku__in=skus).order_by("pk"))

@@ -21,15 +21,26 @@ from workbench.roles import Role
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def no_wake(monkeypatch):
+    """Keep the request's on-commit wake-up from draining the queue inline (sync q2 in tests)."""
+    from classification import tasks
+
+    monkeypatch.setattr(tasks, "wake", lambda count=1: None)
+
+
 def _request(cast, products):
-    return services.request_create(actor=None, tenant=cast.tenant,
-                                   product_ids=[p.pk for p in products])
+    return services.request_create(
+        actor=None, tenant=cast.tenant, product_ids=[p.pk for p in products]
+    )
 
 
 def _expire_leases():
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE classification_job SET lease_expires_at = now() - interval '1 s'"
-                       " WHERE status = 'leased'")
+        cursor.execute(
+            "UPDATE classification_job SET lease_expires_at = now() - interval '1 s'"
+            " WHERE status = 'leased'"
+        )
 
 
 def test_a_drain_decides_every_job_once_and_audits_each_decision(cast, make_products):
@@ -122,15 +133,20 @@ def test_decisions_are_immutable_in_the_database(cast, make_products):
     _request(cast, make_products(1))
     runner.drain(owner="w")
     decision = Decision.objects.get()
-    for sql in ("UPDATE classification_decision SET selected_code = '0000' WHERE id = %s",
-                "DELETE FROM classification_decision WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), \
-                connection.cursor() as cursor:
+    for sql in (
+        "UPDATE classification_decision SET selected_code = '0000' WHERE id = %s",
+        "DELETE FROM classification_decision WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [decision.pk])
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_draining_one_queue_never_process_a_job_twice(cast, make_products):
+def test_two_workers_draining_one_queue_never_process_a_job_twice(cast, make_products, no_wake):
     _request(cast, make_products(90))
     reports, errors = [], []
 
@@ -155,13 +171,15 @@ def test_two_workers_draining_one_queue_never_process_a_job_twice(cast, make_pro
 
 def _database_url() -> str:
     s = connection.settings_dict
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@/{s['NAME']}?host={s['HOST']}" \
-        if s["HOST"].startswith("/") else \
-        f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
+    return (
+        f"postgres://{s['USER']}:{s['PASSWORD']}@/{s['NAME']}?host={s['HOST']}"
+        if s["HOST"].startswith("/")
+        else f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(cast, make_products):
+def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(cast, make_products, no_wake):
     _request(cast, make_products(40))
     script = textwrap.dedent("""
         import os, sys, time, django
@@ -171,10 +189,14 @@ def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(cast, make_product
         print(len(got), flush=True)
         time.sleep(600)  # mid-batch: killed before it can commit anything
     """)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "workbench.settings_test",
-           "DATABASE_URL": _database_url()}
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "workbench.settings_test",
+        "DATABASE_URL": _database_url(),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "25"
         os.kill(proc.pid, signal.SIGKILL)
@@ -189,5 +211,6 @@ def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(cast, make_product
     assert second.done == 25
     assert Decision.objects.count() == 40
     assert Decision.objects.values("job").distinct().count() == 40
-    assert set(Decision.objects.filter(attempt=2).values_list("job__lease_owner", flat=True)) \
-        <= {""}
+    assert set(Decision.objects.filter(attempt=2).values_list("job__lease_owner", flat=True)) <= {
+        ""
+    }

@@ -12,13 +12,17 @@ from workbench.roles import Role
 
 def test_a_request_queues_one_job_per_product_and_is_audited(cast, make_products):
     products = make_products(3)
-    request = services.request_create(actor=cast.users[Role.ANALYST], tenant=cast.tenant,
-                                      product_ids=[p.pk for p in products])
+    request = services.request_create(
+        actor=cast.users[Role.ANALYST], tenant=cast.tenant, product_ids=[p.pk for p in products]
+    )
     jobs = Job.objects.filter(request=request)
     assert jobs.count() == 3 and set(jobs.values_list("status", flat=True)) == {"queued"}
     assert {j.product_version_id for j in jobs} == {p.current_version_id for p in products}
-    assert set(Product.objects.filter(pk__in=[p.pk for p in products])
-               .values_list("classification_status", flat=True)) == {"queued"}
+    assert set(
+        Product.objects.filter(pk__in=[p.pk for p in products]).values_list(
+            "classification_status", flat=True
+        )
+    ) == {"queued"}
     event = AuditEvent.objects.get(verb="classification.request.created")
     assert event.data["products"] == 3 and event.actor == cast.users[Role.ANALYST]
 
@@ -26,8 +30,9 @@ def test_a_request_queues_one_job_per_product_and_is_audited(cast, make_products
 def test_more_than_100_products_are_refused_with_the_count_and_what_to_do(cast, make_products):
     products = make_products(101)
     with pytest.raises(ValidationError) as err:
-        services.request_create(actor=None, tenant=cast.tenant,
-                                product_ids=[p.pk for p in products])
+        services.request_create(
+            actor=None, tenant=cast.tenant, product_ids=[p.pk for p in products]
+        )
     message = " ".join(err.value.messages)
     assert "101 products were selected" in message and "Classify catalog" in message
     assert not ClassificationRequest.objects.exists() and not Job.objects.exists()
@@ -37,8 +42,9 @@ def test_products_of_another_tenant_are_refused_without_revealing_them(cast, mak
     mine = make_products(2)
     theirs = make_products(1, prefix="G", tenant=cast.other_tenant)
     with pytest.raises(ValidationError) as err:
-        services.request_create(actor=None, tenant=cast.tenant,
-                                product_ids=[mine[0].pk, theirs[0].pk])
+        services.request_create(
+            actor=None, tenant=cast.tenant, product_ids=[mine[0].pk, theirs[0].pk]
+        )
     assert "not in this catalog" in " ".join(err.value.messages)
     assert theirs[0].sku not in " ".join(err.value.messages)
     assert not Job.objects.exists()
@@ -51,23 +57,24 @@ def test_classify_catalog_splits_the_work_into_requests_of_100(cast, make_produc
     assert len({r.group for r in requests}) == 1
     assert Job.objects.count() == 230
     # Products already queued are not queued twice.
-    assert services.catalog_classify(actor=None, tenant=cast.tenant,
-                                     only_unclassified=False) == []
+    assert services.catalog_classify(actor=None, tenant=cast.tenant, only_unclassified=False) == []
 
 
 def test_classify_selected_matrix(cast, make_products):
     product = make_products(1)[0]
     url = reverse("classification:classify_selected", args=["acme"])
     allowed = {Role.ANALYST, Role.BROKER, Role.COMPLIANCE_LEAD}
-    check_access_matrix(cast, url, allowed, method="post", data={"product": [product.pk]},
-                        ok=(302,))
+    check_access_matrix(
+        cast, url, allowed, method="post", data={"product": [product.pk]}, ok=(302,)
+    )
 
 
 def test_the_web_form_refuses_101_products_with_a_message(cast, make_products):
     ids = [p.pk for p in make_products(101)]
     client = cast.client(Role.ANALYST)
-    response = client.post(reverse("classification:classify_selected", args=["acme"]),
-                           {"product": ids}, follow=True)
+    response = client.post(
+        reverse("classification:classify_selected", args=["acme"]), {"product": ids}, follow=True
+    )
     assert "101 products were selected" in response.content.decode()
     assert not Job.objects.exists()
 
@@ -79,12 +86,16 @@ def test_reading_pages_matrix(cast, name):
 
 def test_request_page_matrix_and_other_tenants_request_is_404(cast, make_products):
     theirs = make_products(1, prefix="G", tenant=cast.other_tenant)
-    request = services.request_create(actor=None, tenant=cast.other_tenant,
-                                      product_ids=[theirs[0].pk])
+    request = services.request_create(
+        actor=None, tenant=cast.other_tenant, product_ids=[theirs[0].pk]
+    )
     response = cast.client(Role.BROKER).get(
-        reverse("classification:request", args=["acme", request.pk]))
+        reverse("classification:request", args=["acme", request.pk])
+    )
     assert response.status_code == 404
-    mine = services.request_create(actor=None, tenant=cast.tenant,
-                                   product_ids=[p.pk for p in make_products(1)])
-    check_access_matrix(cast, reverse("classification:request", args=["acme", mine.pk]),
-                        set(Role.values))
+    mine = services.request_create(
+        actor=None, tenant=cast.tenant, product_ids=[p.pk for p in make_products(1)]
+    )
+    check_access_matrix(
+        cast, reverse("classification:request", args=["acme", mine.pk]), set(Role.values)
+    )

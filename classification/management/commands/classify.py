@@ -19,20 +19,30 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="username of the member requesting")
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument("--sku", nargs="+", help="SKUs to classify (at most 100)")
-        which.add_argument("--all-unclassified", action="store_true",
-                           help="every unclassified product, in requests of 100")
-        parser.add_argument("--wait", action="store_true",
-                            help="wait for the outcome, working the queue here if no worker does")
+        which.add_argument(
+            "--all-unclassified",
+            action="store_true",
+            help="every unclassified product, in requests of 100",
+        )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="wait for the outcome, working the queue here if no worker does",
+        )
         parser.add_argument("--timeout", type=float, default=600, help="seconds to wait at most")
 
     def handle(self, *args, **opts):
         tenant = Tenant.objects.filter(slug=opts["tenant"]).first()
         user = get_user_model().objects.filter(username=opts["user"], is_active=True).first()
-        if tenant is None or user is None or not user_has_tenant_perm(
-            user, tenant, "request_classification"
+        if (
+            tenant is None
+            or user is None
+            or not user_has_tenant_perm(user, tenant, "request_classification")
         ):
-            raise CommandError(f"{opts['user']!r} may not request classification in "
-                               f"{opts['tenant']!r} (unknown user or tenant, or missing role).")
+            raise CommandError(
+                f"{opts['user']!r} may not request classification in "
+                f"{opts['tenant']!r} (unknown user or tenant, or missing role)."
+            )
         try:
             requests = self._create(tenant, user, opts)
         except ValidationError as err:
@@ -41,8 +51,10 @@ class Command(BaseCommand):
             self.stdout.write("Nothing to classify.")
             return
         total = sum(r.product_count for r in requests)
-        self.stdout.write(f"Queued {total} products in {len(requests)} request(s): "
-                          + ", ".join(f"#{r.pk}" for r in requests))
+        self.stdout.write(
+            f"Queued {total} products in {len(requests)} request(s): "
+            + ", ".join(f"#{r.pk}" for r in requests)
+        )
         if opts["wait"]:
             self._wait(requests, opts["timeout"])
 
@@ -54,8 +66,11 @@ class Command(BaseCommand):
         missing = [s for s in skus if s not in found]
         if missing:
             raise CommandError(f"Unknown SKU(s) in {tenant.slug}: {', '.join(missing[:20])}")
-        return [services.request_create(actor=user, tenant=tenant, product_ids=found.values(),
-                                        source=RequestSource.CLI)]
+        return [
+            services.request_create(
+                actor=user, tenant=tenant, product_ids=found.values(), source=RequestSource.CLI
+            )
+        ]
 
     def _wait(self, requests, timeout):
         ids = [r.pk for r in requests]
