@@ -54,6 +54,21 @@ class ClassificationConfig(AppConfig):
             )
         return tiles
 
+    def object_panels(self, kind, request, obj):
+        if kind != "product":
+            return []
+        from classification import selectors
+        from workbench.panels import Panel
+
+        decisions = list(selectors.decisions_for_product(obj).select_related("product")[:21])
+        return [
+            Panel(
+                "Decisions",
+                "classification/_product_decisions.html",
+                {"decisions": decisions[:20], "more": len(decisions) > 20},
+            )
+        ]
+
     def demo_steps(self):
         from classification import demo
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from catalog.models import Product
 from classification import services
-from classification.models import ClassificationRequest, Job
+from classification.models import ClassificationRequest, Decision, Job
 from tests.matrix import check_access_matrix
 from workbench.roles import Role
 
@@ -99,3 +99,57 @@ def test_request_page_matrix_and_other_tenants_request_is_404(cast, make_product
     check_access_matrix(
         cast, reverse("classification:request", args=["acme", mine.pk]), set(Role.values)
     )
+
+
+def test_the_catalog_list_offers_classify_selected_only_to_roles_that_may(cast, make_products):
+    make_products(1)
+    url = reverse("catalog:product_list", args=["acme"])
+    assert b"Classify selected" in cast.client(Role.ANALYST).get(url).content
+    assert b"Classify selected" not in cast.client(Role.AUDITOR).get(url).content
+
+
+def test_a_product_page_lists_its_decisions(cast, make_products):
+    from classification import runner
+
+    product = make_products(1)[0]
+    services.request_create(actor=None, tenant=cast.tenant, product_ids=[product.pk])
+    runner.drain(owner="test")
+    page = cast.client(Role.AUDITOR).get(
+        reverse("catalog:product_detail", args=["acme", product.pk])
+    )
+    assert page.status_code == 200
+    assert b"Decisions" in page.content and product.sku.encode() in page.content
+    decision = Decision.objects.get(product=product)
+    assert reverse("classification:decision", args=["acme", decision.pk]).encode() in page.content
+
+
+def test_decision_page_matrix_shows_the_evidence(cast, make_products):
+    from classification import runner
+
+    product = make_products(1)[0]
+    services.request_create(actor=None, tenant=cast.tenant, product_ids=[product.pk])
+    runner.drain(owner="test")
+    decision = Decision.objects.get(product=product)
+    url = reverse("classification:decision", args=["acme", decision.pk])
+    check_access_matrix(cast, url, set(Role.values))
+    body = cast.client(Role.BROKER).get(url).content.decode()
+    assert "Facts as classified" in body and product.sku in body
+    assert decision.get_outcome_display() in body
+    for reason in decision.reasons:
+        assert reason.replace("_", " ")[:6].lower() in body.lower()
+
+
+def test_request_progress_polls_until_done_then_answers_286(cast, make_products):
+    from classification import runner
+
+    request = services.request_create(
+        actor=None, tenant=cast.tenant, product_ids=[p.pk for p in make_products(2)]
+    )
+    url = reverse("classification:request", args=["acme", request.pk])
+    client = cast.client(Role.ANALYST)
+    running = client.get(url, headers={"HX-Request": "true"})
+    assert running.status_code == 200 and 'hx-trigger="every 1s"' in running.content.decode()
+    runner.drain(owner="test")
+    done = client.get(url, headers={"HX-Request": "true"})
+    assert done.status_code == 286
+    assert "hx-trigger" not in done.content.decode() and "Finished." in done.content.decode()
