@@ -89,6 +89,18 @@ def _check_new(jurisdiction: str, revision: str, sha256: str) -> TariffSchedule 
     return None
 
 
+def _schedule_load(*, jurisdiction, revision, source, parse, **create) -> LoadResult:
+    # Same file again: a no-op. Parse (and refuse) before any write, then one transaction.
+    existing = _check_new(jurisdiction, revision, source.sha256)
+    if existing is not None:
+        return LoadResult(existing, False, existing.line_count)
+    parsed = parse()
+    schedule = _schedule_create(
+        jurisdiction=jurisdiction, revision=revision, source=source, parsed=parsed, **create
+    )
+    return LoadResult(schedule, True, len(parsed.lines))
+
+
 def schedule_load_usitc(
     *,
     actor,
@@ -103,22 +115,17 @@ def schedule_load_usitc(
     Parses and validates every line before writing (``parsers.SourceError`` names the line);
     writes the schedule, its lines and a ``tariffs.schedule.loaded`` event in one transaction.
     """
-    existing = _check_new(jurisdiction, revision, source.sha256)
-    if existing is not None:
-        return LoadResult(existing, False, existing.line_count)
-    parsed = parsers.parse_usitc(source)
-    schedule = _schedule_create(
+    return _schedule_load(
         actor=actor,
         jurisdiction=jurisdiction,
         name="Harmonized Tariff Schedule of the United States",
         revision=revision,
         effective_date=effective_date,
         source=source,
-        parsed=parsed,
+        parse=lambda: parsers.parse_usitc(source),
         has_rates=True,
         progress=progress,
     )
-    return LoadResult(schedule, True, len(parsed.lines))
 
 
 def schedule_load_eu_cn(
@@ -136,22 +143,17 @@ def schedule_load_eu_cn(
     duty estimates for the EU say so instead of computing anything.
     """
     combined = parsers.Source(cn8.name, cn8.data + headings.data + subheadings.data)
-    existing = _check_new("EU", revision, combined.sha256)
-    if existing is not None:
-        return LoadResult(existing, False, existing.line_count)
-    parsed = parsers.parse_eu_cn(cn8, headings, subheadings)
-    schedule = _schedule_create(
+    return _schedule_load(
         actor=actor,
         jurisdiction="EU",
         name="EU Combined Nomenclature (no duty rates loaded)",
         revision=revision,
         effective_date=effective_date,
         source=combined,
-        parsed=parsed,
+        parse=lambda: parsers.parse_eu_cn(cn8, headings, subheadings),
         has_rates=False,
         progress=None,
     )
-    return LoadResult(schedule, True, len(parsed.lines))
 
 
 _LIST_PARSERS = {
