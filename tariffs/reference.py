@@ -5,9 +5,11 @@ lists) once and keeps a ``Reference`` keyed by their ids; every method on it is 
 dicts, so validation and duty estimates take microseconds and never touch the database.
 """
 
+import functools
 import math
 import re
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -519,6 +521,7 @@ _STOP = {
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """A light English stemmer: plurals only, so 'batteries' meets 'battery'."""
     if len(word) > 4 and word.endswith("ies"):
@@ -577,33 +580,53 @@ class _SearchIndex:
 # --- loading and cache ----------------------------------------------------------------------
 
 _cache: dict[tuple, Reference] = {}
+_keys: dict[tuple[str, str | None], tuple[float, tuple | None]] = {}
 _cache_lock = threading.Lock()
+# How long a process trusts its idea of "the current revision" before asking the database again.
+# Loads in this process clear the cache at commit; another process sees a new load within this.
+KEY_TTL_SECONDS = 10.0
+
+
+def _key(jurisdiction: str, revision: str | None) -> tuple | None:
+    from tariffs import selectors
+
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _keys.get((jurisdiction, revision))
+    if cached is not None and now - cached[0] < KEY_TTL_SECONDS:
+        return cached[1]
+    key = selectors.reference_key(jurisdiction, revision)
+    with _cache_lock:
+        _keys[(jurisdiction, revision)] = (now, key)
+    return key
 
 
 def get_reference(jurisdiction: str, revision: str | None = None) -> Reference | None:
     """Return the reference for a jurisdiction's current (or named) revision, cached.
 
     With no national schedule loaded, returns an HS-2022-only reference (``national = False``);
-    returns None when a named revision does not exist or nothing at all is loaded.
+    returns None when a named revision does not exist or nothing at all is loaded. A load in
+    this process is seen at once; one in another process within ``KEY_TTL_SECONDS``.
     """
     from tariffs import selectors
 
-    key = selectors.reference_key(jurisdiction.upper(), revision)
+    key = _key(jurisdiction.upper(), revision)
     if key is None:
         return None
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    reference = Reference(selectors.reference_data(key))
+    built = Reference(selectors.reference_data(key))
     with _cache_lock:
-        # Keep only a few recent references: each US revision is ~40 MB of dicts.
+        # Keep only a few recent references: a US revision takes tens of MB of dicts.
         if len(_cache) >= 6:
             _cache.pop(next(iter(_cache)))
-        _cache[key] = reference
-    return reference
+        return _cache.setdefault(key, built)
 
 
 def clear_cache() -> None:
+    """Forget every reference and current-revision answer (called when a load commits)."""
     with _cache_lock:
         _cache.clear()
+        _keys.clear()

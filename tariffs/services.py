@@ -55,6 +55,7 @@ def _schedule_create(
     schedule.full_clean()
     schedule.save()
     bulk.copy_lines(schedule.pk, parsed.lines, progress=progress)
+    _forget_references()
     audit.record(
         actor=actor,
         verb="tariffs.schedule.loaded",
@@ -71,6 +72,13 @@ def _schedule_create(
         },
     )
     return schedule
+
+
+def _forget_references() -> None:
+    # Now, for this connection (which sees the new rows), and again once the load is visible
+    # to everyone; other processes notice within reference.KEY_TTL_SECONDS.
+    reference.clear_cache()
+    transaction.on_commit(reference.clear_cache)
 
 
 def _check_new(jurisdiction: str, revision: str, sha256: str) -> TariffSchedule | None:
@@ -220,6 +228,7 @@ def reference_list_load(
                 ],
                 batch_size=5000,
             )
+        _forget_references()
         audit.record(
             actor=actor,
             verb="tariffs.referencelist.loaded",
