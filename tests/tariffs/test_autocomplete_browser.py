@@ -56,8 +56,10 @@ def form_page(page):
         {"field_name": "code", "jurisdiction": "US", "current_tenant": tenant},
     )
     html = (
-        '<!doctype html><html><head><script src="/static/django_htmx/htmx-2.min.js"></script></head>'
-        f'<body><form method="get" action="/submitted">{fragment}<button type="submit">Estimate</button></form></body></html>'
+        "<!doctype html><html><head>"
+        '<script src="/static/django_htmx/htmx-2.min.js"></script></head><body>'
+        f'<form method="get" action="/submitted">{fragment}'
+        '<button type="submit">Estimate</button></form></body></html>'
     )
 
     def handle(route):
