@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tariffs import parsers, services
+from tariffs import parsers, selectors, services
 from tariffs.models import ReferenceList
 
 # File name → (revision, effective date). Older first, so the newest ends up current.
@@ -25,9 +25,11 @@ def load_reference_data(tenants, out) -> None:
     """Load the US schedules and lists when a data directory is configured. Idempotent."""
     directory = settings.TARIFF_DATA_DIR
     if not directory:
+        current = selectors.current_schedule("US")
+        state = f"US {current.revision} is loaded" if current else "no US schedule is loaded"
         out.write(
-            "Tariffs: HS 2022 is loaded; no US schedule (WORKBENCH_TARIFF_DIR is not set). "
-            f"To load it: {LOAD_HINT}"
+            f"Tariffs: HS 2022 is loaded; {state} (WORKBENCH_TARIFF_DIR is not set). "
+            f"To load the US schedule, PGA flags and Section 301/232 lists: {LOAD_HINT}"
         )
         return
     base = Path(directory)

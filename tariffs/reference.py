@@ -363,47 +363,66 @@ def _base_line(ref: Reference, line: Line, origin: str, value, currency, quantit
     return DutyLine(label, text or "(none given)", amount, source, note)
 
 
-def _section301_lines(ref: Reference, flags: Flags, value) -> tuple[list[DutyLine], list[str]]:
-    measures = flags.section301
-    increases = [m for m in measures if m.heading.startswith(SECTION301_INCREASE_PREFIXES)]
+def _percent(ref: Reference, measure: Measure) -> Decimal | None:
+    heading = ref.line(measure.heading)
+    return rates.additional_percent(heading.general_text) if heading else None
+
+
+def _section301_measures(
+    ref: Reference, measures: list[Measure]
+) -> tuple[list[Measure], list[str]]:
+    """Choose the Section 301 entries that apply, saying why the others do not."""
     notes = []
+    suspended = [
+        m for m in measures if "suspended" in getattr(ref.line(m.heading), "description", "")
+    ]
+    for measure in suspended:
+        notes.append(
+            f"{measure.label()}: the provision is suspended (chapter 99 text); not applied."
+        )
+    active = [m for m in measures if m not in suspended]
+    increases = [m for m in active if m.heading.startswith(SECTION301_INCREASE_PREFIXES)]
     if increases:
-        replaced = [m for m in measures if m not in increases]
+        replaced = [m for m in active if m not in increases]
         if replaced:
             notes.append(
                 "Section 301: the four-year-review increase replaces "
                 + ", ".join(m.label() for m in replaced)
                 + " for this product (U.S. note 31 to chapter 99)."
             )
-        measures = increases
+        active = increases
+    if len(active) > 1:
+        # One product falls under one list; an HTS8 on several lists means their product scopes
+        # are narrower than the code. Count one (the highest) rather than stacking them.
+        active.sort(key=lambda m: _percent(ref, m) or Decimal(0), reverse=True)
+        notes.append(
+            f"Section 301: this HTS8 is on {len(active)} lists ("
+            + ", ".join(m.label() for m in active)
+            + f"); their scopes are narrower than the code. The highest, {active[0].label()}, "
+            "is used: confirm which one covers the product."
+        )
+        active = active[:1]
+    return active, notes
+
+
+def _section301_lines(ref: Reference, flags: Flags, value) -> tuple[list[DutyLine], list[str]]:
+    measures, notes = _section301_measures(ref, flags.section301)
     out = []
+    listed = ref.sources.get("section301", "Section 301 list")
     for measure in measures:
-        heading = ref.line(measure.heading)
-        percent = rates.additional_percent(heading.general_text) if heading else None
-        listed = ref.sources.get("section301", "Section 301 list")
+        percent = _percent(ref, measure)
         source = f"{listed}; {ref.source_label(measure.heading)}"
         if percent is None:
+            heading = ref.line(measure.heading)
             note = f"No readable rate for {codes.fmt(measure.heading)} in {ref.revision}."
-            out.append(
-                DutyLine(
-                    measure.label(), heading.general_text if heading else "?", None, source, note
-                )
-            )
+            text = heading.general_text if heading else "?"
+            out.append(DutyLine(measure.label(), text, None, source, note))
             continue
-        amount = (
-            None
-            if value is None
-            else (Decimal(value) * percent / 100).quantize(CENT, ROUND_HALF_UP)
-        )
-        out.append(
-            DutyLine(
-                measure.label(),
-                f"+{percent}%",
-                amount,
-                source,
-                "" if value is not None else "Needs the customs value.",
-            )
-        )
+        amount = None
+        if value is not None:
+            amount = (Decimal(value) * percent / 100).quantize(CENT, ROUND_HALF_UP)
+        note = "" if value is not None else "Needs the customs value."
+        out.append(DutyLine(measure.label(), f"+{percent}%", amount, source, note))
     return out, notes
 
 

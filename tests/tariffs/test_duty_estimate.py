@@ -78,7 +78,17 @@ def test_the_four_year_review_increase_replaces_the_list_rate(us_small):
     result = estimate(us_small, "8507600030", origin="CN")
     assert [line.rate_text for line in result.lines] == ["3.4%", "+25%"]
     assert result.total == D("2840.00")
-    assert any("replaces Section 301 (list 4B, 9903.88.16)" in note for note in result.notes)
+    assert "Section 301 (list 4B, 9903.88.16): the provision is suspended" in result.notes[0]
+
+
+def test_suspended_lists_are_not_applied_and_overlapping_lists_are_not_stacked(us_small):
+    sweater = estimate(us_small, "6110202010", origin="CN")
+    assert [line.label for line in sweater.lines[1:]] == ["Section 301 (list 3, 9903.88.03)"]
+    assert any("list 4B, 9903.88.16): the provision is suspended" in n for n in sweater.notes)
+    wool = estimate(us_small, "5107103000", origin="CN", net_weight_kg=D("250"), value="1000")
+    assert len(wool.lines) == 2 and wool.lines[1].amount == D("250.00")
+    assert wool.total == D("307.00")
+    assert any("this HTS8 is on 2 lists" in note for note in wool.notes)
 
 
 def test_unreadable_rate_text_is_flagged_never_zero(us_small):
@@ -133,4 +143,5 @@ def test_real_schedule_battery_from_china_and_sweater_from_vietnam_and_china(rea
     sweater_cn = estimate(real_2026, "6110202020", origin="CN")
     assert sweater_vn.total == D("1650.00")
     assert sweater_cn.total > sweater_vn.total
-    assert [line.label for line in sweater_cn.lines][1].startswith("Section 301")
+    assert [line.label for line in sweater_cn.lines][1:] == ["Section 301 (list 4A, 9903.88.15)"]
+    assert sweater_cn.total == D("2400.00")  # 16.5% + 7.5%; list 4B is suspended

@@ -40,7 +40,7 @@ def test_the_same_list_twice_is_a_no_op():
         actor=None, kind="section301", source=fixture_source("section301_small.csv")
     )
     assert not again.created
-    assert TradeMeasure.objects.count() == 4
+    assert TradeMeasure.objects.count() == 7
 
 
 def test_additional_command_recognises_301_and_232_lists(capsys):
@@ -56,7 +56,7 @@ def test_additional_command_recognises_301_and_232_lists(capsys):
         "1a",
         "2026-04-06",
     )
-    assert TradeMeasure.objects.get(prefix="61102020").heading == "99038803"
+    assert TradeMeasure.objects.get(prefix="61102020", list_name="3").heading == "99038803"
     assert "Loaded Section 301" in capsys.readouterr().out
 
 

@@ -166,7 +166,7 @@ def test_the_command_loads_a_file_and_reports_progress(capsys):
         "2026-02-20",
     )
     out = capsys.readouterr().out
-    assert "Loaded US 2026 Rev 4: 32 rows" in out
+    assert "Loaded US 2026 Rev 4: 33 rows" in out
     call_command(
         "tariffs_load_usitc",
         str(FIXTURES / "usitc_2026_small.csv"),
