@@ -245,6 +245,14 @@ class Reference:
             section232=[m for m in measures if m.program == "Section 232"],
         )
 
+    def section301_for_china(self, code: str) -> tuple[str, str] | None:
+        """Return ``(label, "+25%")`` of the Section 301 duty on Chinese-origin goods, if any."""
+        measures, _ = _section301_measures(self, self.flags(code).section301)
+        if not measures:
+            return None
+        percent = _percent(self, measures[0])
+        return measures[0].label(), f"+{percent}%" if percent is not None else "see chapter 99"
+
     # --- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:

@@ -31,7 +31,12 @@ def _render(request, template: str, context: dict, *, partial: str = "", status:
 def _rows(ref, lines) -> list[dict]:
     """Pair lines with their flags from the in-memory reference (no query per row)."""
     return [
-        {"line": line, "flags": ref.flags(line.code) if ref else None, "code": codes.fmt(line.code)}
+        {
+            "line": line,
+            "code": codes.fmt(line.code),
+            "flags": ref.flags(line.code) if ref else None,
+            "s301": ref.section301_for_china(line.code) if ref and line.declarable else None,
+        }
         for line in lines
     ]
 
@@ -135,6 +140,7 @@ def line_detail(request, code: str):
         "line": line,
         "code": codes.fmt(code),
         "flags": ref.flags(code),
+        "s301": ref.section301_for_china(code) if line.declarable else None,
         "hs": ref.hs_description(code),
         "check": services.code_validate(jurisdiction=jurisdiction, code=code),
         "jurisdiction": jurisdiction,

@@ -36,7 +36,8 @@ def test_search_shows_battery_lines_with_rate_fda_flag_and_section_301(cast, us_
     assert "8507.60.00.30" in html and "8507.60.00.90" in html
     assert "3.4%" in html
     assert "Food and Drug Administration" in html and "FD1" in html
-    assert "Section 301 (list 4B, 9903.88.16)" in html
+    assert "China origin: +25% Section 301" in html
+    assert 'title="Section 301 (list biden_jan26, 9903.91.06)"' in html
 
 
 def test_search_answers_htmx_with_the_results_fragment_only(cast, us_small):
