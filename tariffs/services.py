@@ -440,13 +440,13 @@ def code_uses(tenant, jurisdiction: str) -> list[CodeUse]:
     their AppConfig; catalog products' declared codes are read directly when catalog does not.
     """
     uses: list[CodeUse] = []
-    providers = [getattr(c, "tariff_code_uses", None) for c in apps.get_app_configs()]
-    providers = [p for p in providers if p is not None]
-    for provider in providers:
-        uses.extend(provider(tenant, jurisdiction))
-    if not any(u.kind == "product" for u in uses) and not hasattr(
-        apps.get_app_config("catalog"), "tariff_code_uses"
-    ):
+    catalog_contributed = False
+    for config in apps.get_app_configs():
+        provider = getattr(config, "tariff_code_uses", None)
+        if provider is not None:
+            uses.extend(provider(tenant, jurisdiction))
+            catalog_contributed |= config.label == "catalog"
+    if not catalog_contributed:
         uses.extend(_catalog_code_uses(tenant, jurisdiction))
     return uses
 
