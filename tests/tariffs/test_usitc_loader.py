@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+import audit
 from audit.models import AuditEvent
 from tariffs import parsers, services
 from tariffs.models import TariffLine, TariffSchedule
@@ -248,3 +249,14 @@ def test_the_hs_nomenclature_is_restored_after_a_flush_and_only_once():
     ).exists()
     assert not services.hs_nomenclature_load().created
     assert services.code_validate(jurisdiction="GB", code="8507.60").ok
+
+
+def test_a_failure_after_the_lines_are_written_leaves_nothing(monkeypatch):
+    def refuse(**kwargs):
+        raise RuntimeError("audit chain unavailable")
+
+    monkeypatch.setattr(audit, "record", refuse)
+    with pytest.raises(RuntimeError, match="audit chain unavailable"):
+        load_small()
+    assert not TariffSchedule.objects.filter(jurisdiction="US").exists()
+    assert not TariffLine.objects.filter(schedule__jurisdiction="US").exists()
