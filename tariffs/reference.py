@@ -210,6 +210,13 @@ class Reference:
     def lines(self) -> list[Line]:
         return list(self._lines.values())
 
+    def declarable_under(self, prefix: str, limit: int = 10) -> list[str]:
+        """Return up to ``limit`` declarable codes starting with ``prefix``, in code order."""
+        found = sorted(
+            c for c, line in self._lines.items() if line.declarable and c.startswith(prefix)
+        )
+        return found[:limit]
+
     def hs_description(self, code: str) -> str:
         return self._hs.get(code[:6], "")
 

@@ -292,6 +292,18 @@ class CodeCheck:
     national_verified: bool = False
 
 
+def _successors_note(ref, code: str) -> str:
+    """Name the declarable lines now under the code's parent (where a split code went)."""
+    for parent in (code[:8], code[:6]):
+        if len(parent) < len(code):
+            under = ref.declarable_under(parent, limit=6)
+            if under:
+                shown = ", ".join(codes.fmt(c) for c in under[:5])
+                more = " …" if len(under) > 5 else ""
+                return f" Declarable lines under {codes.fmt(parent)} now: {shown}{more}."
+    return ""
+
+
 def _other_revision_note(jurisdiction: str, code: str, current_revision: str) -> str:
     from tariffs.models import TariffLine
 
@@ -356,6 +368,7 @@ def code_validate(*, jurisdiction: str, code: str, revision: str | None = None) 
     label = f"{jurisdiction} {ref.revision}"
     if line is None:
         note = _other_revision_note(jurisdiction, digits, ref.revision)
+        note += _successors_note(ref, digits)
         return CodeCheck(
             False,
             digits,
