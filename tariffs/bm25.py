@@ -7,7 +7,7 @@ search with PostgreSQL full-text instead.
 import functools
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 _STOP = {
     "a",
@@ -49,6 +49,19 @@ def tokens(text: str) -> list[str]:
     return [stem(t) for t in _TOKEN.findall((text or "").lower()) if t not in _STOP]
 
 
+@functools.lru_cache(maxsize=200_000)
+def _segment_tokens(segment: str) -> tuple[str, ...]:
+    return tuple(tokens(segment))
+
+
+def _document_tokens(text: str) -> list[str]:
+    # Full descriptions repeat their ancestors' segments thousands of times: tokenise each once.
+    out: list[str] = []
+    for segment in text.split(" › "):
+        out.extend(_segment_tokens(segment))
+    return out
+
+
 class SearchIndex:
     """Okapi BM25 over a few tens of thousands of short documents."""
 
@@ -60,11 +73,8 @@ class SearchIndex:
         self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths = []
         for index, (_, text) in enumerate(documents):
-            counts: dict[str, int] = defaultdict(int)
-            words = tokens(text)
-            for word in words:
-                counts[word] += 1
-            for word, count in counts.items():
+            words = _document_tokens(text)
+            for word, count in Counter(words).items():
                 self.postings[word].append((index, count))
             lengths.append(len(words))
         average = sum(lengths) / max(len(lengths), 1) or 1.0
