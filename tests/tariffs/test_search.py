@@ -90,3 +90,11 @@ def test_word_search_leaves_out_chapter_99_provisions(us_small):
     hits = us_small.search("articles the product of China", limit=50)
     assert hits and not [hit for hit in hits if hit.code.startswith("99")]
     assert us_small.search("9903.88")[0].code == "99038801"
+
+
+def test_full_text_search_puts_chapter_99_provisions_after_goods(us_small):
+    schedule = services.current_schedule("US")
+    found = [line.code for line in selectors.search_lines(schedule, "china or batteries")]
+    goods = [i for i, code in enumerate(found) if code.startswith("8507") and len(code) == 10]
+    provisions = [i for i, code in enumerate(found) if code.startswith("99")]
+    assert goods and provisions and max(goods) < min(provisions)
