@@ -36,13 +36,14 @@ def money(amount: Decimal, currency: str | None) -> str:
     return f"${text}" if currency in (None, "USD") else f"{currency} {text}"
 
 
-def exposure(selected: dict, alternative: dict, label: str) -> str:
+def exposure(selected: dict, alternative: dict, fmt) -> str:
     """Say how much more or less ``alternative`` would cost than the selected code."""
+    label = fmt(alternative["code"])
     if not (selected.get("computable") and alternative.get("computable")):
         missing = selected if not selected.get("computable") else alternative
         why = "; ".join(missing.get("notes") or []) or "no total"
         return (
-            f"{label}: no comparison, the duty of {missing.get('code')} is not computable ({why})."
+            f"{label}: no comparison, the duty of {fmt(missing['code'])} is not computable ({why})."
         )
     diff = Decimal(alternative["total"]) - Decimal(selected["total"])
     currency = selected.get("currency")
@@ -61,5 +62,5 @@ def compare(reference, facts, selected: str, alternatives: list[str], fmt) -> di
     return {
         "selected": chosen,
         "alternatives": others,
-        "exposure": [exposure(chosen, other, fmt(other["code"])) for other in others],
+        "exposure": [exposure(chosen, other, fmt) for other in others],
     }

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rulepacks.format import parse
+from rulepacks.format.normalize import tokens
 
 
 @dataclass
@@ -101,10 +102,10 @@ class FakeReference:
         self.searches += 1
         if self.search_hits is not None:
             return [Hit(c, s, LINES[c][0]) for c, s in self.search_hits][:limit]
-        words = set(text.lower().split())
+        words = set(tokens(text))
         scored = []
         for code, (description, declarable) in LINES.items():
-            overlap = len(words & set(description.lower().replace(",", "").split()))
+            overlap = len(words & set(tokens(description)))
             if declarable and overlap:
                 scored.append(Hit(code, round(min(1.0, overlap / 4), 4), description))
         scored.sort(key=lambda h: (-h.score, h.code))
