@@ -6,11 +6,12 @@ only gathers evidence per code, scores it, selects, rejects with reasons and exp
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from classification.engine import duty as duty_module
 from classification.engine import precedents as prec
 from classification.engine import reasons as reasons_module
+from classification.engine.prefilter import rule_index
 from classification.engine.search import search_candidates
 from classification.engine.types import Candidate, EngineDecision, Evidence, Rejected
 from rulepacks import evaluate as pack_eval
@@ -198,6 +199,11 @@ def _reject_others(kept, best, tie_margin, pack, view) -> list[Rejected]:
     return out
 
 
+def _evaluated_for(evaluation, code: str) -> bool:
+    """Whether ``evaluate`` already checked code-conditioned entries against ``code``."""
+    return bool(evaluation.matches) and evaluation.matches[0].code == code
+
+
 def _flags_json(flags, code: str) -> dict:
     if flags is None:
         return {}
@@ -235,7 +241,8 @@ def classify(
     min_confidence, tie_margin = _thresholds(pack)
     cap = search_cap(min_confidence)
     view = pack_eval.Facts(facts)
-    evaluation = pack_eval.evaluate(pack, view) if pack is not None else None
+    candidate_pack = rule_index(pack).candidate_pack(facts) if pack is not None else None
+    evaluation = pack_eval.evaluate(candidate_pack, view) if pack is not None else None
     pool: dict[str, _Code] = {}
     if pack is not None or rank_without_pack:
         if evaluation is not None:
@@ -246,49 +253,33 @@ def classify(
             _search_evidence(pool, facts, reference, cap)
     kept, rejected = _candidates(pool, reference, cap)
     best = kept[0][0] if kept else None
-    if evaluation is not None and best is not None:
+    if evaluation is not None and best is not None and not _evaluated_for(evaluation, best.code):
+        # Restrictions with code conditions must see the selected code, not only the best rule's.
         declared = str(facts.get("declared_code") or "")
-        evaluation = pack_eval.evaluate(
-            pack, view, codes=tuple(c for c in (best.code, declared) if c)
-        )
+        codes_seen = tuple(c for c in (best.code, declared) if c)
+        evaluation = pack_eval.evaluate(candidate_pack, view, codes=codes_seen)
     flags = reference.flags(best.code) if (reference is not None and best) else None
-    origin = str(facts.get("country_of_origin") or "").upper()
-    routed = routing.route(
-        candidates=[routing.Candidate(c.code, c.score, risk, ()) for c, risk in kept],
-        min_confidence=min_confidence,
-        tie_margin=tie_margin,
-        missing=routing.missing_facts(facts),
-        denied=bool(evaluation and evaluation.denied),
-        restrictions=evaluation.restrictions if evaluation else (),
-        flags=flags,
-        has_pack=pack is not None,
-        high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
-        vague=routing.is_vague(str(facts.get("description") or "")),
-    )
+    routed = _route(facts, pack, kept, evaluation, flags, (min_confidence, tie_margin))
     candidates = [c for c, _ in kept]
     rejected = _reject_others(candidates, best, tie_margin, pack, view) + rejected
-    selected = best.code if (best and routed.outcome != routing.BLOCKED) else None
     advice = best.code if best else ""
     duties = duty_module.compare(
         reference, facts, advice, [c.code for c in candidates[1:]], codes.fmt
     )
-    candidates = _attach_duty(candidates, duties)
     reasons = reasons_module.explain(
         routed,
         facts=facts,
         evaluation=evaluation,
         flags=flags,
-        pack=pack,
         thresholds=(min_confidence, tie_margin),
-        reference=reference,
     )
     return EngineDecision(
-        selected_code=selected,
+        selected_code=best.code if (best and routed.outcome != routing.BLOCKED) else None,
         confidence=round(routed.confidence, 4),
         outcome=routed.outcome,
         risk_band=routed.risk,
         reasons=reasons,
-        candidates=tuple(candidates),
+        candidates=_attach_duty(candidates, duties),
         rejected=tuple(rejected),
         duty=duties,
         flags=_flags_json(flags, advice),
@@ -300,17 +291,26 @@ def classify(
     )
 
 
-def _attach_duty(candidates: list[Candidate], duties: dict) -> list[Candidate]:
-    by_code = {}
-    if duties.get("selected"):
-        by_code[duties["selected"]["code"]] = duties["selected"]
-    for d in duties.get("alternatives", ()):
-        by_code[d["code"]] = d
-    if not by_code:
-        return candidates
-    from dataclasses import replace
+def _route(facts, pack, kept, evaluation, flags, thresholds) -> routing.Routing:
+    """Route through ``rulepacks.routing`` (DESIGN §5) with every signal the engine found."""
+    origin = str(facts.get("country_of_origin") or "").upper()
+    return routing.route(
+        candidates=[routing.Candidate(c.code, c.score, risk, ()) for c, risk in kept],
+        min_confidence=thresholds[0],
+        tie_margin=thresholds[1],
+        missing=routing.missing_facts(facts),
+        denied=bool(evaluation and evaluation.denied),
+        restrictions=evaluation.restrictions if evaluation else (),
+        flags=flags,
+        has_pack=pack is not None,
+        high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
+        vague=routing.is_vague(str(facts.get("description") or "")),
+    )
 
-    return [replace(c, duty=by_code.get(c.code)) for c in candidates]
+
+def _attach_duty(candidates: list[Candidate], duties: dict) -> tuple[Candidate, ...]:
+    by_code = {d["code"]: d for d in (duties.get("selected"), *duties["alternatives"]) if d}
+    return tuple(replace(c, duty=by_code[c.code]) if c.code in by_code else c for c in candidates)
 
 
 def _pack_json(pack) -> dict | None:

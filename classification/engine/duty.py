@@ -17,18 +17,30 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def estimate(reference, code: str, facts) -> dict:
-    """Return the schedule's duty estimate for ``code`` on these facts, as JSON-safe data."""
-    found = reference.duty(
-        code,
-        origin=str(facts.get("country_of_origin") or ""),
-        customs_value=_decimal(facts.get("customs_value")),
-        currency=facts.get("currency") or None,
-        quantity=_decimal(facts.get("quantity")),
-        quantity_unit=facts.get("quantity_unit") or None,
-        net_weight_kg=_decimal(facts.get("net_weight_kg")),
-    )
-    return jsonable(found)
+def duty_facts(facts) -> dict:
+    """The keyword arguments ``Reference.duty`` takes, read from product facts."""
+    return {
+        "origin": str(facts.get("country_of_origin") or ""),
+        "customs_value": _decimal(facts.get("customs_value")),
+        "currency": facts.get("currency") or None,
+        "quantity": _decimal(facts.get("quantity")),
+        "quantity_unit": facts.get("quantity_unit") or None,
+        "net_weight_kg": _decimal(facts.get("net_weight_kg")),
+    }
+
+
+def estimate(reference, code: str, arguments: dict) -> dict:
+    """Return the schedule's duty estimate for ``code`` as JSON-safe data."""
+    found = reference.duty(code, **arguments)
+    return {
+        "code": found.code,
+        "computable": found.computable,
+        "total": None if found.total is None else str(found.total),
+        "currency": found.currency,
+        "lines": [jsonable(line) for line in getattr(found, "lines", ())],
+        "notes": list(found.notes),
+        "preferences": list(getattr(found, "preferences", ())),
+    }
 
 
 def money(amount: Decimal, currency: str | None) -> str:
@@ -57,8 +69,9 @@ def compare(reference, facts, selected: str, alternatives: list[str], fmt) -> di
     """Return ``{"selected", "alternatives", "exposure"}`` for the selected and next codes."""
     if reference is None or not selected:
         return {"selected": None, "alternatives": [], "exposure": []}
-    chosen = estimate(reference, selected, facts)
-    others = [estimate(reference, code, facts) for code in alternatives[:ALTERNATIVES]]
+    arguments = duty_facts(facts)
+    chosen = estimate(reference, selected, arguments)
+    others = [estimate(reference, code, arguments) for code in alternatives[:ALTERNATIVES]]
     return {
         "selected": chosen,
         "alternatives": others,

@@ -50,7 +50,7 @@ def _matched(hits) -> list[dict]:
     ]
 
 
-def explain(routed, *, facts, evaluation, flags, pack, thresholds, reference) -> tuple[Reason, ...]:
+def explain(routed, *, facts, evaluation, flags, thresholds) -> tuple[Reason, ...]:
     """Return one ``Reason`` per routing reason code, in the routing's order."""
     min_confidence, tie_margin = thresholds
     destination = facts.get("destination") or "the destination"
