@@ -5,3 +5,23 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "catalog"
     verbose_name = "Catalog"
+
+    def dashboard_tiles(self, tenant):
+        from django.urls import reverse
+
+        from catalog import selectors
+        from workbench.dashboard import Tile
+
+        return [
+            Tile(
+                label="Products",
+                value=selectors.product_count(tenant=tenant),
+                url=reverse("catalog:product_list", args=[tenant.slug]),
+                hint="in the catalog",
+            )
+        ]
+
+    def demo_steps(self):
+        from catalog import demo
+
+        return [demo.import_demo_catalog]

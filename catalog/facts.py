@@ -1,0 +1,392 @@
+"""Product facts: the keys, their spreadsheet headers, and the one validator every path uses.
+
+``validate_row`` is pure (no ORM, no I/O): the spreadsheet import, the edit form and the JSON API
+all call it, so a fact accepted in one place is accepted everywhere. Facts are normalised so that
+the same product always yields the same canonical JSON and therefore the same SHA-256.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+import pycountry
+from django.conf import settings
+
+from audit import canonical
+
+REQUIRED = (
+    "sku",
+    "name",
+    "description",
+    "country_of_origin",
+    "materials",
+    "intended_use",
+    "product_type",
+    "destination",
+)
+OPTIONAL = (
+    "customs_value",
+    "currency",
+    "quantity",
+    "quantity_unit",
+    "net_weight_kg",
+    "supplier",
+    "declared_code",
+    "notes",
+)
+FACT_KEYS = REQUIRED + OPTIONAL
+# Facts that hold tariff or identifier digits: Excel must store them as text.
+CODE_FIELDS = ("sku", "declared_code")
+
+LABELS = {
+    "sku": "SKU",
+    "name": "Name",
+    "description": "Description",
+    "country_of_origin": "Country of origin",
+    "materials": "Materials",
+    "intended_use": "Intended use",
+    "product_type": "Product type",
+    "destination": "Destination",
+    "customs_value": "Customs value",
+    "currency": "Currency",
+    "quantity": "Quantity",
+    "quantity_unit": "Quantity unit",
+    "net_weight_kg": "Net weight (kg)",
+    "supplier": "Supplier",
+    "declared_code": "Declared code",
+    "notes": "Notes",
+}
+HELP = {
+    "sku": "Your unique product identifier (part number). Stored as text.",
+    "name": "Short commercial name.",
+    "description": "What the product is, what it is made of and how it works.",
+    "country_of_origin": (
+        "ISO 3166 alpha-2 code where the goods were made, e.g. CN, VN, DE (XK for Kosovo)."
+    ),
+    "materials": "One or more materials, separated by ';' — main material first.",
+    "intended_use": "What the product is used for and by whom.",
+    "product_type": "The kind of product, e.g. 'T-shirt', 'Lithium-ion power bank'.",
+    "destination": "Import jurisdiction.",
+    "customs_value": "Transaction value per unit, e.g. 12.50.",
+    "currency": "ISO 4217 code of the customs value, e.g. USD, EUR.",
+    "quantity": "Quantity per declared unit.",
+    "quantity_unit": "Unit of the quantity, e.g. pcs, pairs, kg.",
+    "net_weight_kg": "Net weight in kilograms.",
+    "supplier": "Supplier or manufacturer name.",
+    "declared_code": "Previously declared tariff code (digits; dots allowed). Kept as evidence.",
+    "notes": "Anything a classifier should know.",
+}
+
+# Header spellings brokers use, normalised by ``normalise_header``.
+_ALIASES = {
+    "sku": [
+        "sku",
+        "item",
+        "item number",
+        "item no",
+        "item code",
+        "part number",
+        "part no",
+        "product code",
+        "article",
+        "article number",
+        "style",
+        "style number",
+        "material number",
+    ],
+    "name": ["name", "product name", "item name", "title", "short description"],
+    "description": [
+        "description",
+        "product description",
+        "item description",
+        "long description",
+        "goods description",
+        "description of goods",
+    ],
+    "country_of_origin": [
+        "country of origin",
+        "coo",
+        "origin",
+        "origin country",
+        "country",
+        "made in",
+        "country of manufacture",
+    ],
+    "materials": [
+        "materials",
+        "material",
+        "material composition",
+        "composition",
+        "fabric content",
+        "fibre content",
+        "fiber content",
+    ],
+    "intended_use": ["intended use", "use", "end use", "function", "usage"],
+    "product_type": ["product type", "type", "category", "product category", "item type"],
+    "destination": [
+        "destination",
+        "destination jurisdiction",
+        "jurisdiction",
+        "import country",
+        "destination country",
+        "market",
+    ],
+    "customs_value": [
+        "customs value",
+        "value",
+        "unit value",
+        "unit price",
+        "price",
+        "declared value",
+        "fob value",
+    ],
+    "currency": ["currency", "currency code", "ccy"],
+    "quantity": ["quantity", "qty"],
+    "quantity_unit": ["quantity unit", "unit", "uom", "unit of measure", "qty unit"],
+    "net_weight_kg": ["net weight kg", "net weight", "weight kg", "weight", "net wt", "net wt kg"],
+    "supplier": ["supplier", "vendor", "manufacturer", "supplier name", "vendor name"],
+    "declared_code": [
+        "declared code",
+        "hts",
+        "hts code",
+        "htsus",
+        "hs",
+        "hs code",
+        "commodity code",
+        "tariff code",
+        "cn code",
+        "taric",
+        "taric code",
+        "prior code",
+        "classification",
+        "hts number",
+        "schedule b",
+    ],
+    "notes": ["notes", "note", "comments", "comment", "remarks"],
+}
+
+
+def normalise_header(text: object) -> str:
+    """Return a header's comparable form: lower case, punctuation and runs of spaces folded."""
+    text = str(text or "").strip().lower().replace("#", " number ")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+HEADER_ALIASES: dict[str, str] = {
+    normalise_header(alias): key for key, aliases in _ALIASES.items() for alias in aliases
+}
+
+
+def field_for_header(header: object) -> str | None:
+    """Return the fact key a spreadsheet header means, or None for a column to ignore."""
+    return HEADER_ALIASES.get(normalise_header(header))
+
+
+@dataclass(frozen=True)
+class FactError:
+    field: str
+    message: str
+
+
+MAX_LENGTHS = {
+    "sku": 64,
+    "name": 200,
+    "description": 4000,
+    "intended_use": 1000,
+    "product_type": 200,
+    "quantity_unit": 20,
+    "supplier": 200,
+    "notes": 4000,
+}
+CODE_LENGTHS = (6, 8, 10)
+_CODE_SEPARATORS = re.compile(r"[\s.\-]")
+_DECIMAL_RE = re.compile(r"^\d{1,15}(\.\d{1,6})?$")
+
+
+@cache
+def _countries() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def _country_hint(text: str) -> str:
+    try:
+        match = pycountry.countries.lookup(text)
+    except LookupError:
+        return " (use the two-letter code, e.g. CN, VN, DE)"
+    return f" (did you mean {match.alpha_2}?)"
+
+
+def _text(value: object) -> str:
+    """Return a cell's text: integral floats without '.0', everything stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def _decimal(value: object, errors: list, field: str) -> str | None:
+    if isinstance(value, bool):
+        errors.append(FactError(field, f"{value!r} is not a number"))
+        return None
+    text = _text(value).replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return None
+    if isinstance(value, float):
+        text = repr(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or not _DECIMAL_RE.match(f"{abs(number):f}"):
+        errors.append(
+            FactError(field, f"{text!r} is not a number (use digits and a '.' decimal point)")
+        )
+        return None
+    if number < 0:
+        errors.append(FactError(field, f"{text!r} must not be negative"))
+        return None
+    normal = number.normalize()
+    return f"{normal:f}" if normal != 0 else "0"
+
+
+def declared_code(value: object) -> tuple[str | None, str | None]:
+    """Return ``(digits, error)`` for a declared tariff code cell.
+
+    A code typed into a numeric Excel cell has lost its leading zeros (0901.21 → 90121) or its
+    trailing zeros (8471.30 → 8471.3). Such a number is accepted only when its digits are
+    unambiguous: a whole number of 6, 8 or 10 digits.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        digits = str(int(value)) if float(value).is_integer() else None
+        if digits and len(digits) in CODE_LENGTHS:
+            return digits, None
+        return None, (
+            f"{value!r} was stored as a number, so its leading or trailing zeros may be lost; "
+            "format the column as text and type the code again (e.g. 0901.21.0020)"
+        )
+    text = _CODE_SEPARATORS.sub("", _text(value))
+    if not text:
+        return None, None
+    if not text.isdigit() or len(text) not in CODE_LENGTHS:
+        return None, f"{_text(value)!r} is not a tariff code (6, 8 or 10 digits; dots allowed)"
+    return text, None
+
+
+def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError]]:
+    """Validate and normalise one product's facts; return ``(facts, [])`` or ``(None, errors)``.
+
+    ``raw`` maps fact keys to cell values (text, numbers, or None). The facts returned carry
+    exactly ``FACT_KEYS``, absent optional facts as None, Decimals as strings, codes as digits.
+    """
+    errors: list[FactError] = []
+    facts: dict[str, object] = dict.fromkeys(FACT_KEYS)
+    for key in (
+        "sku",
+        "name",
+        "description",
+        "intended_use",
+        "product_type",
+        "quantity_unit",
+        "supplier",
+        "notes",
+    ):
+        text = _text(raw.get(key))
+        if key == "sku" and isinstance(raw.get(key), float) and not raw[key].is_integer():
+            errors.append(FactError(key, f"{raw[key]!r} was stored as a number; use text"))
+        elif len(text) > MAX_LENGTHS[key]:
+            errors.append(
+                FactError(key, f"is {len(text)} characters long (at most {MAX_LENGTHS[key]})")
+            )
+        facts[key] = text or None
+    if facts["sku"] and any(ch in facts["sku"] for ch in "\n\t"):
+        errors.append(FactError("sku", "must be on one line"))
+
+    origin = _text(raw.get("country_of_origin"))
+    if origin:
+        if origin.upper() in _countries() and len(origin) == 2:
+            facts["country_of_origin"] = origin.upper()
+        else:
+            errors.append(
+                FactError(
+                    "country_of_origin",
+                    f"{origin!r} is not an ISO 3166 country code{_country_hint(origin)}",
+                )
+            )
+
+    materials = [m.strip() for m in _text(raw.get("materials")).split(";")]
+    facts["materials"] = [m for m in materials if m] or None
+
+    destination = _text(raw.get("destination")).upper()
+    if destination:
+        allowed = list(settings.JURISDICTIONS)
+        if destination in allowed:
+            facts["destination"] = destination
+        else:
+            errors.append(
+                FactError(
+                    "destination", f"{destination!r} is not a destination ({', '.join(allowed)})"
+                )
+            )
+
+    for key in ("customs_value", "quantity", "net_weight_kg"):
+        facts[key] = _decimal(raw.get(key), errors, key)
+
+    currency = _text(raw.get("currency")).upper()
+    if currency:
+        if currency in _currencies():
+            facts["currency"] = currency
+        else:
+            errors.append(FactError("currency", f"{currency!r} is not an ISO 4217 currency code"))
+
+    code, code_error = declared_code(raw.get("declared_code"))
+    facts["declared_code"] = code
+    if code_error:
+        errors.append(FactError("declared_code", code_error))
+
+    _check_required(facts, errors)
+    _check_pairs(facts, raw, errors)
+    if errors:
+        return None, errors
+    return facts, []
+
+
+def _check_required(facts: dict, errors: list[FactError]) -> None:
+    failed = {e.field for e in errors}
+    for key in REQUIRED:
+        if not facts[key] and key not in failed:
+            message = "at least one material is required" if key == "materials" else "is required"
+            errors.append(FactError(key, message))
+
+
+def _check_pairs(facts: dict, raw: Mapping, errors: list[FactError]) -> None:
+    failed = {e.field for e in errors}
+    if facts["customs_value"] is not None and not facts["currency"] and "currency" not in failed:
+        errors.append(FactError("currency", "is required when a customs value is given"))
+    if facts["quantity"] is not None and not facts["quantity_unit"]:
+        errors.append(FactError("quantity_unit", "is required when a quantity is given"))
+
+
+def facts_json(facts: Mapping) -> str:
+    """Return the canonical JSON text of normalised facts (the form that is hashed)."""
+    return canonical.dumps(facts)
+
+
+def facts_sha256(facts: Mapping) -> str:
+    """Return the SHA-256 of the facts' canonical JSON."""
+    return hashlib.sha256(facts_json(facts).encode("utf-8")).hexdigest()
+
+
+def describe_errors(errors: Iterable[FactError]) -> str:
+    """Return errors as one line: ``Country of origin: 'Chna' is not…; Name: is required``."""
+    return "; ".join(f"{LABELS.get(e.field, e.field)}: {e.message}" for e in errors)

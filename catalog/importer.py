@@ -1,0 +1,174 @@
+"""The import pipeline's pure half: map headers, validate every row, refuse the file or not.
+
+No ORM here: ``read_catalog`` turns a file object into valid rows (facts, canonical JSON,
+SHA-256) and refused rows (cells and reasons), or raises ``FileRefused``. The whole file is
+validated before anything is written, so a file-level refusal writes nothing.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from catalog import facts as F
+from catalog.reader import FileRefused, Limits, Table, column_letter, open_table
+
+PROGRESS_EVERY = 5000
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    row: int
+    sku: str
+    facts: dict
+    json: str
+    sha256: str
+
+
+@dataclass
+class ReadResult:
+    sheet: str
+    headers: list[str]
+    ignored_columns: list[str]
+    valid: list[ValidRow] = field(default_factory=list)
+    # {"row": n, "values": [cell text...], "errors": [{"column": header, "message": ...}]}
+    refused: list[dict] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return len(self.valid) + len(self.refused)
+
+
+def default_limits() -> Limits:
+    """Return the upload limits configured in settings."""
+    return Limits(
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        max_rows=settings.IMPORT_MAX_ROWS,
+        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+        max_compression_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+    )
+
+
+def map_headers(headers: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Return ``({fact key: column index}, ignored headers)`` or raise ``FileRefused``."""
+    columns: dict[str, int] = {}
+    ignored = []
+    for index, header in enumerate(headers):
+        key = F.field_for_header(header)
+        if key is None:
+            if header:
+                ignored.append(header)
+            continue
+        if key in columns:
+            first = columns[key]
+            raise FileRefused(
+                f"Columns {column_letter(first)} '{headers[first]}' and {column_letter(index)} "
+                f"'{header}' both mean {F.LABELS[key]}; keep only one of them."
+            )
+        columns[key] = index
+    missing = [F.LABELS[k] for k in F.REQUIRED if k not in columns]
+    if missing:
+        found = ", ".join(f"'{h}'" for h in headers if h) or "none"
+        raise FileRefused(
+            f"Required columns are missing: {', '.join(missing)}. Columns found: {found}. "
+            "Download the template to see the accepted headers."
+        )
+    return columns, ignored
+
+
+def column_name(header: str, key: str) -> str:
+    """Return how a message names a column: its header, plus the fact it means if different."""
+    label = F.LABELS[key]
+    if F.normalise_header(header) == F.normalise_header(label):
+        return header
+    return f"{header} ({label})"
+
+
+def _cell_text(value) -> str:
+    return F._text(value) if value is not None else ""
+
+
+def read_catalog(
+    fileobj, filename: str, limits: Limits | None = None, progress: Callable | None = None
+) -> ReadResult:
+    """Read and validate a whole catalog file; raise ``FileRefused`` for a file-level problem.
+
+    ``progress(done, estimate)`` is called every few thousand rows.
+    """
+    table = open_table(fileobj, filename, limits or default_limits())
+    columns, ignored = map_headers(table.headers)
+    result = ReadResult(table.sheet, table.headers, ignored)
+    seen_skus: dict[str, int] = {}
+    duplicates: list[str] = []
+    label_of = {key: column_name(table.headers[index], key) for key, index in columns.items()}
+    items = list(columns.items())
+    width = len(table.headers)
+    sha256 = hashlib.sha256
+    for count, (number, cells) in enumerate(table.rows, start=1):
+        raw = {key: cells[index] if index < len(cells) else None for key, index in items}
+        sku_text = _cell_text(raw.get("sku"))
+        if sku_text:
+            if sku_text in seen_skus:
+                if len(duplicates) < 5:
+                    duplicates.append(f"'{sku_text}' on rows {seen_skus[sku_text]} and {number}")
+            else:
+                seen_skus[sku_text] = number
+        facts, errors = F.validate_row(raw)
+        cell_errors = _formula_errors(table, number, columns, label_of)
+        if facts is not None and not cell_errors:
+            text = F.facts_json(facts)
+            result.valid.append(
+                ValidRow(number, facts["sku"], facts, text, sha256(text.encode()).hexdigest())
+            )
+        else:
+            failed = {e["field"] for e in cell_errors}
+            errors = cell_errors + [
+                {"field": e.field, "message": e.message} for e in errors if e.field not in failed
+            ]
+            result.refused.append(_refused_row(number, cells, width, errors, label_of))
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count, table.estimated_rows)
+    if duplicates:
+        raise FileRefused(
+            "Each SKU may appear only once in a file. Duplicate SKU "
+            + "; ".join(duplicates)
+            + (" (and more)" if len(duplicates) == 5 else "")
+            + "."
+        )
+    if not result.total_rows:
+        raise FileRefused(
+            f"The sheet '{table.sheet}' in '{filename}' has a header row but no product rows."
+        )
+    return result
+
+
+def _formula_errors(table: Table, number: int, columns: dict, label_of: dict) -> list[dict]:
+    if not table.formula_problems:
+        return []
+    return [
+        {"field": key, "message": table.formula_problems[(number, index)]}
+        for key, index in columns.items()
+        if (number, index) in table.formula_problems
+    ]
+
+
+def _refused_row(number: int, cells, width: int, errors: list[dict], label_of: dict) -> dict:
+    values = [_cell_text(c) for c in list(cells)[:width]]
+    values += [""] * (width - len(values))
+    return {
+        "row": number,
+        "values": values,
+        "errors": [
+            {
+                "column": label_of.get(e["field"], F.LABELS.get(e["field"], e["field"])),
+                "message": e["message"],
+            }
+            for e in errors
+        ],
+    }
+
+
+def row_error_lines(refused: list[dict]) -> list[str]:
+    """Return one line per refused cell: ``row 14, Country of origin: 'Chna' is not…``."""
+    return [f"row {r['row']}, {e['column']}: {e['message']}" for r in refused for e in r["errors"]]

@@ -1,0 +1,57 @@
+"""Import a catalog file from the command line, as a given member of a tenant."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog import importer, services, workbooks
+from catalog.models import ImportStatus
+from workbench.models import Tenant
+from workbench.roles import perm
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an .xlsx or .csv catalog into a tenant. Exits 0 when the file was read (even with "
+        "refused rows), non-zero with the reason when the whole file is refused."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--tenant", required=True, help="tenant slug")
+        parser.add_argument(
+            "--user", required=True, help="username of a member who may edit the catalog"
+        )
+        parser.add_argument("--errors-out", type=Path, help="write the refused rows workbook here")
+
+    def handle(self, *args, file: Path, tenant: str, user: str, errors_out=None, **options):
+        tenant_obj = Tenant.objects.filter(slug=tenant).first()
+        if tenant_obj is None:
+            raise CommandError(f"No tenant {tenant!r}.")
+        actor = get_user_model().objects.filter(username=user, is_active=True).first()
+        if actor is None or not actor.has_perm(perm("edit_catalog"), tenant_obj):
+            raise CommandError(f"{user!r} is not a member of {tenant!r} who may edit the catalog.")
+        if not file.is_file():
+            raise CommandError(f"{file} is not a file.")
+        with file.open("rb") as fileobj:
+            batch = services.import_batch_start(
+                actor=actor,
+                tenant=tenant_obj,
+                fileobj=fileobj,
+                filename=file.name,
+                source="cli",
+                background=False,
+            )
+        if batch.status != ImportStatus.DONE:
+            raise CommandError(f"{file.name} refused: {batch.message}")
+        self.stdout.write(
+            f"Import #{batch.pk} of {file.name}: {batch.total_rows} rows — {batch.new_count} new, "
+            f"{batch.updated_count} updated, {batch.unchanged_count} unchanged, "
+            f"{batch.refused_count} refused."
+        )
+        for line in importer.row_error_lines(batch.refused_rows)[:50]:
+            self.stdout.write(f"  {line}")
+        if errors_out and batch.refused_count:
+            errors_out.write_bytes(workbooks.refused_workbook(batch))
+            self.stdout.write(f"Refused rows written to {errors_out}.")

@@ -1,0 +1,142 @@
+"""Products, the versions of their customs facts, and catalog import runs."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ClassificationStatus(models.TextChoices):
+    UNCLASSIFIED = "unclassified", "Unclassified"
+    QUEUED = "queued", "Queued"
+    CLASSIFIED = "classified", "Classified"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    BLOCKED = "blocked", "Blocked"
+    FINAL = "final", "Final"
+
+
+class Product(models.Model):
+    """A tenant's product, identified by its SKU; its facts live in versions."""
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    current_version = models.ForeignKey(
+        "catalog.ProductVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Denormalised from the current version for lists and filters.
+    name = models.CharField(max_length=200)
+    description = models.TextField()
+    destination = models.CharField(max_length=8)
+    country_of_origin = models.CharField(max_length=2)
+    classification_status = models.CharField(
+        max_length=16,
+        choices=ClassificationStatus.choices,
+        default=ClassificationStatus.UNCLASSIFIED,
+    )
+    final_code = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sku"], name="catalog_product_sku_per_tenant")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "destination"], name="catalog_product_destination"),
+            models.Index(fields=["tenant", "classification_status"], name="catalog_product_status"),
+        ]
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} — {self.name}"
+
+
+class ProductVersion(models.Model):
+    """One immutable snapshot of a product's facts; decisions point at the version they used."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="versions")
+    n = models.PositiveIntegerField(help_text="1 for the first version of the product.")
+    facts = models.JSONField()
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the canonical facts JSON.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    import_batch = models.ForeignKey(
+        "catalog.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "n"], name="catalog_version_n_per_product")
+        ]
+        ordering = ["product", "-n"]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} v{self.n}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    REFUSED = "refused", "Refused"
+    FAILED = "failed", "Failed"
+
+
+TERMINAL_STATUSES = (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+
+class ImportBatch(models.Model):
+    """One catalog file import: its counts, per-row errors and the refused rows themselves."""
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=16, default="upload", help_text="upload, cli or demo")
+    filename = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField()
+    stored_file = models.CharField(
+        max_length=255, blank=True, help_text="Storage name while a background run waits."
+    )
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    message = models.TextField(blank=True, help_text="Why the whole file was refused.")
+    sheet = models.CharField(max_length=100, blank=True)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    new_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    refused_count = models.PositiveIntegerField(default=0)
+    headers = models.JSONField(default=list, help_text="The file's header row as read.")
+    ignored_columns = models.JSONField(default=list)
+    # [{"row": 14, "values": [...cells as text...], "errors": [{"column", "message"}]}]
+    refused_rows = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="catalog_import_recent")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} {self.filename}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def accepted_count(self) -> int:
+        return self.new_count + self.updated_count + self.unchanged_count
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_terminal:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(100 * self.processed_rows / self.total_rows))

@@ -1,0 +1,345 @@
+"""Reading catalog files: refuse unsafe or unreadable files before parsing, then yield rows.
+
+Pure Python over a binary file object (no ORM). Every refusal raises ``FileRefused`` with one
+message that says what is wrong and what to do. Checks happen in order of cost: size, file type,
+zip directory (declared sizes and compression ratios, before any member is inflated), workbook
+XML (through defusedxml), then rows, counted while reading rather than trusting the file's own
+dimensions.
+"""
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+PREFERRED_SHEETS = ("products", "catalog", "catalogue")
+
+
+class FileRefused(Exception):
+    """The whole file is refused; ``str(err)`` is the message for the user."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_rows: int
+    max_uncompressed_bytes: int
+    max_compression_ratio: int
+
+
+@dataclass
+class Table:
+    """A sheet's header and an iterator over its data rows ``(sheet row number, cells)``."""
+
+    sheet: str
+    header_row: int
+    headers: list[str]
+    rows: Iterator[tuple[int, list]]
+    estimated_rows: int | None = None
+    # (sheet row number, 0-based column) of formula cells without a usable cached value.
+    formula_problems: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index (0 → A, 27 → AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _size(fileobj) -> int:
+    fileobj.seek(0, os.SEEK_END)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    return size
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def open_table(fileobj, filename: str, limits: Limits) -> Table:
+    """Check ``fileobj`` and return its product table, or raise ``FileRefused``."""
+    size = _size(fileobj)
+    if size > limits.max_bytes:
+        raise FileRefused(
+            f"The file is {_mb(size)}, over the {_mb(limits.max_bytes)} limit. "
+            "Split the catalog into smaller files."
+        )
+    if size == 0:
+        raise FileRefused("The file is empty.")
+    head = fileobj.read(8)
+    fileobj.seek(0)
+    ext = os.path.splitext(filename.lower())[1]
+    is_zip = head.startswith(b"PK\x03\x04")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused(
+            f"'{filename}' is an old-style .xls or a password-protected workbook. "
+            "Open it in Excel and save it as an unprotected .xlsx workbook."
+        )
+    if ext in (".xlsx", ".xlsm"):
+        if not is_zip:
+            raise FileRefused(
+                f"'{filename}' is not an Excel workbook: its content is not an .xlsx file "
+                "(was another file renamed?). Save it from Excel as .xlsx, or export CSV."
+            )
+        return _open_xlsx(fileobj, filename, limits)
+    if ext in (".csv", ".txt"):
+        if is_zip:
+            raise FileRefused(
+                f"'{filename}' is a zip archive or an Excel workbook renamed to {ext}; "
+                "upload it as .xlsx, or export it from Excel as 'CSV UTF-8'."
+            )
+        return _open_csv(fileobj, filename, limits)
+    raise FileRefused(
+        f"'{filename}' is not a spreadsheet: only .xlsx workbooks and .csv files can be imported."
+    )
+
+
+# --- xlsx --------------------------------------------------------------------------------------
+
+
+def _check_zip(zf: zipfile.ZipFile, filename: str, size: int, limits: Limits) -> None:
+    """Refuse zip bombs from the central directory alone, before inflating anything."""
+    infos = zf.infolist()
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise FileRefused(
+            f"'{filename}' would expand to {_mb(total)}, over the "
+            f"{_mb(limits.max_uncompressed_bytes)} limit for an unpacked workbook; refused unread."
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1024 * 1024 and ratio > limits.max_compression_ratio:
+            raise FileRefused(
+                f"'{filename}' is compressed suspiciously well ({info.filename} expands "
+                f"{ratio:.0f}×, the limit is {limits.max_compression_ratio}×); "
+                "refused unread as a possible zip bomb."
+            )
+    if total / max(size, 1) > limits.max_compression_ratio and total > 1024 * 1024:
+        raise FileRefused(
+            f"'{filename}' expands {total / size:.0f}× (the limit is "
+            f"{limits.max_compression_ratio}×); refused unread as a possible zip bomb."
+        )
+
+
+def _parse_xml(zf: zipfile.ZipFile, name: str, filename: str):
+    try:
+        with zf.open(name) as member:
+            return SafeET.parse(member).getroot()
+    except KeyError:
+        raise FileRefused(
+            f"'{filename}' is a zip archive but not an Excel workbook ({name} is missing); "
+            "was another file renamed to .xlsx?"
+        ) from None
+    except DefusedXmlException:
+        raise FileRefused(
+            f"'{filename}' contains XML entity or DTD declarations, which are refused for safety."
+        ) from None
+    except (SafeET.ParseError, zipfile.BadZipFile, OSError, EOFError) as err:
+        raise FileRefused(f"'{filename}' is damaged ({name}: {err}).") from None
+
+
+def _choose_sheet(zf: zipfile.ZipFile, filename: str) -> tuple[str, str]:
+    """Return ``(sheet name, member path)``: a sheet named Products, else the first visible."""
+    workbook = _parse_xml(zf, "xl/workbook.xml", filename)
+    rels = _parse_xml(zf, "xl/_rels/workbook.xml.rels", filename)
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PKG_REL_NS}Relationship")}
+    sheets = []
+    for sheet in workbook.iter(f"{NS}sheet"):
+        target = targets.get(sheet.get(f"{REL_NS}id"), "")
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if sheet.get("state", "visible") == "visible" and "worksheets/" in path:
+            sheets.append((sheet.get("name", ""), os.path.normpath(path)))
+    if not sheets:
+        raise FileRefused(f"'{filename}' has no visible worksheet.")
+    for name, path in sheets:
+        if name.strip().lower() in PREFERRED_SHEETS:
+            return name, path
+    return sheets[0]
+
+
+def _cell_ref(ref: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch.upper()) - 64
+    return int(ref[len(letters) :]), col - 1
+
+
+def _formula_problems(zf: zipfile.ZipFile, path: str, filename: str) -> dict:
+    """Find formula cells whose cached value is missing or an error (#N/A, #REF!…).
+
+    Values are read as the workbook last calculated them; a formula never calculated (written
+    by a script, not Excel) has no value, and the row must not pass as if the cell were blank.
+    The quick byte scan keeps the common formula-free file on the fast path.
+    """
+    with zf.open(path) as member:
+        tail = b""
+        while chunk := member.read(1 << 20):
+            if b"<f" in tail + chunk or b":f>" in tail + chunk or b"<x:f" in tail + chunk:
+                break
+            tail = chunk[-8:]
+        else:
+            return {}
+    problems = {}
+    try:
+        with zf.open(path) as member:
+            for _event, elem in SafeET.iterparse(member, events=("end",)):
+                if elem.tag != f"{NS}c":
+                    continue
+                formula = elem.find(f"{NS}f")
+                if formula is not None:
+                    value = elem.find(f"{NS}v")
+                    if value is None or not (value.text or "").strip():
+                        problems[_cell_ref(elem.get("r", "A1"))] = "formula has no calculated value"
+                    elif elem.get("t") == "e":
+                        problems[_cell_ref(elem.get("r", "A1"))] = f"formula gives {value.text}"
+                elem.clear()
+    except DefusedXmlException:
+        raise FileRefused(
+            f"'{filename}' contains XML entity or DTD declarations, which are refused for safety."
+        ) from None
+    except SafeET.ParseError as err:
+        raise FileRefused(f"'{filename}' is damaged ({path}: {err}).") from None
+    return problems
+
+
+def _open_xlsx(fileobj, filename: str, limits: Limits) -> Table:
+    size = _size(fileobj)
+    try:
+        zf = zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise FileRefused(
+            f"'{filename}' is a damaged archive and cannot be opened ({err})."
+        ) from None
+    _check_zip(zf, filename, size, limits)
+    if "[Content_Types].xml" not in zf.namelist():
+        raise FileRefused(
+            f"'{filename}' is a zip archive but not an Excel workbook; "
+            "was another file renamed to .xlsx?"
+        )
+    sheet_name, path = _choose_sheet(zf, filename)
+    if path not in zf.namelist():
+        raise FileRefused(f"'{filename}' is damaged: the sheet '{sheet_name}' has no data part.")
+    problems = _formula_problems(zf, path, filename)
+    fileobj.seek(0)
+    rows, estimate = _calamine_rows(fileobj, filename, sheet_name)
+    return _table(sheet_name, rows, limits, estimate, problems, filename)
+
+
+def _calamine_rows(fileobj, filename: str, sheet_name: str):
+    try:
+        from python_calamine import CalamineError, CalamineWorkbook
+    except ImportError:  # pragma: no cover - calamine ships wheels for every supported platform
+        return _openpyxl_rows(fileobj, filename, sheet_name)
+    try:
+        workbook = CalamineWorkbook.from_filelike(fileobj)
+        sheet = workbook.get_sheet_by_name(sheet_name)
+    except CalamineError as err:
+        raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+    start_row = sheet.start[0] if sheet.start else 0
+
+    def rows():
+        try:
+            for index, cells in enumerate(sheet.iter_rows()):
+                yield start_row + index + 1, cells
+        except CalamineError as err:
+            raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+
+    return rows(), sheet.height
+
+
+def _openpyxl_rows(fileobj, filename: str, sheet_name: str):  # pragma: no cover - fallback
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
+        sheet = workbook[sheet_name]
+    except Exception as err:  # openpyxl raises many types for damaged parts
+        raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+
+    def rows():
+        for index, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield index, ["" if c is None else c for c in cells]
+
+    return rows(), sheet.max_row
+
+
+# --- csv ---------------------------------------------------------------------------------------
+
+
+def _open_csv(fileobj, filename: str, limits: Limits) -> Table:
+    data = fileobj.read()
+    if b"\x00" in data[:65536]:
+        raise FileRefused(
+            f"'{filename}' is not a text file (it contains binary data); "
+            "upload an .xlsx workbook or a CSV saved as 'CSV UTF-8'."
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise FileRefused(
+            f"'{filename}' is not UTF-8 text (byte 0x{data[err.start]:02X} on line {line}). "
+            "In Excel choose Save As → 'CSV UTF-8 (Comma delimited)', or upload the .xlsx."
+        ) from None
+    del data
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def rows():
+        try:
+            yield from enumerate(reader, start=1)
+        except csv.Error as err:
+            raise FileRefused(
+                f"'{filename}' is not valid CSV near line {reader.line_num}: {err}."
+            ) from None
+
+    return _table("CSV", rows(), limits, None, {}, filename)
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _blank(cells) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _table(sheet, rows, limits: Limits, estimate, problems, filename: str) -> Table:
+    for number, cells in rows:
+        if not _blank(cells):
+            headers = [str(c).strip() if c is not None else "" for c in cells]
+            return Table(
+                sheet, number, headers, _limited(rows, limits, filename), estimate, problems
+            )
+    raise FileRefused(f"The sheet '{sheet}' in '{filename}' is empty: no header row, no products.")
+
+
+def _limited(rows, limits: Limits, filename: str):
+    """Yield non-blank data rows, refusing the file once it passes the row limit."""
+    count = 0
+    for number, cells in rows:
+        if _blank(cells):
+            continue
+        count += 1
+        if count > limits.max_rows:
+            raise FileRefused(
+                f"'{filename}' has more than {limits.max_rows:,} product rows (the limit); "
+                "split it into smaller files."
+            )
+        yield number, cells

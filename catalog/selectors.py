@@ -1,0 +1,52 @@
+"""Catalog reads: lists with their filters, a product's history, recent imports."""
+
+from django.db.models import Q, QuerySet
+
+from audit import services as audit_services
+from catalog.models import ImportBatch, Product, ProductVersion
+
+
+def product_list(
+    *, tenant, q: str = "", destination: str = "", status: str = ""
+) -> QuerySet[Product]:
+    """Return the tenant's products matching a search over SKU, name and description."""
+    products = Product.objects.filter(tenant=tenant)
+    if q:
+        products = products.filter(
+            Q(sku__icontains=q) | Q(name__icontains=q) | Q(description__icontains=q)
+        )
+    if destination:
+        products = products.filter(destination=destination)
+    if status:
+        products = products.filter(classification_status=status)
+    return products.order_by("sku")
+
+
+def product_count(*, tenant) -> int:
+    """Return how many products the tenant has."""
+    return Product.objects.filter(tenant=tenant).count()
+
+
+def product_history(*, product: Product) -> list[dict]:
+    """Return the product's versions, newest first, each with what changed from the one before."""
+    versions = list(
+        ProductVersion.objects.filter(product=product)
+        .select_related("created_by", "import_batch")
+        .order_by("n")
+    )
+    history, previous = [], {}
+    for version in versions:
+        changes = audit_services.changes(previous, version.facts) if previous else {}
+        history.append({"version": version, "changes": changes})
+        previous = version.facts
+    return history[::-1]
+
+
+def recent_imports(*, tenant, limit: int = 10) -> QuerySet[ImportBatch]:
+    """Return the tenant's latest import batches (without their refused-row payloads)."""
+    return (
+        ImportBatch.objects.filter(tenant=tenant)
+        .select_related("created_by")
+        .defer("refused_rows", "headers")
+        .order_by("-created_at")[:limit]
+    )

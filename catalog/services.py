@@ -1,0 +1,268 @@
+"""Catalog writes: imports, fact edits, and the classification status other apps set.
+
+Every write is audited in the same transaction. An import validates the whole file outside any
+transaction, then one short transaction writes all valid rows, the batch counts and the audit
+event(s); a file-level refusal writes no product and no version.
+"""
+
+import hashlib
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from audit import services as audit_services
+from catalog import facts as F
+from catalog import importer, loader
+from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
+from catalog.reader import FileRefused
+
+log = logging.getLogger(__name__)
+
+# Files larger than this run in the background (django-q2); smaller ones finish in the request.
+BACKGROUND_BYTES = getattr(settings, "CATALOG_IMPORT_BACKGROUND_BYTES", 256 * 1024)
+# Imports of at most this many accepted rows also get one audit event per product written;
+# larger ones one event per batch (the versions themselves name the batch).
+AUDIT_DETAIL_MAX = getattr(settings, "CATALOG_IMPORT_AUDIT_DETAIL_MAX", 200)
+
+
+def _digest(fileobj) -> tuple[str, int]:
+    fileobj.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := fileobj.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest(), size
+
+
+def import_batch_start(
+    *, actor, tenant, fileobj, filename: str, source: str = "upload", background: bool | None = None
+) -> ImportBatch:
+    """Record an import of ``fileobj`` and run it: inline when small, else in the background.
+
+    Returns the batch; an inline run is finished (done or refused) when this returns, a
+    background run is queued on commit. Never raises for a bad file: the batch says why.
+    """
+    sha, size = _digest(fileobj)
+    if background is None:
+        background = size > BACKGROUND_BYTES
+    batch = ImportBatch(
+        tenant=tenant,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        source=source,
+        filename=filename[:255],
+        file_sha256=sha,
+        size_bytes=size,
+    )
+    if size > settings.UPLOAD_MAX_BYTES or not background:
+        batch.save()
+        import_batch_process(batch_id=batch.pk, fileobj=fileobj)
+        batch.refresh_from_db()
+        return batch
+    name = f"catalog-imports/{tenant.pk}/{uuid.uuid4().hex}-{filename[-80:]}"
+    fileobj.seek(0)
+    batch.stored_file = default_storage.save(name, ContentFile(fileobj.read()))
+    with transaction.atomic():
+        batch.save()
+        transaction.on_commit(lambda: _queue(batch.pk))
+    return batch
+
+
+def _queue(batch_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("catalog.tasks.import_batch_task", batch_id, task_name=f"catalog-import-{batch_id}")
+
+
+def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
+    """Read, validate and write one batch; mark it done, refused or failed.
+
+    Reads ``fileobj`` or the batch's stored file. Progress is committed every few thousand rows
+    so that the batch page can show it; the rows themselves commit in one transaction at the end.
+    """
+    batch = ImportBatch.objects.select_related("tenant", "created_by").get(pk=batch_id)
+    if batch.is_terminal:
+        return batch
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    stored = fileobj is None
+    if stored:
+        fileobj = default_storage.open(batch.stored_file, "rb")
+    try:
+        result = importer.read_catalog(fileobj, batch.filename, progress=_progress(batch.pk))
+        _commit(batch, result)
+    except FileRefused as err:
+        _refuse(batch, str(err))
+    except Exception:
+        log.exception("catalog import %s failed", batch.pk)
+        _fail(batch)
+    finally:
+        if stored:
+            fileobj.close()
+            default_storage.delete(batch.stored_file)
+    batch.refresh_from_db()
+    return batch
+
+
+def _progress(batch_id: int):
+    def report(done: int, estimate: int | None) -> None:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            processed_rows=done, total_rows=max(estimate or 0, done)
+        )
+
+    return report
+
+
+def _actor_label(batch: ImportBatch) -> str | None:
+    return None if batch.created_by else f"{batch.source} import"
+
+
+@transaction.atomic
+def _commit(batch: ImportBatch, result: importer.ReadResult) -> None:
+    counts = loader.upsert_rows(
+        tenant_id=batch.tenant_id,
+        batch_id=batch.pk,
+        actor_id=batch.created_by_id,
+        rows=result.valid,
+        detail_limit=AUDIT_DETAIL_MAX,
+    )
+    batch.status = ImportStatus.DONE
+    batch.sheet = result.sheet
+    batch.headers = result.headers
+    batch.ignored_columns = result.ignored_columns
+    batch.total_rows = batch.processed_rows = result.total_rows
+    batch.new_count, batch.updated_count = counts.new, counts.updated
+    batch.unchanged_count, batch.refused_count = counts.unchanged, len(result.refused)
+    batch.refused_rows = result.refused
+    batch.stored_file = ""
+    batch.finished_at = timezone.now()
+    batch.save()
+    for product_id, sku, version, old, new in counts.changes:
+        verb = "catalog.product.created" if old is None else "catalog.product.updated"
+        data = {"sku": sku, "version": version, "import_batch": batch.pk}
+        data["changes" if old else "facts"] = audit_services.changes(old, new) if old else new
+        audit.record(
+            actor=batch.created_by,
+            actor_label=_actor_label(batch),
+            verb=verb,
+            target=("catalog.product", product_id, sku),
+            data=data,
+            tenant=batch.tenant,
+        )
+    audit.record(
+        actor=batch.created_by,
+        actor_label=_actor_label(batch),
+        verb="catalog.import.completed",
+        target=batch,
+        data={
+            "filename": batch.filename,
+            "file_sha256": batch.file_sha256,
+            "sheet": batch.sheet,
+            "rows": batch.total_rows,
+            "new": batch.new_count,
+            "updated": batch.updated_count,
+            "unchanged": batch.unchanged_count,
+            "refused": batch.refused_count,
+        },
+    )
+
+
+@transaction.atomic
+def _refuse(batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.REFUSED, message=message, finished_at=timezone.now(), stored_file=""
+    )
+    audit.record(
+        actor=batch.created_by,
+        actor_label=_actor_label(batch),
+        verb="catalog.import.refused",
+        target=batch,
+        data={"filename": batch.filename, "file_sha256": batch.file_sha256, "message": message},
+    )
+
+
+def _fail(batch: ImportBatch) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.FAILED,
+        message="The import stopped on an internal error; nothing was written. "
+        "Try again, and tell your administrator if it happens again.",
+        finished_at=timezone.now(),
+        stored_file="",
+    )
+
+
+@transaction.atomic
+def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product, bool]:
+    """Validate new facts for ``product`` and write a new version if they changed.
+
+    The SKU cannot change (it is the product's identity). Returns ``(product, changed)``;
+    identical facts write nothing. Raises ``ValidationError({fact: message})`` for bad facts.
+    Audited as ``catalog.product.updated`` with the changed facts.
+    """
+    facts, errors = F.validate_row({**raw, "sku": product.sku})
+    if errors:
+        raise ValidationError({e.field: ValidationError(e.message, code="invalid") for e in errors})
+    loader.lock_tenant_catalog(product.tenant_id)
+    product = (
+        Product.objects.select_for_update().select_related("current_version").get(pk=product.pk)
+    )
+    current = product.current_version
+    sha = F.facts_sha256(facts)
+    if current is not None and current.sha256 == sha:
+        return product, False
+    version = ProductVersion(
+        product=product,
+        n=(current.n if current else 0) + 1,
+        facts=facts,
+        sha256=sha,
+        created_by=actor,
+    )
+    version.full_clean()
+    version.save()
+    product.current_version = version
+    _denormalise(product, facts)
+    product.full_clean()
+    product.save()
+    audit.record(
+        actor=actor,
+        verb="catalog.product.updated",
+        target=product,
+        data={
+            "sku": product.sku,
+            "version": version.n,
+            "changes": audit_services.changes(current.facts if current else {}, facts),
+        },
+    )
+    return product, True
+
+
+def _denormalise(product: Product, facts: dict) -> None:
+    product.name = facts["name"]
+    product.description = facts["description"]
+    product.destination = facts["destination"]
+    product.country_of_origin = facts["country_of_origin"]
+
+
+@transaction.atomic
+def product_set_classification(*, product: Product, status: str, final_code: str = "") -> Product:
+    """Set a product's classification status and final code (the classification app's call).
+
+    Writes no audit event: the caller records its own decision. Raises ``ValidationError`` for
+    an unknown status or a code that is not digits.
+    """
+    if status not in ClassificationStatus.values:
+        raise ValidationError({"classification_status": f"Unknown status {status!r}."})
+    if final_code and not final_code.isdigit():
+        raise ValidationError({"final_code": "A tariff code is stored as digits only."})
+    product.classification_status = status
+    product.final_code = final_code
+    product.save(update_fields=["classification_status", "final_code", "updated_at"])
+    return product

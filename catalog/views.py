@@ -1,0 +1,147 @@
+"""Catalog pages: list, product detail and edit, upload, import result, downloads."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from catalog import access, forms, importer, selectors, services, workbooks
+from catalog import facts as F
+from workbench.access import has_perm, tenant_view
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_SIZE = 50
+ERRORS_SHOWN = 200
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@tenant_view("read_tenant")
+@require_GET
+def product_list(request):
+    """List the tenant's products with search, filters and pages."""
+    form = forms.ProductFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    products = selectors.product_list(tenant=request.tenant, **filters)
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "can_edit": has_perm(request, "edit_catalog"),
+    }
+    return render(request, "catalog/product_list.html", context)
+
+
+@tenant_view("read_tenant")
+@require_GET
+def product_detail(request, pk: int):
+    """Show a product's current facts and its version history."""
+    product = access.product_for_request(request, pk)
+    context = {
+        "product": product,
+        "facts": _fact_rows(product.current_version.facts if product.current_version else {}),
+        "history": selectors.product_history(product=product),
+        "labels": F.LABELS,
+        "can_edit": has_perm(request, "edit_catalog"),
+    }
+    return render(request, "catalog/product_detail.html", context)
+
+
+def _fact_rows(facts: dict) -> list[tuple[str, object]]:
+    return [(F.LABELS[key], facts.get(key)) for key in F.FACT_KEYS]
+
+
+@tenant_view("edit_catalog")
+@require_http_methods(["GET", "POST"])
+def product_edit(request, pk: int):
+    """Edit a product's facts; a change writes a new version."""
+    product = access.product_for_request(request, pk)
+    current = product.current_version.facts if product.current_version else {}
+    form = forms.FactsForm(request.POST or None, initial=forms.FactsForm.initial_from(current))
+    if request.method == "POST" and form.is_valid():
+        try:
+            product, changed = services.product_update_facts(
+                actor=request.user, product=product, raw=form.cleaned_data
+            )
+        except ValidationError as err:
+            for field, errors in err.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if changed:
+                messages.success(
+                    request, f"Saved version {product.current_version.n} of {product.sku}."
+                )
+            else:
+                messages.info(request, "Nothing changed; no new version was written.")
+            return redirect(
+                "catalog:product_detail", tenant_slug=request.tenant.slug, pk=product.pk
+            )
+    status = 422 if form.errors else 200
+    context = {"product": product, "form": form}
+    return render(request, "catalog/product_edit.html", context, status=status)
+
+
+@tenant_view("edit_catalog")
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    """Upload a catalog file; small files finish here, large ones continue in the background."""
+    form = forms.UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = services.import_batch_start(
+            actor=request.user, tenant=request.tenant, fileobj=upload.file, filename=upload.name
+        )
+        return redirect("catalog:batch_detail", tenant_slug=request.tenant.slug, pk=batch.pk)
+    status = 422 if form.errors else 200
+    context = {"form": form, "batches": selectors.recent_imports(tenant=request.tenant)}
+    return render(request, "catalog/import_upload.html", context, status=status)
+
+
+@tenant_view("read_tenant")
+@require_GET
+def import_template(request):
+    """Download the catalog import template workbook."""
+    return _xlsx(workbooks.template_workbook(), "catalog-import-template.xlsx")
+
+
+@tenant_view("read_tenant")
+@require_GET
+@vary_on_headers("HX-Request")
+def batch_detail(request, pk: int):
+    """Show an import's progress and result; htmx polls the status fragment until it ends."""
+    batch = access.batch_for_request(request, pk)
+    lines = importer.row_error_lines(batch.refused_rows[:ERRORS_SHOWN])
+    context = {
+        "batch": batch,
+        "error_lines": lines[:ERRORS_SHOWN],
+        "more_errors": batch.refused_count > ERRORS_SHOWN or len(lines) > ERRORS_SHOWN,
+        "poll_url": reverse("catalog:batch_detail", args=[request.tenant.slug, batch.pk]),
+        "can_edit": has_perm(request, "edit_catalog"),
+    }
+    if request.htmx:
+        # 286 tells htmx to stop polling; the terminal fragment carries no trigger either.
+        status = 286 if batch.is_terminal else 200
+        return render(request, "catalog/batch_detail.html#status", context, status=status)
+    return render(request, "catalog/batch_detail.html", context)
+
+
+@tenant_view("read_tenant")
+@require_GET
+def batch_refused(request, pk: int):
+    """Download an import's refused rows with an Errors column, ready to fix and re-upload."""
+    batch = access.batch_for_request(request, pk)
+    if not batch.refused_rows:
+        raise Http404("This import refused no rows.")
+    stem = batch.filename.rsplit(".", 1)[0][:60] or "catalog"
+    return _xlsx(workbooks.refused_workbook(batch), f"{stem}-refused-rows.xlsx")
