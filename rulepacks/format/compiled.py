@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
 
 RISK_BANDS = ("low", "medium", "high")
 OUTCOMES = ("classified", "needs_review", "blocked")
 RESTRICTION_ACTIONS = ("review", "block")
+# Which partner-government-agency flags on a code send a product to review: only flags saying
+# data is required ("required"), or also those saying it may be ("any").
+AGENCY_REVIEW_POLICIES = ("required", "any")
 
 # Product facts as the catalog stores them (catalog/facts.py); absent optional facts are None.
 REQUIRED_FACTS = (
@@ -64,6 +68,19 @@ class TextCondition:
     @property
     def terms(self) -> tuple[Term, ...]:
         return self.any + self.all + self.none
+
+    # Word-tuple sets, so matching is a few set operations instead of a loop per term.
+    @cached_property
+    def any_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.any)
+
+    @cached_property
+    def all_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.all)
+
+    @cached_property
+    def none_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.none)
 
 
 @dataclass(frozen=True)
@@ -156,6 +173,7 @@ class CompiledPack:
     golden: tuple[GoldenCase, ...]
     denied_declared: bool = True
     high_risk_origins: frozenset[str] = frozenset()
+    agency_review: str = "required"
     description: str = ""
     sha256: str = ""
     source_bytes: int = 0
