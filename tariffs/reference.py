@@ -5,9 +5,11 @@ lists) once and keeps a ``Reference`` keyed by their ids; every method on it is 
 dicts, so validation and duty estimates take microseconds and never touch the database.
 """
 
+import functools
 import math
 import re
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -243,6 +245,14 @@ class Reference:
             section232=[m for m in measures if m.program == "Section 232"],
         )
 
+    def section301_for_china(self, code: str) -> tuple[str, str] | None:
+        """Return ``(label, "+25%")`` of the Section 301 duty on Chinese-origin goods, if any."""
+        measures, _ = _section301_measures(self, self.flags(code).section301)
+        if not measures:
+            return None
+        percent = _percent(self, measures[0])
+        return measures[0].label(), f"+{percent}%" if percent is not None else "see chapter 99"
+
     # --- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:
@@ -361,47 +371,66 @@ def _base_line(ref: Reference, line: Line, origin: str, value, currency, quantit
     return DutyLine(label, text or "(none given)", amount, source, note)
 
 
-def _section301_lines(ref: Reference, flags: Flags, value) -> tuple[list[DutyLine], list[str]]:
-    measures = flags.section301
-    increases = [m for m in measures if m.heading.startswith(SECTION301_INCREASE_PREFIXES)]
+def _percent(ref: Reference, measure: Measure) -> Decimal | None:
+    heading = ref.line(measure.heading)
+    return rates.additional_percent(heading.general_text) if heading else None
+
+
+def _section301_measures(
+    ref: Reference, measures: list[Measure]
+) -> tuple[list[Measure], list[str]]:
+    """Choose the Section 301 entries that apply, saying why the others do not."""
     notes = []
+    suspended = [
+        m for m in measures if "suspended" in getattr(ref.line(m.heading), "description", "")
+    ]
+    for measure in suspended:
+        notes.append(
+            f"{measure.label()}: the provision is suspended (chapter 99 text); not applied."
+        )
+    active = [m for m in measures if m not in suspended]
+    increases = [m for m in active if m.heading.startswith(SECTION301_INCREASE_PREFIXES)]
     if increases:
-        replaced = [m for m in measures if m not in increases]
+        replaced = [m for m in active if m not in increases]
         if replaced:
             notes.append(
                 "Section 301: the four-year-review increase replaces "
                 + ", ".join(m.label() for m in replaced)
                 + " for this product (U.S. note 31 to chapter 99)."
             )
-        measures = increases
+        active = increases
+    if len(active) > 1:
+        # One product falls under one list; an HTS8 on several lists means their product scopes
+        # are narrower than the code. Count one (the highest) rather than stacking them.
+        active.sort(key=lambda m: _percent(ref, m) or Decimal(0), reverse=True)
+        notes.append(
+            f"Section 301: this HTS8 is on {len(active)} lists ("
+            + ", ".join(m.label() for m in active)
+            + f"); their scopes are narrower than the code. The highest, {active[0].label()}, "
+            "is used: confirm which one covers the product."
+        )
+        active = active[:1]
+    return active, notes
+
+
+def _section301_lines(ref: Reference, flags: Flags, value) -> tuple[list[DutyLine], list[str]]:
+    measures, notes = _section301_measures(ref, flags.section301)
     out = []
+    listed = ref.sources.get("section301", "Section 301 list")
     for measure in measures:
-        heading = ref.line(measure.heading)
-        percent = rates.additional_percent(heading.general_text) if heading else None
-        listed = ref.sources.get("section301", "Section 301 list")
+        percent = _percent(ref, measure)
         source = f"{listed}; {ref.source_label(measure.heading)}"
         if percent is None:
+            heading = ref.line(measure.heading)
             note = f"No readable rate for {codes.fmt(measure.heading)} in {ref.revision}."
-            out.append(
-                DutyLine(
-                    measure.label(), heading.general_text if heading else "?", None, source, note
-                )
-            )
+            text = heading.general_text if heading else "?"
+            out.append(DutyLine(measure.label(), text, None, source, note))
             continue
-        amount = (
-            None
-            if value is None
-            else (Decimal(value) * percent / 100).quantize(CENT, ROUND_HALF_UP)
-        )
-        out.append(
-            DutyLine(
-                measure.label(),
-                f"+{percent}%",
-                amount,
-                source,
-                "" if value is not None else "Needs the customs value.",
-            )
-        )
+        amount = None
+        if value is not None:
+            amount = (Decimal(value) * percent / 100).quantize(CENT, ROUND_HALF_UP)
+        note = "" if value is not None else "Needs the customs value."
+        out.append(DutyLine(measure.label(), f"+{percent}%", amount, source, note))
     return out, notes
 
 
@@ -519,6 +548,7 @@ _STOP = {
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """A light English stemmer: plurals only, so 'batteries' meets 'battery'."""
     if len(word) > 4 and word.endswith("ies"):
@@ -577,33 +607,53 @@ class _SearchIndex:
 # --- loading and cache ----------------------------------------------------------------------
 
 _cache: dict[tuple, Reference] = {}
+_keys: dict[tuple[str, str | None], tuple[float, tuple | None]] = {}
 _cache_lock = threading.Lock()
+# How long a process trusts its idea of "the current revision" before asking the database again.
+# Loads in this process clear the cache at commit; another process sees a new load within this.
+KEY_TTL_SECONDS = 10.0
+
+
+def _key(jurisdiction: str, revision: str | None) -> tuple | None:
+    from tariffs import selectors
+
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _keys.get((jurisdiction, revision))
+    if cached is not None and now - cached[0] < KEY_TTL_SECONDS:
+        return cached[1]
+    key = selectors.reference_key(jurisdiction, revision)
+    with _cache_lock:
+        _keys[(jurisdiction, revision)] = (now, key)
+    return key
 
 
 def get_reference(jurisdiction: str, revision: str | None = None) -> Reference | None:
     """Return the reference for a jurisdiction's current (or named) revision, cached.
 
     With no national schedule loaded, returns an HS-2022-only reference (``national = False``);
-    returns None when a named revision does not exist or nothing at all is loaded.
+    returns None when a named revision does not exist or nothing at all is loaded. A load in
+    this process is seen at once; one in another process within ``KEY_TTL_SECONDS``.
     """
     from tariffs import selectors
 
-    key = selectors.reference_key(jurisdiction.upper(), revision)
+    key = _key(jurisdiction.upper(), revision)
     if key is None:
         return None
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    reference = Reference(selectors.reference_data(key))
+    built = Reference(selectors.reference_data(key))
     with _cache_lock:
-        # Keep only a few recent references: each US revision is ~40 MB of dicts.
+        # Keep only a few recent references: a US revision takes tens of MB of dicts.
         if len(_cache) >= 6:
             _cache.pop(next(iter(_cache)))
-        _cache[key] = reference
-    return reference
+        return _cache.setdefault(key, built)
 
 
 def clear_cache() -> None:
+    """Forget every reference and current-revision answer (called when a load commits)."""
     with _cache_lock:
         _cache.clear()
+        _keys.clear()

@@ -55,6 +55,7 @@ def _schedule_create(
     schedule.full_clean()
     schedule.save()
     bulk.copy_lines(schedule.pk, parsed.lines, progress=progress)
+    _forget_references()
     audit.record(
         actor=actor,
         verb="tariffs.schedule.loaded",
@@ -73,6 +74,13 @@ def _schedule_create(
     return schedule
 
 
+def _forget_references() -> None:
+    # Now, for this connection (which sees the new rows), and again once the load is visible
+    # to everyone; other processes notice within reference.KEY_TTL_SECONDS.
+    reference.clear_cache()
+    transaction.on_commit(reference.clear_cache)
+
+
 def _check_new(jurisdiction: str, revision: str, sha256: str) -> TariffSchedule | None:
     existing = TariffSchedule.objects.filter(
         jurisdiction=jurisdiction, source_sha256=sha256
@@ -89,6 +97,18 @@ def _check_new(jurisdiction: str, revision: str, sha256: str) -> TariffSchedule 
     return None
 
 
+def _schedule_load(*, jurisdiction, revision, source, parse, **create) -> LoadResult:
+    # Same file again: a no-op. Parse (and refuse) before any write, then one transaction.
+    existing = _check_new(jurisdiction, revision, source.sha256)
+    if existing is not None:
+        return LoadResult(existing, False, existing.line_count)
+    parsed = parse()
+    schedule = _schedule_create(
+        jurisdiction=jurisdiction, revision=revision, source=source, parsed=parsed, **create
+    )
+    return LoadResult(schedule, True, len(parsed.lines))
+
+
 def schedule_load_usitc(
     *,
     actor,
@@ -103,22 +123,17 @@ def schedule_load_usitc(
     Parses and validates every line before writing (``parsers.SourceError`` names the line);
     writes the schedule, its lines and a ``tariffs.schedule.loaded`` event in one transaction.
     """
-    existing = _check_new(jurisdiction, revision, source.sha256)
-    if existing is not None:
-        return LoadResult(existing, False, existing.line_count)
-    parsed = parsers.parse_usitc(source)
-    schedule = _schedule_create(
+    return _schedule_load(
         actor=actor,
         jurisdiction=jurisdiction,
         name="Harmonized Tariff Schedule of the United States",
         revision=revision,
         effective_date=effective_date,
         source=source,
-        parsed=parsed,
+        parse=lambda: parsers.parse_usitc(source),
         has_rates=True,
         progress=progress,
     )
-    return LoadResult(schedule, True, len(parsed.lines))
 
 
 def schedule_load_eu_cn(
@@ -136,22 +151,17 @@ def schedule_load_eu_cn(
     duty estimates for the EU say so instead of computing anything.
     """
     combined = parsers.Source(cn8.name, cn8.data + headings.data + subheadings.data)
-    existing = _check_new("EU", revision, combined.sha256)
-    if existing is not None:
-        return LoadResult(existing, False, existing.line_count)
-    parsed = parsers.parse_eu_cn(cn8, headings, subheadings)
-    schedule = _schedule_create(
+    return _schedule_load(
         actor=actor,
         jurisdiction="EU",
         name="EU Combined Nomenclature (no duty rates loaded)",
         revision=revision,
         effective_date=effective_date,
         source=combined,
-        parsed=parsed,
+        parse=lambda: parsers.parse_eu_cn(cn8, headings, subheadings),
         has_rates=False,
         progress=None,
     )
-    return LoadResult(schedule, True, len(parsed.lines))
 
 
 _LIST_PARSERS = {
@@ -218,6 +228,7 @@ def reference_list_load(
                 ],
                 batch_size=5000,
             )
+        _forget_references()
         audit.record(
             actor=actor,
             verb="tariffs.referencelist.loaded",
