@@ -7,6 +7,7 @@ only gathers evidence per code, scores it, selects, rejects with reasons and exp
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from classification.engine import duty as duty_module
 from classification.engine import precedents as prec
@@ -16,10 +17,17 @@ from classification.engine.search import search_candidates
 from classification.engine.types import Candidate, EngineDecision, Evidence, Rejected
 from rulepacks import evaluate as pack_eval
 from rulepacks import routing
-from rulepacks.format.compiled import DEFAULT_MIN_CONFIDENCE, DEFAULT_TIE_MARGIN
-from tariffs import codes
+from rulepacks.format.compiled import (
+    AGENCY_REVIEW_POLICIES,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_TIE_MARGIN,
+)
+from tariffs import codes as tariff_codes
 
 ENGINE_VERSION = "2026.11.1"
+# Display formatting of codes, memoised: the same few codes are formatted many times a decision.
+fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
+
 
 # Precedent weights: a broker's decision on the same, unchanged product is nearly certain; an
 # identical description is strong; a similar one is advice that cannot classify on its own at
@@ -113,7 +121,7 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         entry = pool.setdefault(p.code, _Code(p.code))
         entry.evidence.append(Evidence("precedent", str(p.decision_id), round(weight, 4), detail))
         entry.rationale.append(
-            f"Broker {p.broker} decided {codes.fmt(p.code)} on {p.decided_at[:10]} "
+            f"Broker {p.broker} decided {fmt(p.code)} on {p.decided_at[:10]} "
             f"(decision #{p.decision_id}, {prec.KIND_LABELS[kind]})."
         )
 
@@ -158,7 +166,7 @@ def _candidates(pool, reference, cap) -> tuple[list[Candidate], list[Rejected]]:
             c.code,
             c.score,
             "not_declarable_in_schedule",
-            f"{codes.fmt(c.code)} is not a declarable line of "
+            f"{fmt(c.code)} is not a declarable line of "
             f"{getattr(reference, 'jurisdiction', '')} {getattr(reference, 'revision', '')}: "
             "a declaration needs a line at the end of the tree.",
         )
@@ -185,16 +193,16 @@ def _reject_others(kept, best, tie_margin, pack, view) -> list[Rejected]:
         rule = _excluded(pack, view, c.code)
         gap = best.score - c.score
         if rule:
-            reason, detail = "excluded_by_rule", f"Pack entry {rule!r} blocks {codes.fmt(c.code)}."
+            reason, detail = "excluded_by_rule", f"Pack entry {rule!r} blocks {fmt(c.code)}."
         elif gap <= tie_margin + 1e-9:
             reason = "tie"
             detail = (
-                f"Within {tie_margin:.2f} of {codes.fmt(best.code)} ({c.score:.2f} vs "
+                f"Within {tie_margin:.2f} of {fmt(best.code)} ({c.score:.2f} vs "
                 f"{best.score:.2f}): a broker must choose."
             )
         else:
             reason = "lower_score"
-            detail = f"Scored {c.score:.2f}, {gap:.2f} below {codes.fmt(best.code)}."
+            detail = f"Scored {c.score:.2f}, {gap:.2f} below {fmt(best.code)}."
         out.append(Rejected(c.code, c.score, reason, detail))
     return out
 
@@ -263,9 +271,7 @@ def classify(
     candidates = [c for c, _ in kept]
     rejected = _reject_others(candidates, best, tie_margin, pack, view) + rejected
     advice = best.code if best else ""
-    duties = duty_module.compare(
-        reference, facts, advice, [c.code for c in candidates[1:]], codes.fmt
-    )
+    duties = duty_module.compare(reference, facts, advice, [c.code for c in candidates[1:]], fmt)
     reasons = reasons_module.explain(
         routed,
         facts=facts,
@@ -286,9 +292,13 @@ def classify(
         pack=_pack_json(pack),
         schedule_revision=getattr(reference, "revision", None),
         engine_version=ENGINE_VERSION,
-        explanation=reasons_module.summary(routed, best, reasons, codes.fmt),
+        explanation=reasons_module.summary(routed, best, reasons, fmt),
         facts_sha256=facts_sha256,
     )
+
+
+def _agency_policy(pack) -> str:
+    return getattr(pack, "agency_review", None) or AGENCY_REVIEW_POLICIES[0]
 
 
 def _route(facts, pack, kept, evaluation, flags, thresholds) -> routing.Routing:
@@ -302,6 +312,7 @@ def _route(facts, pack, kept, evaluation, flags, thresholds) -> routing.Routing:
         denied=bool(evaluation and evaluation.denied),
         restrictions=evaluation.restrictions if evaluation else (),
         flags=flags,
+        agency_review=_agency_policy(pack),
         has_pack=pack is not None,
         high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
         vague=routing.is_vague(str(facts.get("description") or "")),

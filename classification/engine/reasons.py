@@ -50,7 +50,9 @@ def _matched(hits) -> list[dict]:
     ]
 
 
-def explain(routed, *, facts, evaluation, flags, thresholds) -> tuple[Reason, ...]:
+def explain(
+    routed, *, facts, evaluation, flags, thresholds, agency_policy="required"
+) -> tuple[Reason, ...]:
     """Return one ``Reason`` per routing reason code, in the routing's order."""
     min_confidence, tie_margin = thresholds
     destination = facts.get("destination") or "the destination"
@@ -90,9 +92,18 @@ def explain(routed, *, facts, evaluation, flags, thresholds) -> tuple[Reason, ..
             detail = {"entries": _matched(evaluation.restrictions)}
             message = "Restricted goods: " + "; ".join(r.reason for r in evaluation.restrictions)
         elif code == routing.AGENCY_REQUIREMENTS:
-            detail = {"pga": list(flags.pga), "agencies": list(flags.agencies)}
+            triggered = list(routing.agency_flags(flags.pga, agency_policy))
+            detail = {
+                "pga": list(flags.pga),
+                "review_flags": triggered,
+                "policy": agency_policy,
+                "agencies": list(flags.agencies),
+            }
             names = ", ".join(flags.agencies) or ", ".join(flags.pga)
-            message = f"{fmt(routed.code)} carries partner government agency flags ({names})."
+            message = (
+                f"{fmt(routed.code)} carries partner government agency flags "
+                f"{', '.join(triggered)} ({names})."
+            )
         elif code == routing.TRADE_REMEDY:
             detail = {
                 "antidumping": bool(flags.antidumping),

@@ -12,6 +12,7 @@ Scores stay advisory: the engine caps them below the pack's minimum confidence.
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rulepacks.format.normalize import tokens
 
@@ -66,7 +67,9 @@ def build_query(facts: Mapping[str, object]) -> tuple[str, frozenset[str]]:
     return " ".join(words), core
 
 
+@lru_cache(maxsize=32768)
 def _heading_text(reference, code: str) -> frozenset[str]:
+    """Meaningful words of a subheading's heading (HS4) and subheading (HS6) texts."""
     texts = []
     for prefix in (code[:4], code[:6]):
         line = reference.line(prefix)
@@ -100,13 +103,9 @@ def search_candidates(
         subheading_mass[h.code[:6]] += h.score / top
         heading_count[h.code[:4]] += 1
     best_sub = max(subheading_mass.values())
-    heading_words: dict[str, frozenset[str]] = {}
     scored = []
     for h in hits:
-        head = h.code[:4]
-        if head not in heading_words:
-            heading_words[head] = _heading_text(reference, h.code)
-        core_share = len(core & heading_words[head]) / len(core) if core else 0.0
+        core_share = len(core & _heading_text(reference, h.code[:6])) / len(core) if core else 0.0
         relevance = (
             h.score / top
             + SUBHEADING_WEIGHT * subheading_mass[h.code[:6]] / best_sub

@@ -157,6 +157,7 @@ tie_margin = 0.05
 
 [routing]
 high_risk_origins = ["KP"]
+agency_review = "{agency}"
 """
 
 RULES = """\
@@ -268,7 +269,7 @@ materials = { any = ["dog fur", "cat fur"] }
 """
 
 
-def pack(*, min_confidence=0.82, rules=RULES):
-    result = parse(HEAD.format(min_confidence=min_confidence) + "\n" + rules)
+def pack(*, min_confidence=0.82, rules=RULES, agency="required"):
+    result = parse(HEAD.format(min_confidence=min_confidence, agency=agency) + "\n" + rules)
     assert result.ok, result.problems
     return result.pack
