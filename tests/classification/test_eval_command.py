@@ -113,3 +113,40 @@ def test_calibration_bins_and_expected_calibration_error():
     assert rep.ece == pytest.approx(0.5 * 0.15 + 0.5 * 0.45)
     assert rep.classified_precision == 0.5
     assert rep.outcomes == {"classified": 2, "needs_review": 2}
+
+
+# The tenant path needs a real active pack: reuse the rule-pack fixtures (a tiny US schedule
+# loaded through the tariffs service, and a pack taken through validation, backtest, activation).
+from tests.rulepacks.conftest import lead, make_pack, us_schedule  # noqa: E402, F401
+
+TENANT_CASES = """\
+id,name,description,materials,intended_use,product_type,country_of_origin,expected_code
+t1,Men's tee,Men's knitted cotton t-shirt,cotton,casual wear,apparel,BD,6109.10.00.12
+t2,Women's tee,Women's knitted cotton t-shirt,cotton,casual wear,apparel,BD,6109.10.00.40
+t3,Plush bear,Plush toy bear for children,polyester,play,toy,CN,9503.00.00.73
+"""
+
+
+def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
+    tmp_path, request, cast
+):
+    tariff_reference.clear_cache()
+    request.getfixturevalue("make_pack")(stage="active")
+    data = json.loads(run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug, "--json"))
+    assert data["mode"].startswith("pack Test pack v1")
+    assert data["outcomes"]["classified"] >= 2
+    assert data["accuracy"]["6"] == 1.0
+    # t2 is a woman's tee: the pack's men's line is right at 6 digits and wrong at 10
+    assert data["accuracy"]["full"] == pytest.approx(2 / 3, abs=1e-3)
+    assert data["classified_precision"] is not None
+
+
+@pytest.mark.usefixtures("us_schedule")
+def test_a_tenant_without_an_active_pack_is_refused(tmp_path, cast):
+    with pytest.raises(CommandError, match="has no active rule pack for US"):
+        run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug)
+
+
+def test_an_unknown_tenant_is_refused(tmp_path, db):
+    with pytest.raises(CommandError, match="no tenant 'nobody'"):
+        run(tmp_path, TENANT_CASES, "--tenant", "nobody")
