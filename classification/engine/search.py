@@ -12,7 +12,6 @@ Scores stay advisory: the engine caps them below the pack's minimum confidence.
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rulepacks.format.normalize import tokens
 
@@ -67,18 +66,34 @@ def build_query(facts: Mapping[str, object]) -> tuple[str, frozenset[str]]:
     return " ".join(words), core
 
 
-@lru_cache(maxsize=32768)
+_heading_cache: dict[tuple, frozenset[str]] = {}
+_HEADING_CACHE_SIZE = 50_000
+
+
 def _heading_text(reference, code: str) -> frozenset[str]:
-    """Meaningful words of a subheading's heading (HS4) and subheading (HS6) texts."""
-    texts = []
-    for prefix in (code[:4], code[:6]):
-        line = reference.line(prefix)
-        if line is not None:
-            texts.append(line.description)
-    hs = getattr(reference, "hs_description", None)
-    if hs is not None:
-        texts.append(hs(code))
-    return frozenset(w for t in texts for w in meaningful(t))
+    """Meaningful words of a subheading's heading (HS4) and subheading (HS6) texts.
+
+    Cached by schedule identity rather than by the ``Reference`` object, so a reloaded schedule
+    does not keep its predecessor's reference alive.
+    """
+    schedule = getattr(reference, "schedule_id", None)
+    key = (
+        getattr(reference, "jurisdiction", ""),
+        getattr(reference, "revision", ""),
+        schedule if schedule is not None else id(reference),
+        code,
+    )
+    found = _heading_cache.get(key)
+    if found is None:
+        texts = [line.description for p in (code[:4], code[:6]) if (line := reference.line(p))]
+        hs = getattr(reference, "hs_description", None)
+        if hs is not None:
+            texts.append(hs(code))
+        found = frozenset(w for t in texts for w in meaningful(t))
+        if len(_heading_cache) >= _HEADING_CACHE_SIZE:
+            _heading_cache.clear()
+        _heading_cache[key] = found
+    return found
 
 
 def search_candidates(

@@ -78,19 +78,20 @@ class FakeReference:
     revision = "2026 Rev 4 (test)"
     national = True
 
-    def __init__(self, *, flags=None, search=None):
+    def __init__(self, *, flags=None, search=None, lines=None):
+        self.lines = {**LINES, **(lines or {})}
         self.flag_map = dict(flags or {})
         self.search_hits = search  # None: word overlap; else a fixed list of (code, score)
         self.searches = 0
 
     def line(self, code):
-        found = LINES.get(code)
+        found = self.lines.get(code)
         if found is None:
             return None
         return Line(code, found[0], found[0], found[1])
 
     def is_declarable(self, code):
-        return code in LINES and LINES[code][1]
+        return code in self.lines and self.lines[code][1]
 
     def hs_description(self, code):
         return ""
@@ -101,10 +102,10 @@ class FakeReference:
     def search(self, text, limit=10):
         self.searches += 1
         if self.search_hits is not None:
-            return [Hit(c, s, LINES[c][0]) for c, s in self.search_hits][:limit]
+            return [Hit(c, s, self.lines[c][0]) for c, s in self.search_hits][:limit]
         words = set(tokens(text))
         scored = []
-        for code, (description, declarable) in LINES.items():
+        for code, (description, declarable) in self.lines.items():
             overlap = len(words & set(tokens(description)))
             if declarable and overlap:
                 scored.append(Hit(code, round(min(1.0, overlap / 4), 4), description))
