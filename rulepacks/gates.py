@@ -6,6 +6,7 @@ The tariff schedule comes in as a ``ReferenceLookup``; code declarability can be
 gates against a fake reference.
 """
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -298,7 +299,8 @@ def run_gates(
     cases: Sequence[backtest.Case] = (),
 ) -> GateReport:
     """Run the five gates over ``source``; gates after a failed parse are ``skipped``."""
-    check = code_check or declarable_in(reference)
+    # Validity and coverage both ask about every code: ask the schedule once per code.
+    check = functools.lru_cache(maxsize=None)(code_check or declarable_in(reference))
     result = parser.parse(source)
     gates = [GateResult(key, title) for key, title in GATES]
     syntax, validity, golden, safety, coverage = gates

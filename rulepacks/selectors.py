@@ -127,11 +127,12 @@ def impact_preview(pack: RulePack) -> Impact:
     current = active_pack(pack.tenant, pack.jurisdiction)
     current_compiled = compiled(current) if current else None
     reference = deps.reference(pack.jurisdiction)
-    products = deps.products(pack.tenant, pack.jurisdiction)
+    products = deps.products(pack.tenant, pack.jurisdiction, IMPACT_MAX_PRODUCTS + 1)
     truncated = len(products) > IMPACT_MAX_PRODUCTS
+    products = products[:IMPACT_MAX_PRODUCTS]
     rows = []
     counts = {"code": 0, "outcome": 0, "risk": 0}
-    for product_id, sku, name, facts in products[:IMPACT_MAX_PRODUCTS]:
+    for product_id, sku, name, facts in products:
         after = _summary(run_pack(candidate, facts, reference))
         before = (
             _summary(run_pack(current_compiled, facts, reference)) if current_compiled else None

@@ -6,6 +6,7 @@ app_name = "rulepacks"
 urlpatterns = [
     path("", views.pack_list, name="list"),
     path("new/", views.pack_new, name="new"),
+    path("cases/template.xlsx", views.cases_template, name="cases_template"),
     path("<int:pk>/", views.pack_detail, name="detail"),
     path("<int:pk>/source/", views.pack_source, name="source"),
     path("<int:pk>/edit/", views.pack_edit, name="edit"),

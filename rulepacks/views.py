@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rulepacks import access, forms, selectors, services
+from rulepacks import access, cases, forms, selectors, services
 from rulepacks.models import RulePack
 from workbench.access import has_perm, tenant_view
 
@@ -92,6 +92,18 @@ def pack_source(request, pk: int):
     filename = f"rulepack-{pack.jurisdiction.lower()}-{pack.pk}-{pack.short_hash}.toml"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-SHA256"] = pack.sha256
+    return response
+
+
+@tenant_view("read_tenant")
+@require_GET
+def cases_template(request):
+    """Download an empty backtest-set workbook with the expected columns."""
+    response = HttpResponse(
+        cases.template_xlsx(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="rulepack-backtest-cases.xlsx"'
     return response
 
 
@@ -198,8 +210,13 @@ def pack_diff(request, pk: int):
     """Compare a pack with the active one: source diff and impact over the tenant's products."""
     pack = access.pack_for_authoring(request, pk)
     active = selectors.active_pack(request.tenant, pack.jurisdiction)
-    context = {"pack": pack, "active": active if active and active.pk != pack.pk else None}
-    context["diff"] = selectors.source_diff(context["active"], pack)
+    is_active = active is not None and active.pk == pack.pk
+    context = {
+        "pack": pack,
+        "active": active,
+        "is_active": is_active,
+        "diff": [] if is_active else selectors.source_diff(active, pack),
+    }
     try:
         context["impact"] = selectors.impact_preview(pack)
     except ValueError as err:

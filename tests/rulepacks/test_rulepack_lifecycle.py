@@ -203,3 +203,25 @@ def test_the_impact_preview_lists_products_whose_result_changes(make_pack, cast,
     assert row.before["outcome"] == "classified" and row.after["outcome"] == "needs_review"
     assert row.after["reasons"] == ["low_confidence"]
     assert row.changes == ["outcome", "risk"]
+
+
+def test_the_engine_recipe_in_the_docs_runs_against_the_active_pack(make_pack, cast):
+    import pathlib
+    import re
+
+    from tests.rulepacks.fakes import FakeReference, facts
+
+    doc = pathlib.Path(__file__).parents[2] / "docs" / "rule-packs.md"
+    recipe = re.search(r"```python\n(.*?)```", doc.read_text(), re.S).group(1)
+    namespace: dict = {}
+    exec(compile(recipe, "docs/rule-packs.md", "exec"), namespace)  # noqa: S102 (our own docs)
+    tee = facts("Men's tee", "Men's knitted cotton t-shirt, crew neck")
+    blocked = namespace["classify"](cast.tenant, tee, FakeReference(), [])
+    assert blocked.outcome == "blocked"
+    assert blocked.reasons == ("no_active_rule_pack", "no_candidate")
+    make_pack(stage="active")
+    result = namespace["classify"](cast.tenant, tee, FakeReference(), [])
+    assert (result.outcome, result.code) == ("classified", "6109100012")
+    knife = facts("Chef knife", "Kitchen knife with fixed blade", materials=["steel"])
+    result = namespace["classify"](cast.tenant, knife, FakeReference(), [])
+    assert (result.outcome, result.reasons) == ("needs_review", ("restricted_goods",))

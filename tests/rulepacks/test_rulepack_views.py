@@ -21,7 +21,7 @@ def url(name, **kwargs):
 
 @pytest.mark.parametrize(
     ("name", "allowed"),
-    [("list", READERS), ("new", AUTHORS)],
+    [("list", READERS), ("new", AUTHORS), ("cases_template", READERS)],
 )
 def test_tenant_pages_require_their_permission(cast, us_schedule, name, allowed):
     check_access_matrix(cast, url(name), allowed)
