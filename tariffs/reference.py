@@ -215,11 +215,6 @@ class Reference:
     def hs_description(self, code: str) -> str:
         return self._hs.get(code[:6], "")
 
-    def children(self, code: str) -> list[Line]:
-        """Lines one level below ``code`` in the tree (by code prefix)."""
-        below = [line for c, line in self._lines.items() if c.startswith(code) and c != code]
-        return [line for line in below if not any(codes_ancestor(line.code, o.code) for o in below)]
-
     # --- flags ------------------------------------------------------------------------------
 
     def flags(self, code: str) -> Flags:
@@ -305,11 +300,6 @@ class Reference:
     def source_label(self, code: str = "") -> str:
         where = f", {codes.fmt(code)}" if code else ""
         return f"{self.jurisdiction} {self.revision}{where}"
-
-
-def codes_ancestor(code: str, other: str) -> bool:
-    """Whether ``other`` is a strict ancestor (prefix) of ``code``."""
-    return len(other) < len(code) and code.startswith(other)
 
 
 # --- duty -----------------------------------------------------------------------------------

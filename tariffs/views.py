@@ -90,6 +90,9 @@ def autocomplete(request):
             line for line in selectors.search_lines(schedule, query, limit=40) if line.declarable
         ]
         rows = _rows(ref, lines[:AUTOCOMPLETE_LIMIT])
+        for row in rows:  # the end of the path is what tells siblings apart
+            path = row["line"].full_description
+            row["tail"] = path if len(path) <= 110 else "…" + path[-110:]
     context = {"rows": rows, "query": query, "jurisdiction": jurisdiction, "schedule": schedule}
     response = render(request, "tariffs/_autocomplete_options.html", context)
     patch_vary_headers(response, ["HX-Request"])

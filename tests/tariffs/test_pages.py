@@ -1,5 +1,7 @@
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tariffs import services
 from tests.matrix import check_access_matrix
@@ -156,3 +158,18 @@ def test_invalid_codes_page_lists_records_from_contributing_apps(cast, us_both, 
 def test_dashboard_tile_shows_the_current_revision(cast, us_small):
     html = cast.client("analyst").get("/t/acme/").content.decode()
     assert "US tariff schedule" in html and REV_2026 in html
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params or {}).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_search_and_browse_queries_do_not_grow_with_results(cast, us_small):
+    client = cast.client("analyst")
+    _queries(client, BASE + "search/", {"q": "8507"})  # warm the session and the reference cache
+    one = _queries(client, BASE + "search/", {"q": "8471"})
+    many = _queries(client, BASE + "search/", {"q": "8507"})
+    assert one == many
+    assert _queries(client, BASE + "browse/8471/") == _queries(client, BASE + "browse/85076000/")
