@@ -66,14 +66,26 @@ def exposure(selected: dict, alternative: dict, fmt) -> str:
 
 
 def compare(reference, facts, selected: str, alternatives: list[str], fmt) -> dict:
-    """Return ``{"selected", "alternatives", "exposure"}`` for the selected and next codes."""
+    """Return ``{"selected", "alternatives", "exposure", "declared"}`` for the selected code,
+    the next two, and the importer's declared code when it is another declarable line (what
+    keeping the old code would cost or save is what a broker is asked first)."""
+    empty = {"selected": None, "alternatives": [], "exposure": [], "declared": None}
     if reference is None or not selected:
-        return {"selected": None, "alternatives": [], "exposure": []}
+        return empty
     arguments = duty_facts(facts)
     chosen = estimate(reference, selected, arguments)
     others = [estimate(reference, code, arguments) for code in alternatives[:ALTERNATIVES]]
-    return {
+    result = {
         "selected": chosen,
         "alternatives": others,
         "exposure": [exposure(chosen, other, fmt) for other in others],
+        "declared": None,
     }
+    declared = str(facts.get("declared_code") or "")
+    if declared and declared != selected and reference.is_declarable(declared):
+        found = estimate(reference, declared, arguments)
+        message = exposure(chosen, found, fmt).replace(
+            fmt(declared), f"The declared code {fmt(declared)}", 1
+        )
+        result["declared"] = {"estimate": found, "exposure": message}
+    return result

@@ -34,6 +34,17 @@ def test_duty_covers_the_selected_code_and_the_two_best_alternatives():
     assert by_code["9503000073"] is None  # only three estimates are made
 
 
+def test_the_importers_declared_code_is_compared_with_the_selected_code():
+    product = facts(SWEATER, customs_value="10000.00", currency="USD", declared_code="9503000073")
+    decision = decide(product)
+    declared = decision.duty["declared"]
+    assert declared["estimate"]["total"] == "0.00"
+    assert declared["exposure"] == (
+        "The declared code 9503.00.00.73 would cost $1,650.00 less on this value."
+    )
+    assert decide(facts(SWEATER, declared_code="6110202079")).duty["declared"] is None
+
+
 def test_without_a_value_the_comparison_says_why_there_is_no_figure():
     decision = decide(facts(SWEATER))
     assert decision.duty["selected"]["computable"] is False
