@@ -99,14 +99,17 @@ def _rule_evidence(pool: dict[str, _Code], matches) -> None:
 
 
 def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
-    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, str(facts.get("description")))
-    first_code: dict[str, str] = {}
+    description = str(facts.get("description") or "")
+    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, description)
+    # Within the exact kinds the newest decision comes first; an older one that chose another
+    # code was corrected by a broker since. Similar descriptions are other products: no such rule.
+    newest: dict[str, str] = {}
     for p, kind, similarity in found:
         if kind == prec.SIMILAR_DESCRIPTION:
             weight = SIMILAR_BASE + SIMILAR_SLOPE * similarity
         else:
             weight = PRECEDENT_WEIGHT[kind]
-        newer = first_code.setdefault(kind, p.code)
+        newer = newest.setdefault(kind, p.code) if kind in PRECEDENT_WEIGHT else p.code
         detail = {
             "kind": kind,
             "broker": p.broker,

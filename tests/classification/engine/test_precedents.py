@@ -120,3 +120,16 @@ def test_a_broker_correction_outranks_the_decision_it_replaced():
     assert decision.selected_code == "6110202079"
     older = next(c for c in decision.candidates if c.code == "6110303059")
     assert older.sources[0].detail["superseded_by_code"] == "6110202079"
+
+
+def test_similar_precedents_for_other_codes_are_not_treated_as_superseded():
+    index = PrecedentIndex(
+        [
+            precedent(1, sku="A", description="Knitted pullover sweater with ribbed collar"),
+            precedent(2, sku="B", code="6110303059", description="Knitted pullover sweater ribbed"),
+        ]
+    )
+    product = facts(DESCRIPTION, sku="NEW", materials=["wool"])
+    decision = classify(product, pack=fakes.pack(), reference=None, precedents=index)
+    for candidate in decision.candidates:
+        assert "superseded_by_code" not in candidate.sources[0].detail
