@@ -119,6 +119,15 @@ def test_calibration_bins_and_expected_calibration_error():
 # loaded through the tariffs service, and a pack taken through validation, backtest, activation).
 from tests.rulepacks.conftest import lead, make_pack, us_schedule  # noqa: E402, F401
 
+
+@pytest.fixture
+def fresh_references():
+    """Forget cached references before and after: the database is rolled back between tests."""
+    tariff_reference.clear_cache()
+    yield
+    tariff_reference.clear_cache()
+
+
 TENANT_CASES = """\
 id,name,description,materials,intended_use,product_type,country_of_origin,expected_code
 t1,Men's tee,Men's knitted cotton t-shirt,cotton,casual wear,apparel,BD,6109.10.00.12
@@ -127,10 +136,10 @@ t3,Plush bear,Plush toy bear for children,polyester,play,toy,CN,9503.00.00.73
 """
 
 
+@pytest.mark.usefixtures("fresh_references")
 def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
     tmp_path, request, cast
 ):
-    tariff_reference.clear_cache()
     request.getfixturevalue("make_pack")(stage="active")
     data = json.loads(run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug, "--json"))
     assert data["mode"].startswith("pack Test pack v1")
@@ -141,7 +150,7 @@ def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
     assert data["classified_precision"] is not None
 
 
-@pytest.mark.usefixtures("us_schedule")
+@pytest.mark.usefixtures("us_schedule", "fresh_references")
 def test_a_tenant_without_an_active_pack_is_refused(tmp_path, cast):
     with pytest.raises(CommandError, match="has no active rule pack for US"):
         run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug)
