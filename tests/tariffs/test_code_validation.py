@@ -34,7 +34,13 @@ def test_wrong_input_is_refused_with_a_message(us_small, raw, message):
 def test_a_code_that_does_not_exist_is_refused(us_small):
     check = services.code_validate(jurisdiction="US", code="8507.60.00.99")
     assert not check.ok
-    assert check.message == "8507.60.00.99 is not in US 2026 Rev 4."
+    assert check.message == (
+        "8507.60.00.99 is not in US 2026 Rev 4. "
+        "Declarable lines under 8507.60.00 now: 8507.60.00.10, 8507.60.00.30, 8507.60.00.90."
+    )
+    assert services.code_validate(jurisdiction="US", code="3003.90.00.00").message == (
+        "3003.90.00.00 is not in US 2026 Rev 4."
+    )
 
 
 def test_a_parent_line_is_not_declarable(us_small):
@@ -53,7 +59,8 @@ def test_a_code_only_in_the_older_revision_is_reported_as_such(us_both):
     assert not check.ok
     assert check.message == (
         "8507.60.00.20 is not in US 2026 Rev 4. "
-        "It was valid in US 2025 Rev 13 but is not in 2026 Rev 4."
+        "It was valid in US 2025 Rev 13 but is not in 2026 Rev 4. "
+        "Declarable lines under 8507.60.00 now: 8507.60.00.10, 8507.60.00.30, 8507.60.00.90."
     )
     older = services.code_validate(jurisdiction="US", code="8507.60.00.20", revision=REV_2025)
     assert older.ok and older.schedule_revision == REV_2025

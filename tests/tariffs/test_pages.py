@@ -173,3 +173,9 @@ def test_search_and_browse_queries_do_not_grow_with_results(cast, us_small):
     many = _queries(client, BASE + "search/", {"q": "8507"})
     assert one == many
     assert _queries(client, BASE + "browse/8471/") == _queries(client, BASE + "browse/85076000/")
+
+
+def test_admin_lists_loads_read_only(admin_client, us_small):
+    response = admin_client.get("/admin/tariffs/tariffschedule/")
+    assert response.status_code == 200 and "2026 Rev 4" in response.content.decode()
+    assert admin_client.get("/admin/tariffs/tariffschedule/add/").status_code == 403

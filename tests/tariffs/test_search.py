@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from tariffs import reference, selectors, services
+from tariffs import bm25, reference, selectors, services
 from tests.tariffs.conftest import load_small
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,17 @@ def test_reference_is_cached_per_schedule_and_renewed_by_a_new_load(us_small):
 def test_real_schedule_search_puts_8507_60_first(real_2026):
     hits = real_2026.search("lithium ion battery", limit=3)
     assert {hit.code[:6] for hit in hits} == {"850760"}
+
+
+def test_the_stemmer_meets_plurals_halfway():
+    assert bm25.tokens("Lithium-ion BATTERIES, of boxes") == ["lithium", "ion", "battery", "box"]
+    assert bm25.stem("glass") == "glass" and bm25.stem("cactus") == "cactus"
+
+
+def test_bm25_prefers_documents_with_more_of_the_rare_words():
+    index = bm25.SearchIndex(
+        [("a", "cotton sweaters"), ("b", "cotton shirts"), ("c", "wool sweaters")]
+    )
+    ranked = index.rank("cotton sweater", 3)
+    assert ranked[0][0] == "a" and ranked[0][1] <= 1.0
+    assert {code for code, _ in ranked[1:]} == {"b", "c"}

@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
+import audit
 from audit.models import AuditEvent
 from tariffs import parsers, services
 from tariffs.models import TariffLine, TariffSchedule
@@ -235,3 +236,27 @@ def test_the_real_2025_and_2026_files_load_side_by_side():
     check = services.code_validate(jurisdiction="US", code="0201.30.50.85")
     assert not check.ok
     assert "valid in US 2025 Rev 13 but is not in 2026 Rev 4" in check.message
+
+
+def test_the_hs_nomenclature_is_restored_after_a_flush_and_only_once():
+    assert not services.hs_nomenclature_load().created  # migration 0002 loaded it
+    with connection.cursor() as cursor:  # what TransactionTestCase's flush does (rolled back here)
+        cursor.execute("TRUNCATE tariffs_tariffline, tariffs_tariffschedule CASCADE")
+    restored = services.hs_nomenclature_load()
+    assert restored.created and restored.rows == 6_936
+    assert AuditEvent.objects.filter(
+        verb="tariffs.schedule.loaded", data__revision="HS 2022"
+    ).exists()
+    assert not services.hs_nomenclature_load().created
+    assert services.code_validate(jurisdiction="GB", code="8507.60").ok
+
+
+def test_a_failure_after_the_lines_are_written_leaves_nothing(monkeypatch):
+    def refuse(**kwargs):
+        raise RuntimeError("audit chain unavailable")
+
+    monkeypatch.setattr(audit, "record", refuse)
+    with pytest.raises(RuntimeError, match="audit chain unavailable"):
+        load_small()
+    assert not TariffSchedule.objects.filter(jurisdiction="US").exists()
+    assert not TariffLine.objects.filter(schedule__jurisdiction="US").exists()
