@@ -5,6 +5,30 @@ from django.conf import settings
 
 from rulepacks import cases, services
 
+STARTER = """\
+# A new rule pack: see docs/rule-packs.md for every key.
+denied = []  # the denied-goods list must be declared; replace with [[denied]] entries
+
+[pack]
+name = "My import policy"
+jurisdiction = "{jurisdiction}"
+version = "1"
+
+[thresholds]
+min_confidence = 0.82
+tie_margin = 0.05
+
+[[rules]]
+id = "example-rule"
+code = ""
+confidence = 0.9
+risk = "low"
+rationale = "GRI 1: ..."
+[rules.when]
+text = ["..."]
+
+# At least 10 [[golden]] cases are required before activation.
+"""
 SOURCE_HELP = "TOML, as described in docs/rule-packs.md. Type or paste it, or upload a file."
 
 

@@ -1,6 +1,7 @@
 """Reads on rule packs: lists, the active pack, compiled packs, impact preview and diffs."""
 
 import difflib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from rulepacks.models import RulePack, RulePackStatus
 
 _COMPILED: "OrderedDict[str, CompiledPack]" = OrderedDict()
 _COMPILED_MAX = 32
+_COMPILED_LOCK = threading.Lock()
 IMPACT_MAX_PRODUCTS = 5000
 
 
@@ -42,15 +44,17 @@ def compiled(pack: RulePack) -> CompiledPack:
     Raises ``ValueError`` for a source with syntax or schema errors (never true of an active
     pack, which passed the gates).
     """
-    found = _COMPILED.get(pack.sha256)
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(pack.sha256)
     if found is None:
         result = parse(pack.source)
         if not result.ok:
             raise ValueError(f"rule pack {pack.pk} does not compile: {result.problems[0]}")
         found = result.pack
-        _COMPILED[pack.sha256] = found
-        while len(_COMPILED) > _COMPILED_MAX:
-            _COMPILED.popitem(last=False)
+        with _COMPILED_LOCK:  # web and worker threads share the cache
+            _COMPILED[pack.sha256] = found
+            while len(_COMPILED) > _COMPILED_MAX:
+                _COMPILED.popitem(last=False)
     return found
 
 

@@ -118,7 +118,8 @@ def rulepack_cases_upload(*, actor, pack: RulePack, filename: str, content: byte
     """Attach an uploaded backtest set (xlsx or TOML), replacing any earlier one.
 
     The whole file is checked first; ValidationError lists every problem with its row or line
-    and nothing is stored. The pack's backtest report is cleared: it no longer describes it.
+    and nothing is stored. The pack goes back to draft with its reports cleared: the runtime
+    gate times the backtest set, so the pack must be validated again.
     """
     pack = _locked(pack)
     _require_editable(pack)
@@ -128,8 +129,10 @@ def rulepack_cases_upload(*, actor, pack: RulePack, filename: str, content: byte
         raise ValidationError({"cases": [str(p) for p in err.problems[:50]]}) from err
     pack.backtest_cases = [c.as_dict() for c in parsed]
     pack.backtest_cases_name = filename[:200]
+    pack.status = RulePackStatus.DRAFT
+    pack.gate_report = {}
     pack.backtest_report = {}
-    pack.save(update_fields=["backtest_cases", "backtest_cases_name", "backtest_report"])
+    pack.save()
     audit.record(
         actor=actor,
         verb="rulepacks.rulepack.cases_uploaded",
@@ -137,6 +140,20 @@ def rulepack_cases_upload(*, actor, pack: RulePack, filename: str, content: byte
         data={"filename": filename[:200], "cases": len(parsed)},
     )
     return pack
+
+
+@transaction.atomic
+def rulepack_discard(*, actor, pack: RulePack) -> None:
+    """Delete a draft, failed or validated pack; audited. Active and retired packs stay forever."""
+    pack = _locked(pack)
+    _require_editable(pack)
+    audit.record(
+        actor=actor,
+        verb="rulepacks.rulepack.discarded",
+        target=pack,
+        data={"sha256": pack.sha256, "status": pack.status, "version": pack.version},
+    )
+    pack.delete()
 
 
 def _all_cases(pack: RulePack) -> list[backtest.Case]:

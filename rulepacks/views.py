@@ -8,19 +8,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from rulepacks import access, cases, forms, selectors, services
+from rulepacks.format import parse
 from rulepacks.models import RulePack
 from workbench.access import has_perm, tenant_view
 
 
 def _detail(pack: RulePack):
     return redirect("rulepacks:detail", tenant_slug=pack.tenant.slug, pk=pack.pk)
-
-
-def _errors(err: ValidationError) -> list[str]:
-    return err.messages
 
 
 @tenant_view("read_tenant")
@@ -38,7 +37,11 @@ def pack_list(request):
 @require_http_methods(["GET", "POST"])
 def pack_new(request):
     """Create a draft from the editor or an uploaded file (optionally starting from a pack)."""
-    initial = {"jurisdiction": request.GET.get("jurisdiction", "US")}
+    jurisdiction = request.GET.get("jurisdiction", "US")
+    initial = {
+        "jurisdiction": jurisdiction,
+        "source": forms.STARTER.format(jurisdiction=jurisdiction),
+    }
     start = request.GET.get("from")
     if start and start.isdigit():
         base = access.pack_for_read(request, int(start))
@@ -58,7 +61,33 @@ def pack_new(request):
             messages.success(request, "Draft saved. Validate it to run the gates.")
             return _detail(pack)
     status = 422 if form.errors else 200
-    return render(request, "rulepacks/edit.html", {"form": form, "pack": None}, status=status)
+    context = {"form": form, "pack": None, "save_url": request.path}
+    return render(request, "rulepacks/edit.html", context, status=status)
+
+
+@tenant_view("manage_rulepacks")
+@require_POST
+@vary_on_headers("HX-Request")
+def source_check(request):
+    """Check the editor's source for syntax and schema errors without saving anything."""
+    result = parse(request.POST.get("source", ""))
+    check = {
+        "problems": result.problems,
+        "rules": len(result.pack.rules) if result.pack else 0,
+        "golden": len(result.pack.golden) if result.pack else 0,
+    }
+    if request.htmx:
+        return render(request, "rulepacks/edit.html#check", {"check": check})
+    pk = request.POST.get("pack", "")
+    pack = access.pack_for_authoring(request, int(pk)) if pk.isdigit() else None
+    form = forms.SourceForm(request.POST, with_jurisdiction=pack is None)
+    save_url = (
+        reverse("rulepacks:edit", args=[request.tenant.slug, pack.pk])
+        if pack
+        else reverse("rulepacks:new", args=[request.tenant.slug])
+    )
+    context = {"form": form, "pack": pack, "save_url": save_url, "check": check}
+    return render(request, "rulepacks/edit.html", context)
 
 
 @tenant_view("read_tenant")
@@ -132,7 +161,8 @@ def pack_edit(request, pk: int):
             messages.success(request, "Draft saved. Validate it again to run the gates.")
             return _detail(pack)
     status = 422 if form.errors else 200
-    return render(request, "rulepacks/edit.html", {"form": form, "pack": pack}, status=status)
+    context = {"form": form, "pack": pack, "save_url": request.path}
+    return render(request, "rulepacks/edit.html", context, status=status)
 
 
 def _run(request, pk: int, service, done: str):
@@ -140,7 +170,7 @@ def _run(request, pk: int, service, done: str):
     try:
         pack = service(actor=request.user, pack=pack)
     except ValidationError as err:
-        for message in _errors(err):
+        for message in err.messages:
             messages.error(request, message)
     else:
         messages.success(request, done.format(pack=pack))
@@ -153,6 +183,21 @@ def pack_validate(request, pk: int):
     """Run the gates; the detail page shows the report."""
     pack = _run(request, pk, services.rulepack_validate, "Gates run: the pack is {pack.status}.")
     return _detail(pack)
+
+
+@tenant_view("manage_rulepacks")
+@require_POST
+def pack_discard(request, pk: int):
+    """Discard a draft (never an active or retired pack)."""
+    pack = access.pack_for_authoring(request, pk)
+    try:
+        services.rulepack_discard(actor=request.user, pack=pack)
+    except ValidationError as err:
+        for message in err.messages:
+            messages.error(request, message)
+        return _detail(pack)
+    messages.success(request, f"Draft #{pk} discarded.")
+    return redirect("rulepacks:list", tenant_slug=request.tenant.slug)
 
 
 @tenant_view("manage_rulepacks")
@@ -172,7 +217,7 @@ def pack_cases(request, pk: int):
             actor=request.user, pack=pack, filename=upload.name, content=upload.read()
         )
     except ValidationError as err:
-        for message in _errors(err):
+        for message in err.messages:
             messages.error(request, f"{upload.name}: {message}")
     else:
         messages.success(request, f"{len(pack.backtest_cases)} backtest cases attached.")

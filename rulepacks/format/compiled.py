@@ -5,6 +5,8 @@ from decimal import Decimal
 from functools import cached_property
 from types import MappingProxyType
 
+from catalog import facts as catalog_facts
+
 RISK_BANDS = ("low", "medium", "high")
 OUTCOMES = ("classified", "needs_review", "blocked")
 RESTRICTION_ACTIONS = ("review", "block")
@@ -12,28 +14,10 @@ RESTRICTION_ACTIONS = ("review", "block")
 # data is required ("required"), or also those saying it may be ("any").
 AGENCY_REVIEW_POLICIES = ("required", "any")
 
-# Product facts as the catalog stores them (catalog/facts.py); absent optional facts are None.
-REQUIRED_FACTS = (
-    "sku",
-    "name",
-    "description",
-    "country_of_origin",
-    "materials",
-    "intended_use",
-    "product_type",
-    "destination",
-)
-OPTIONAL_FACTS = (
-    "customs_value",
-    "currency",
-    "quantity",
-    "quantity_unit",
-    "net_weight_kg",
-    "supplier",
-    "declared_code",
-    "notes",
-)
-FACT_KEYS = REQUIRED_FACTS + OPTIONAL_FACTS
+# Product facts as the catalog stores them (absent optional facts are None).
+REQUIRED_FACTS = catalog_facts.REQUIRED
+OPTIONAL_FACTS = catalog_facts.OPTIONAL
+FACT_KEYS = catalog_facts.FACT_KEYS
 
 # Condition keys over text facts, and the product facts each one reads.
 TEXT_FACTS: dict[str, tuple[str, ...]] = {

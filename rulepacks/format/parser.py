@@ -317,7 +317,9 @@ class _Parser:
     def code(self, entry, where, *, key="code", allow_empty=False) -> str:
         raw = self.string(entry, key, where)
         digits = re.sub(r"[.\s]", "", raw)
-        if allow_empty and digits == "":
+        if digits == "":
+            if not allow_empty and key in entry:
+                self.error(f"{key} is empty", **where, path=(key,))
             return ""
         if raw and not CODE_RE.match(digits):
             self.error(f"{key} {raw!r} must be 2 to 10 digits (dots allowed)", **where, path=(key,))

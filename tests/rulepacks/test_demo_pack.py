@@ -27,8 +27,12 @@ def real_us_schedule(db):
     schedule = tariff_services.schedule_load_usitc(
         actor=None, source=source, revision="2026 Rev 4", effective_date=dt.date(2026, 1, 1)
     ).obj
-    pga = load("us_cbp_hts_pga_report_2026-02-21.csv")
-    tariff_services.reference_list_load(actor=None, kind=ReferenceList.Kind.PGA, source=pga)
+    for name, kind in (
+        ("us_cbp_hts_pga_report_2026-02-21.csv", ReferenceList.Kind.PGA),
+        ("us_section301_china_product_lists_budgetlab_mit.csv", ReferenceList.Kind.SECTION301),
+        ("us_section232_annex_products_budgetlab_mit.csv", ReferenceList.Kind.SECTION232),
+    ):
+        tariff_services.reference_list_load(actor=None, kind=kind, source=load(name))
     return schedule
 
 

@@ -66,14 +66,6 @@ def test_a_term_without_letters_is_refused():
     assert problem.entry == 'rule "toys"'
 
 
-def test_the_fact_keys_are_the_catalogs():
-    from catalog import facts as catalog_facts
-    from rulepacks.format import compiled
-
-    assert compiled.REQUIRED_FACTS == catalog_facts.REQUIRED
-    assert compiled.OPTIONAL_FACTS == catalog_facts.OPTIONAL
-
-
 def test_the_documented_example_parses():
     import pathlib
     import re
@@ -84,3 +76,10 @@ def test_the_documented_example_parses():
     assert result.ok, result.problems
     assert [r.id for r in result.pack.rules] == ["tshirt-cotton-men", "li-ion-battery"]
     assert result.pack.agency_review == "required" and result.pack.high_risk_origins
+
+
+def test_a_rule_without_a_code_is_a_schema_error():
+    source = pack_source().replace('code = "9503000073"', 'code = ""', 1)
+    [problem] = parse(source).problems
+    assert problem.message == 'rule "toys": code is empty'
+    assert source.splitlines()[problem.line - 1] == 'code = ""'

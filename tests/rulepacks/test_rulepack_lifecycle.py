@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditEvent
 from rulepacks import selectors, services
 from rulepacks.models import RulePack
-from tests.rulepacks.conftest import SCHEDULE, load_schedule, real_pack_source
+from tests.rulepacks.conftest import SCHEDULE, cases_toml, load_schedule, real_pack_source
 from tests.rulepacks.fakes import GOLDEN, golden_toml
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +225,14 @@ def test_the_engine_recipe_in_the_docs_runs_against_the_active_pack(make_pack, c
     knife = facts("Chef knife", "Kitchen knife with fixed blade", materials=["steel"])
     result = namespace["classify"](cast.tenant, knife, FakeReference(), [])
     assert (result.outcome, result.reasons) == ("needs_review", ("restricted_goods",))
+
+
+def test_uploading_new_backtest_cases_requires_validating_again(make_pack, lead):
+    pack = make_pack(stage="backtested")
+    pack = services.rulepack_cases_upload(
+        actor=lead, pack=pack, filename="more.toml", content=cases_toml(15)
+    )
+    assert (pack.status, pack.gate_report, pack.backtest_report) == ("draft", {}, {})
+    assert len(pack.backtest_cases) == 15
+    with pytest.raises(ValidationError, match="only a validated pack"):
+        services.rulepack_activate(actor=lead, pack=pack)

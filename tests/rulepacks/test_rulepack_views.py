@@ -39,6 +39,7 @@ def test_tenant_pages_require_their_permission(cast, us_schedule, name, allowed)
         ("validate", AUTHORS, "post", (302,)),
         ("backtest_run", AUTHORS, "post", (302,)),
         ("cases", AUTHORS, "post", (302,)),
+        ("discard", AUTHORS, "post", (302,)),
     ],
 )
 def test_pack_pages_require_their_permission(make_pack, cast, name, allowed, method, ok):
@@ -140,3 +141,41 @@ def test_the_source_download_is_byte_exact_with_its_hash(make_pack, cast):
     response = cast.client(Role.AUDITOR).get(url("source", pk=pack.pk))
     assert response.content.decode() == pack.source
     assert response["X-Content-SHA256"] == pack.sha256
+
+
+def test_check_syntax_pinpoints_problems_without_saving(cast, us_schedule):
+    check_access_matrix(cast, url("check"), AUTHORS, method="post", data={"source": "x"})
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    broken = real_pack_source().replace("confidence = 0.9\n", "confidence = 1.4\n", 1)
+    line = broken.splitlines().index("confidence = 1.4") + 1
+    fragment = client.post(url("check"), {"source": broken}, headers={"HX-Request": "true"})
+    text = fragment.content.decode()
+    assert f"line {line}: rule &quot;knit-sweater&quot;: confidence 1.4 is above 1" in text
+    assert "<html" not in text and "HX-Request" in fragment["Vary"]
+    page = client.post(url("check"), {"source": real_pack_source()}).content.decode()
+    assert "Syntax and schema are fine: 7 rules, 10 golden cases." in page
+    assert f'action="{url("new")}"' in page
+    assert not RulePack.objects.exists()
+
+
+def test_a_new_draft_starts_from_a_skeleton_or_from_another_pack(make_pack, cast):
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    page = client.get(url("new") + "?jurisdiction=GB").content.decode()
+    assert "denied = []" in page and "jurisdiction = &quot;GB&quot;" in page
+    pack = make_pack()
+    page = client.get(url("new") + f"?from={pack.pk}").content.decode()
+    assert "cotton-tee" in page
+
+
+def test_a_draft_can_be_discarded_but_an_active_pack_cannot(make_pack, cast):
+    from audit.models import AuditEvent
+
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    draft = make_pack()
+    assert client.post(url("discard", pk=draft.pk))["Location"] == url("list")
+    assert not RulePack.objects.filter(pk=draft.pk).exists()
+    assert AuditEvent.objects.filter(verb="rulepacks.rulepack.discarded").count() == 1
+    active = make_pack(stage="active")
+    page = client.post(url("discard", pk=active.pk), follow=True).content.decode()
+    assert "This pack is active and read-only" in page
+    assert RulePack.objects.filter(pk=active.pk, status="active").exists()
