@@ -314,6 +314,12 @@ def run_gates(
             gate.details["why"] = "needs a pack that passes syntax and schema"
         return GateReport(sha256=_sha(source), gates=gates, pack=None)
     check_validity(pack, validity, jurisdiction=jurisdiction, code_check=check)
+    if reference is not None and not getattr(reference, "national", True):
+        validity.details["note"] = (
+            f"No national {jurisdiction} schedule is loaded: codes were checked against "
+            f"{getattr(reference, 'revision', 'the HS nomenclature')} at six digits; the "
+            "national digits are unverified."
+        )
     check_golden(pack, golden, reference)
     check_safety(pack, safety, reference, [*backtest.golden_cases(pack), *cases])
     check_coverage(pack, coverage, reference, check)

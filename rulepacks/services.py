@@ -71,6 +71,7 @@ def _reset(pack: RulePack, source: str) -> None:
     for key, value in _head(source).items():
         setattr(pack, key, value)
     pack.status = RulePackStatus.DRAFT
+    pack.schedule_revision = ""  # pinned again by the next validation
     pack.gate_report = {}
     pack.backtest_report = {}
     pack.validated_by = pack.validated_at = pack.backtested_by = pack.backtested_at = None

@@ -192,3 +192,14 @@ def test_coverage_fails_on_a_missing_rationale():
     [problem] = only_failing(run(source), "coverage")
     assert problem.message.startswith('rule "toys": rationale is missing')
     assert line_of(source, problem) == "[[rules]]"
+
+
+def test_validity_says_when_only_hs_six_digits_could_be_checked():
+    reference = FakeReference()
+    reference.national, reference.revision = False, "HS 2022"
+    report = run(pack_source(), reference)
+    assert report.passed
+    assert report.gate("validity").details["note"] == (
+        "No national US schedule is loaded: codes were checked against HS 2022 at six digits; "
+        "the national digits are unverified."
+    )

@@ -47,6 +47,8 @@ def write_gates(out, pack: RulePack) -> None:
             where = f"line {problem['line']}: " if problem.get("line") else ""
             out.write(f"       - {where}{problem['message']}")
         details = gate.get("details", {})
+        if details.get("note"):
+            out.write(f"       note: {details['note']}")
         if "p99_ms" in details:
             out.write(
                 f"       p99 {details['p99_ms']} ms over {details['cases_timed']} cases "
