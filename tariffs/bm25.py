@@ -5,9 +5,10 @@ search with PostgreSQL full-text instead.
 """
 
 import functools
+import heapq
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 _STOP = {
     "a",
@@ -49,6 +50,19 @@ def tokens(text: str) -> list[str]:
     return [stem(t) for t in _TOKEN.findall((text or "").lower()) if t not in _STOP]
 
 
+@functools.lru_cache(maxsize=200_000)
+def _segment_tokens(segment: str) -> tuple[str, ...]:
+    return tuple(tokens(segment))
+
+
+def _document_tokens(text: str) -> list[str]:
+    # Full descriptions repeat their ancestors' segments thousands of times: tokenise each once.
+    out: list[str] = []
+    for segment in text.split(" › "):
+        out.extend(_segment_tokens(segment))
+    return out
+
+
 class SearchIndex:
     """Okapi BM25 over a few tens of thousands of short documents."""
 
@@ -60,15 +74,17 @@ class SearchIndex:
         self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths = []
         for index, (_, text) in enumerate(documents):
-            counts: dict[str, int] = defaultdict(int)
-            words = tokens(text)
-            for word in words:
-                counts[word] += 1
-            for word, count in counts.items():
+            words = _document_tokens(text)
+            for word, count in Counter(words).items():
                 self.postings[word].append((index, count))
             lengths.append(len(words))
         average = sum(lengths) / max(len(lengths), 1) or 1.0
-        self.norm = [self.K1 * (1 - self.B + self.B * n / average) for n in lengths]
+        norm = [self.K1 * (1 - self.B + self.B * n / average) for n in lengths]
+        # Store each posting's term weight once, so a query only multiplies by the idf.
+        self.weights = {
+            word: [(index, count * (self.K1 + 1) / (count + norm[index])) for index, count in posts]
+            for word, posts in self.postings.items()
+        }
         total = len(documents)
         self.idf = {
             w: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
@@ -82,8 +98,9 @@ class SearchIndex:
         scores: dict[int, float] = defaultdict(float)
         for word in words:
             idf = self.idf[word]
-            for index, count in self.postings[word]:
-                scores[index] += idf * count * (self.K1 + 1) / (count + self.norm[index])
+            for index, weight in self.weights[word]:
+                scores[index] += idf * weight
         ceiling = sum(self.idf[w] * (self.K1 + 1) for w in words) or 1.0
-        best = sorted(scores.items(), key=lambda item: (-item[1], self.codes[item[0]]))[:limit]
+        # Documents are in code order, so ties keep the lower code first.
+        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
         return [(self.codes[i], round(min(score / ceiling, 1.0), 4)) for i, score in best]

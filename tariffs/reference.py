@@ -61,6 +61,9 @@ LIST_PROGRAMMES = {
     "E": "CBERA (Caribbean Basin)",
     "R": "CBTPA (Caribbean Basin textiles)",
 }
+# Chapters 98 and 99 are special provisions and temporary measures, not what goods are: they
+# stay valid codes but are left out of the word search the engine uses as evidence.
+SPECIAL_CHAPTERS = ("98", "99")
 # Section 301 four-year-review increases (U.S. note 31): they replace the list 1-4 rate.
 SECTION301_INCREASE_PREFIXES = ("990391", "990392")
 _UNIT_ALIASES = {
@@ -256,7 +259,10 @@ class Reference:
     # --- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:
-        """Rank declarable lines for ``text`` (BM25 over full descriptions, or a code prefix)."""
+        """Rank declarable lines for ``text`` (BM25 over descriptions, chapters 98/99 left out).
+
+        Digits search by code prefix instead, over every declarable line.
+        """
         digits = re.sub(r"[\s.]+", "", text or "")
         if digits.isdigit():
             hits = [
@@ -271,7 +277,7 @@ class Reference:
                     [
                         (line.code, f"{line.full_description} {self._hs.get(line.code[:6], '')}")
                         for line in self._lines.values()
-                        if line.declarable
+                        if line.declarable and not line.code.startswith(SPECIAL_CHAPTERS)
                     ]
                 )
         return [

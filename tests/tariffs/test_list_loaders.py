@@ -138,3 +138,14 @@ def test_the_real_eu_cn_files_build_full_descriptions():
     assert len(cn8_lines) == 9_791 and all(line.declarable for line in cn8_lines)
     bare_other = [line for line in cn8_lines if line.full_description.strip() == "Other"]
     assert not bare_other
+
+
+def test_flags_of_an_eight_digit_code_are_the_union_of_its_suffixes(us_small):
+    flags = us_small.flags("85076000")
+    assert flags.pga == ["EP7", "FD1"]
+    assert flags.agencies == ["Environmental Protection Agency", "Food and Drug Administration"]
+    assert us_small.flags("8507600010").pga == []
+    doors = us_small.flags("7610100010")
+    assert doors.antidumping and doors.countervailing
+    assert [m.label() for m in doors.section232] == ["Section 232 aluminum (annex 1a)"]
+    assert not reference.get_reference("GB").flags("850760").any

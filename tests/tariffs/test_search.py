@@ -84,3 +84,17 @@ def test_bm25_prefers_documents_with_more_of_the_rare_words():
     ranked = index.rank("cotton sweater", 3)
     assert ranked[0][0] == "a" and ranked[0][1] <= 1.0
     assert {code for code, _ in ranked[1:]} == {"b", "c"}
+
+
+def test_word_search_leaves_out_chapter_99_provisions(us_small):
+    hits = us_small.search("articles the product of China", limit=50)
+    assert hits and not [hit for hit in hits if hit.code.startswith("99")]
+    assert us_small.search("9903.88")[0].code == "99038801"
+
+
+def test_full_text_search_puts_chapter_99_provisions_after_goods(us_small):
+    schedule = services.current_schedule("US")
+    found = [line.code for line in selectors.search_lines(schedule, "china or batteries")]
+    goods = [i for i, code in enumerate(found) if code.startswith("8507") and len(code) == 10]
+    provisions = [i for i, code in enumerate(found) if code.startswith("99")]
+    assert goods and provisions and max(goods) < min(provisions)
