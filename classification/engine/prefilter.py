@@ -10,7 +10,6 @@ one place (``rulepacks.evaluate``) and results are identical.
 
 import threading
 from collections import defaultdict
-from dataclasses import replace
 
 from rulepacks.format.compiled import TEXT_FACTS
 from rulepacks.format.normalize import tokens
@@ -108,15 +107,31 @@ class RuleIndex:
         self.restrictions = EntryIndex(pack.restrictions)
         self.denied = EntryIndex(pack.denied)
 
-    def candidate_pack(self, facts):
+    def candidate_pack(self, facts) -> "NarrowedPack":
         """The pack with only the entries these facts could match, in pack order."""
         present = Present(facts)
-        return replace(
+        return NarrowedPack(
             self.pack,
-            rules=self.rules.select(present),
-            restrictions=self.restrictions.select(present),
-            denied=self.denied.select(present),
+            self.rules.select(present),
+            self.restrictions.select(present),
+            self.denied.select(present),
         )
+
+
+class NarrowedPack:
+    """A compiled pack seen through narrowed rules, restrictions and denied goods; every other
+    attribute (thresholds, name, sha256…) is the pack's own. Cheaper than copying the pack."""
+
+    __slots__ = ("_pack", "denied", "restrictions", "rules")
+
+    def __init__(self, pack, rules: tuple, restrictions: tuple, denied: tuple):
+        self._pack = pack
+        self.rules = rules
+        self.restrictions = restrictions
+        self.denied = denied
+
+    def __getattr__(self, name: str):
+        return getattr(self._pack, name)
 
 
 def rule_index(pack) -> RuleIndex:
