@@ -130,7 +130,6 @@ def _commit(batch: ImportBatch, result: importer.ReadResult) -> None:
     counts = loader.upsert_rows(
         tenant_id=batch.tenant_id,
         batch_id=batch.pk,
-        actor_id=batch.created_by_id,
         rows=result.valid,
         detail_limit=AUDIT_DETAIL_MAX,
     )
