@@ -148,12 +148,12 @@ def generate(path: Path, rows: int) -> None:
     wb.save(path)
 
 
-def floor(path: Path) -> float:
-    """Read every row with calamine and COPY them into a temporary table; return seconds."""
+def floor(path: Path) -> int:
+    """Read every row with calamine and COPY them into a temporary table; return the row count."""
     from django.db import connection, transaction
     from python_calamine import CalamineWorkbook
 
-    start = time.perf_counter()
+    count = 0
     sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Products")
     with transaction.atomic(), connection.cursor() as cursor:
         cols = ", ".join(f"c{i} text" for i in range(len(HEADERS)))
@@ -164,7 +164,8 @@ def floor(path: Path) -> float:
             next(rows)
             for cells in rows:
                 copy.write_row([str(c) for c in cells])
-    return time.perf_counter() - start
+                count += 1
+    return count
 
 
 def reset_tenant(slug: str):
@@ -192,22 +193,13 @@ def reset_tenant(slug: str):
 def import_once(tenant, path: Path):
     from catalog import services
 
-    start = time.perf_counter()
-    with path.open("rb") as fileobj:
-        batch = services.import_batch_start(
-            actor=None,
-            tenant=tenant,
-            fileobj=fileobj,
-            filename=path.name,
-            source="cli",
-            background=False,
-        )
-    return time.perf_counter() - start, batch
+    return services.import_batch_from_path(actor=None, tenant=tenant, path=path, source="cli")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--generate-only", type=Path)
     args = parser.parse_args()
     if args.generate_only:
@@ -226,27 +218,49 @@ def main() -> None:
     import django
 
     django.setup()
-    tenant = reset_tenant("bench-catalog")
-    floor_s = min(floor(path) for _ in range(2))
-    first_s, batch = import_once(tenant, path)
-    again_s, again = import_once(tenant, path)
+    # The machine is shared: alternate floor and import runs and keep the best of each, so that
+    # a burst of someone else's load does not land on one side of the ratio only.
+    floors, firsts, agains = [], [], []
+    for _ in range(args.rounds):
+        floors.append(timed(floor, path))
+        tenant = reset_tenant("bench-catalog")
+        firsts.append(timed(import_once, tenant, path))
+        agains.append(timed(import_once, tenant, path))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor_s, floor_cpu, _ = min(floors)
+    first_s, first_cpu, batch = min(firsts, key=lambda t: t[0])
+    again_s, again_cpu, again = min(agains, key=lambda t: t[0])
     rows = batch.total_rows
-    print(f"file: {path.name}, {path.stat().st_size / 1048576:.1f} MB, {rows:,} rows")
     print(
-        f"first import (all new): {first_s:.2f} s, {rows / first_s:,.0f} rows/s — "
-        f"{batch.new_count:,} new, {batch.refused_count:,} refused"
+        f"file: {path.name}, {path.stat().st_size / 1048576:.1f} MB, {rows:,} rows; "
+        f"best of {args.rounds} rounds; load average now {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores"
     )
     print(
-        f"re-import (unchanged):  {again_s:.2f} s, {rows / again_s:,.0f} rows/s — "
-        f"{again.unchanged_count:,} unchanged"
+        f"first import (all new): {first_s:.2f} s, {rows / first_s:,.0f} rows/s "
+        f"(client CPU {first_cpu:.2f} s) — {batch.new_count:,} new, "
+        f"{batch.refused_count:,} refused"
     )
-    print(f"floor (calamine read + COPY of the same rows): {floor_s:.2f} s")
+    print(
+        f"re-import (unchanged):  {again_s:.2f} s, {rows / again_s:,.0f} rows/s "
+        f"(client CPU {again_cpu:.2f} s) — {again.unchanged_count:,} unchanged"
+    )
+    print(
+        f"floor (calamine read + COPY of the same rows): {floor_s:.2f} s "
+        f"(client CPU {floor_cpu:.2f} s)"
+    )
     print(
         f"ratio to floor: {first_s / floor_s:.2f}× (target ≤ 3×); "
         f"end to end target ≤ 10 s: {'met' if first_s <= 10 else 'MISSED'}"
     )
     print(f"peak memory: {peak_mb:.0f} MB (target ≤ 500 MB)")
+
+
+def timed(func, *args):
+    """Return ``(wall seconds, this process's CPU seconds, result)``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = func(*args)
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 if __name__ == "__main__":
