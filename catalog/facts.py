@@ -343,7 +343,7 @@ def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError
 
     destination = _text(raw.get("destination")).upper()
     if destination:
-        allowed = list(settings.JURISDICTIONS)
+        allowed = settings.JURISDICTIONS
         if destination in allowed:
             facts["destination"] = destination
         else:
@@ -369,23 +369,26 @@ def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError
         errors.append(FactError("declared_code", code_error))
 
     _check_required(facts, errors)
-    _check_pairs(facts, raw, errors)
+    _check_pairs(facts, errors)
     if errors:
         return None, errors
     return facts, []
 
 
 def _check_required(facts: dict, errors: list[FactError]) -> None:
+    missing = [key for key in REQUIRED if not facts[key]]
+    if not missing:  # the common case, kept cheap: this runs for every row of a file
+        return
     failed = {e.field for e in errors}
-    for key in REQUIRED:
-        if not facts[key] and key not in failed:
+    for key in missing:
+        if key not in failed:
             message = "at least one material is required" if key == "materials" else "is required"
             errors.append(FactError(key, message))
 
 
-def _check_pairs(facts: dict, raw: Mapping, errors: list[FactError]) -> None:
-    failed = {e.field for e in errors}
-    if facts["customs_value"] is not None and not facts["currency"] and "currency" not in failed:
+def _check_pairs(facts: dict, errors: list[FactError]) -> None:
+    currency_failed = any(e.field == "currency" for e in errors)
+    if facts["customs_value"] is not None and not facts["currency"] and not currency_failed:
         errors.append(FactError("currency", "is required when a customs value is given"))
     if facts["quantity"] is not None and not facts["quantity_unit"]:
         errors.append(FactError("quantity_unit", "is required when a quantity is given"))
