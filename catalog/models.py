@@ -1,7 +1,10 @@
 """Products, the versions of their customs facts, and catalog import runs."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ClassificationStatus(models.TextChoices):
@@ -150,6 +153,15 @@ class ImportBatch(models.Model):
     @property
     def accepted_count(self) -> int:
         return self.new_count + self.updated_count + self.unchanged_count
+
+    @property
+    def is_stalled(self) -> bool:
+        """Whether a background run has outlived the worker's retry window (a crashed worker)."""
+        if self.is_terminal:
+            return False
+        since = self.started_at or self.created_at
+        limit = timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
+        return since is not None and timezone.now() - since > limit
 
     @property
     def progress_percent(self) -> int:
