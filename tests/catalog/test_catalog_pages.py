@@ -24,6 +24,19 @@ def imported(run_import):
     return run_import(xlsx_bytes([row("A-1"), row("B-2", **{"Country of origin": "Chna"})]))
 
 
+@pytest.fixture
+def queued_batch(cast, django_capture_on_commit_callbacks):
+    """A background import whose task has not run (its on-commit hook is never executed)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.import_batch_start(
+            actor=cast.users[Role.ANALYST],
+            tenant=cast.tenant,
+            fileobj=io.BytesIO(xlsx_bytes([row("A-1")])),
+            filename="c.xlsx",
+            background=True,
+        )
+
+
 def url(name, *args):
     return reverse(f"catalog:{name}", args=["acme", *args])
 
@@ -105,15 +118,8 @@ def test_the_finished_batch_stops_htmx_polling_with_286_and_no_trigger(cast, imp
     assert response["Vary"] and "HX-Request" in response["Vary"]
 
 
-def test_a_queued_batch_polls_for_progress(cast, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False):
-        batch = services.import_batch_start(
-            actor=cast.users[Role.ANALYST],
-            tenant=cast.tenant,
-            fileobj=io.BytesIO(xlsx_bytes([row("A-1")])),
-            filename="c.xlsx",
-            background=True,
-        )
+def test_a_queued_batch_polls_for_progress(cast, queued_batch):
+    batch = queued_batch
     response = cast.client(Role.ANALYST).get(url("batch_detail", batch.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert b'hx-trigger="every 1s"' in response.content and b"<progress" in response.content
@@ -257,17 +263,8 @@ def test_an_edit_of_another_tenants_product_is_404_and_writes_nothing(cast, run_
     assert ProductVersion.objects.filter(product=theirs).count() == 1
 
 
-def test_a_stalled_background_import_says_so_and_stops_polling(
-    cast, settings, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=False):
-        batch = services.import_batch_start(
-            actor=cast.users[Role.ANALYST],
-            tenant=cast.tenant,
-            fileobj=io.BytesIO(xlsx_bytes([row("A-1")])),
-            filename="c.xlsx",
-            background=True,
-        )
+def test_a_stalled_background_import_says_so_and_stops_polling(cast, settings, queued_batch):
+    batch = queued_batch
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "retry": -1}
     response = cast.client(Role.ANALYST).get(url("batch_detail", batch.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 286
