@@ -111,3 +111,36 @@ def test_ranking_without_a_pack_keeps_the_outcome_blocked_but_ranks_candidates()
     assert decision.reason_codes == ("no_active_rule_pack", "low_confidence")
     assert decision.candidates[0].code == "6110202079"
     assert decision.selected_code is None
+
+
+class HsOnlyReference(FakeReference):
+    """A jurisdiction with no national schedule loaded: HS 2022 six-digit lines only."""
+
+    national = False
+    revision = "HS 2022"
+
+    def __init__(self):
+        super().__init__(search=[])
+        self.lines = {"610910": ("T-shirts, knitted, of cotton", True)}
+
+
+def test_with_only_hs_loaded_a_national_rule_code_is_checked_at_six_digits():
+    decision = classify(
+        facts("Crew neck knitted t-shirt for men", destination="EU"),
+        pack=fakes.pack(),
+        reference=HsOnlyReference(),
+    )
+    assert decision.selected_code == "6109100012"
+    assert decision.schedule_revision == "HS 2022"
+    assert not [r for r in decision.rejected if r.reason == "not_declarable_in_schedule"]
+
+
+def test_with_only_hs_loaded_a_code_outside_the_nomenclature_is_rejected():
+    decision = classify(
+        facts("Knitted sweater, crew neck", destination="EU"),
+        pack=fakes.pack(),
+        reference=HsOnlyReference(),
+    )
+    assert decision.selected_code is None
+    assert decision.reason_codes[0] == "no_candidate"
+    assert {r.reason for r in decision.rejected} == {"not_declarable_in_schedule"}
