@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from catalog import access, forms, importer, selectors, services, workbooks
 from catalog import facts as F
+from workbench import panels
 from workbench.access import has_perm, tenant_view
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,6 +55,7 @@ def product_detail(request, pk: int):
         "history": selectors.product_history(product=product),
         "labels": F.LABELS,
         "can_edit": has_perm(request, "edit_catalog"),
+        "panels": panels.collect("product", request, product),
     }
     return render(request, "catalog/product_detail.html", context)
 
@@ -131,7 +133,7 @@ def batch_detail(request, pk: int):
     }
     if request.htmx:
         # 286 tells htmx to stop polling; the terminal fragment carries no trigger either.
-        status = 286 if batch.is_terminal else 200
+        status = 286 if batch.is_terminal or batch.is_stalled else 200
         return render(request, "catalog/batch_detail.html#status", context, status=status)
     return render(request, "catalog/batch_detail.html", context)
 
