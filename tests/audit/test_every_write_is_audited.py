@@ -87,6 +87,7 @@ PURE = {
 # made the change; each entry says who audits. Their cases must still write (or the entry lies).
 CALLER_AUDITS = {
     "catalog.services.product_set_classification": "classification's decision services",
+    "catalog.services.products_set_classification": "classification's request and job services",
 }
 
 
@@ -398,7 +399,72 @@ def _rulepack_activate(cast):
     rp.rulepack_activate(actor=lead, pack=pack)
 
 
+def _import_from_path(cast):
+    import tempfile
+
+    from catalog import services as catalog_services
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "catalog.csv"
+        path.write_bytes(_catalog_csv("F-1"))
+        catalog_services.import_batch_from_path(
+            actor=cast.users["analyst"], tenant=cast.tenant, path=str(path), source="cli"
+        )
+
+
+def _products_set_classification(cast):
+    from catalog import services as catalog_services
+
+    product = _a_product(cast)
+    yield
+    catalog_services.products_set_classification(product_ids=[product.pk], status="queued")
+
+
+def _hs_nomenclature_reload(cast):
+    from tariffs import services as tariff_services
+
+    tariff_services.hs_nomenclature_load()  # loaded by migration 0002: a reload writes nothing
+
+
+def _request_create(cast):
+    from classification import services as classification_services
+
+    product = _a_product(cast)
+    yield
+    classification_services.request_create(
+        actor=cast.users["analyst"], tenant=cast.tenant, product_ids=[product.pk]
+    )
+
+
+def _catalog_classify(cast):
+    from classification import services as classification_services
+
+    _a_product(cast)
+    yield
+    classification_services.catalog_classify(actor=cast.users["analyst"], tenant=cast.tenant)
+
+
+def _job_retry(cast):
+    from classification import services as classification_services
+    from classification.models import Job
+
+    product = _a_product(cast)
+    request = classification_services.request_create(
+        actor=cast.users["analyst"], tenant=cast.tenant, product_ids=[product.pk]
+    )
+    Job.objects.filter(request=request).update(status="dead", attempts=3, last_error="boom")
+    job = Job.objects.get(request=request)
+    yield
+    classification_services.job_retry(actor=cast.users["analyst"], job=job)
+
+
 COVERAGE = {
+    "catalog.services.import_batch_from_path": [_import_from_path],
+    "catalog.services.products_set_classification": [_products_set_classification],
+    "tariffs.services.hs_nomenclature_load": [_hs_nomenclature_reload],
+    "classification.services.request_create": [_request_create],
+    "classification.services.catalog_classify": [_catalog_classify],
+    "classification.services.job_retry": [_job_retry],
     "rulepacks.services.rulepack_create": [_rulepack_create],
     "rulepacks.services.rulepack_update": [_rulepack_update],
     "rulepacks.services.rulepack_cases_upload": [_rulepack_cases_upload],
@@ -434,7 +500,7 @@ COVERAGE = {
     "audit.services.export_record_download": [_export_record_download],
 }
 # Calls that must change nothing at all (and so record nothing).
-NO_OP_CASES = {_membership_set_same}
+NO_OP_CASES = {_membership_set_same, _hs_nomenclature_reload}
 CASES = [(name, case) for name, cases in COVERAGE.items() for case in cases]
 
 
