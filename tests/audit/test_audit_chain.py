@@ -174,3 +174,19 @@ def test_the_connection_stays_usable_after_a_broken_chain_is_found(tenant):
     _tamper(events[1].pk, "UPDATE audit_auditevent SET verb = 'x.y.z' WHERE id = %s")
     assert not verify.verify_chain(tenant.pk).ok
     assert AuditEvent.objects.filter(tenant=tenant).count() == 5
+
+
+def test_audit_verify_all_checks_every_chain_and_names_each_broken_one(tenant, capsys):
+    other = TenantFactory(slug="other-chain")
+    _record(other, 2)
+    events = _record(tenant, 3)
+    audit.record(actor=None, actor_label="anonymous (x)", verb="workbench.user.login_failed")
+    call_command("audit_verify", all=True)
+    out = capsys.readouterr().out
+    assert "tenant chain: 3 events verified" in out and "tenant other-chain: 2 events" in out
+    assert "system chain: 1 events verified" in out
+    _tamper(events[0].pk, "UPDATE audit_auditevent SET verb = 'x.y.z' WHERE id = %s")
+    with pytest.raises(CommandError) as err:
+        call_command("audit_verify", all=True)
+    assert f"tenant chain: chain broken at event id {events[0].pk} (seq 1)" in str(err.value)
+    assert "other-chain" not in str(err.value)
