@@ -123,6 +123,16 @@ def _record(cast):
     audit.record(actor=None, verb="catalog.product.created", tenant=cast.tenant)
 
 
+def _record_many(cast):
+    audit_services.record_many(
+        tenant=cast.tenant,
+        entries=[
+            {"actor": None, "verb": "classification.decision.created", "data": {"i": i}}
+            for i in range(3)
+        ],
+    )
+
+
 def _event_hash(cast):
     audit_services.event_hash({"a": 1})
 
@@ -491,6 +501,7 @@ COVERAGE = {
     ],
     "workbench.services.membership_remove": [_membership_remove],
     "audit.services.record": [_record],
+    "audit.services.record_many": [_record_many],
     "audit.services.event_hash": [_event_hash],
     "audit.services.changes": [_changes],
     "audit.services.normalise_scope": [_normalise_scope],
