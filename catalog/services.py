@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from audit import outbox
 from audit import services as audit_services
 from catalog import facts as F
 from catalog import importer, loader
@@ -184,6 +185,20 @@ def _commit(batch: ImportBatch, result: importer.ReadResult) -> None:
             "updated": batch.updated_count,
             "unchanged": batch.unchanged_count,
             "refused": batch.refused_count,
+        },
+    )
+    outbox.emit(
+        tenant=batch.tenant,
+        type=outbox.CATALOG_IMPORT_COMPLETED,
+        target=batch,
+        payload={
+            "import_id": batch.pk,
+            "filename": batch.filename,
+            "created": batch.new_count,
+            "updated": batch.updated_count,
+            "unchanged": batch.unchanged_count,
+            "refused": batch.refused_count,
+            "link": outbox.link(batch.tenant, f"catalog/import/{batch.pk}/"),
         },
     )
 

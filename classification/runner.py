@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from audit import outbox
 from audit import services as audit_services
 from catalog import services as catalog_services
 from classification import engine, leases, selectors
@@ -62,7 +63,9 @@ def drain(*, owner: str | None = None, max_batches: int | None = None) -> DrainR
 
 
 def _run(batch: list[leases.Lease], contexts: "selectors.EngineContexts") -> list[_Result]:
-    jobs = Job.objects.select_related("product_version").in_bulk([lease.job_id for lease in batch])
+    jobs = Job.objects.select_related("product_version", "product").in_bulk(
+        [lease.job_id for lease in batch]
+    )
     results = []
     for lease in batch:
         job = jobs[lease.job_id]
@@ -135,6 +138,7 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
         by_tenant.setdefault(decision.tenant_id, []).append(_audit_entry(decision, owner))
     for tenant_id, entries in by_tenant.items():
         audit_services.record_many(tenant=Tenant(pk=tenant_id), entries=entries)
+    _announce(decisions, skus={r.job.product_id: r.job.product.sku for r in succeeded})
     for outcome, product_ids in by_outcome.items():
         catalog_services.products_set_classification(product_ids=product_ids, status=outcome)
     report.done += len(decisions)
@@ -142,6 +146,29 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
         if r.decision is None:
             _record_failure(r, now)
             report.failed += 1
+
+
+def _announce(decisions: list[Decision], *, skus: dict[int, str]) -> None:
+    """Emit ``decision.created`` for each decision, in the batch's transaction."""
+    tenants = {t.pk: t for t in Tenant.objects.filter(pk__in={d.tenant_id for d in decisions})}
+    for decision in decisions:
+        tenant = tenants[decision.tenant_id]
+        outbox.emit(
+            tenant=tenant,
+            type=outbox.DECISION_CREATED,
+            target=decision,
+            payload={
+                "decision_id": decision.pk,
+                "product_id": decision.product_id,
+                "sku": skus.get(decision.product_id, ""),
+                "outcome": decision.outcome,
+                "selected_code": decision.selected_code,
+                "reasons": decision.reasons,
+                "risk_band": decision.risk_band,
+                "rule_pack_sha256": decision.rule_pack_sha256,
+                "link": outbox.link(tenant, f"classification/decisions/{decision.pk}/"),
+            },
+        )
 
 
 def _audit_entry(decision: Decision, owner: str) -> dict:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit import outbox
 from audit import services as audit
 from rulepacks import backtest, cases, deps, gates, selectors
 from rulepacks.models import EDITABLE_STATUSES, RulePack, RulePackStatus
@@ -222,14 +223,47 @@ def rulepack_backtest(*, actor, pack: RulePack) -> RulePack:
     return pack
 
 
-@transaction.atomic
 def rulepack_activate(*, actor, pack: RulePack) -> RulePack:
     """Activate a validated, backtested pack and retire the active one, in one transaction.
 
     Every pack of the (tenant, jurisdiction) is locked in id order first, so two concurrent
     activations run one after the other and exactly one pack ends active (the partial unique
-    constraint is the last line of defence). Audited: activated, and retired for the previous.
+    constraint is the last line of defence). Audited: activated, and retired for the previous;
+    outbox ``rulepack.activated``. A refusal raises ``ValidationError`` after recording it
+    (audit ``rulepacks.rulepack.activation_refused`` and outbox ``rulepack.activation_refused``)
+    in a transaction of its own, since the refused activation itself writes nothing.
     """
+    try:
+        return _activate(actor=actor, pack=pack)
+    except ValidationError as err:
+        _record_refusal(actor=actor, pack=pack, reasons=err.messages)
+        raise
+
+
+@transaction.atomic
+def _record_refusal(*, actor, pack: RulePack, reasons: list[str]) -> None:
+    audit.record(
+        actor=actor,
+        verb="rulepacks.rulepack.activation_refused",
+        target=pack,
+        data={"sha256": pack.sha256, "version": pack.version, "reasons": reasons},
+    )
+    outbox.emit(
+        tenant=pack.tenant,
+        type=outbox.RULEPACK_ACTIVATION_REFUSED,
+        target=pack,
+        payload={
+            "rulepack_id": pack.pk,
+            "jurisdiction": pack.jurisdiction,
+            "version": pack.version,
+            "reasons": reasons,
+            "link": outbox.link(pack.tenant, f"rulepacks/{pack.pk}/"),
+        },
+    )
+
+
+@transaction.atomic
+def _activate(*, actor, pack: RulePack) -> RulePack:
     siblings = list(
         RulePack.objects.select_for_update()
         .filter(tenant_id=pack.tenant_id, jurisdiction=pack.jurisdiction)
@@ -262,6 +296,20 @@ def rulepack_activate(*, actor, pack: RulePack) -> RulePack:
             "version": pack.version,
             "schedule_revision": pack.schedule_revision,
             "retired": previous.pk if previous else None,
+        },
+    )
+    outbox.emit(
+        tenant=pack.tenant,
+        type=outbox.RULEPACK_ACTIVATED,
+        target=pack,
+        payload={
+            "rulepack_id": pack.pk,
+            "jurisdiction": pack.jurisdiction,
+            "version": pack.version,
+            "sha256": pack.sha256,
+            "schedule_revision": pack.schedule_revision,
+            "retired_rulepack_id": previous.pk if previous else None,
+            "link": outbox.link(pack.tenant, f"rulepacks/{pack.pk}/"),
         },
     )
     return pack
