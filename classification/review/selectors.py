@@ -307,3 +307,28 @@ def precedents(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
         )
         for pk, sku, sha, description, code, broker, decided_at in rows
     )
+
+
+def product_review(product) -> dict | None:
+    """Return the review of the product's latest decision for the product page, or None.
+
+    Says whether a broker asked for facts (and which, and why), or who made it final.
+    """
+    state = (
+        ReviewState.objects.filter(tenant_id=product.tenant_id, product_id=product.pk)
+        .exclude(status=ReviewStatus.SUPERSEDED)
+        .select_related("decided_by", "assignee")
+        .order_by("-decision_created_at")
+        .first()
+    )
+    if state is None:
+        return None
+    request = None
+    if state.status == ReviewStatus.INFO_REQUESTED:
+        request = (
+            ReviewAction.objects.filter(decision_id=state.pk, kind="request_info")
+            .select_related("actor")
+            .order_by("-version")
+            .first()
+        )
+    return {"review": state, "info_request": request}

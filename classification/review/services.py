@@ -467,7 +467,9 @@ def review_request_info(
 
 
 @transaction.atomic
-def review_info_received(*, actor, product_id: int, changed_facts) -> list[ReviewAction]:
+def review_info_received(
+    *, actor, tenant_id: int, product_id: int, changed_facts
+) -> list[ReviewAction]:
     """Classify a product again when an analyst updated a fact a broker asked for.
 
     Runs after the catalog's update committed (``on_product_changed``). Items waiting for other
@@ -478,7 +480,7 @@ def review_info_received(*, actor, product_id: int, changed_facts) -> list[Revie
     states = list(
         ReviewState.objects.select_for_update(of=("self",))
         .select_related("decision", "product", "tenant")
-        .filter(product_id=product_id, status=ReviewStatus.INFO_REQUESTED)
+        .filter(tenant_id=tenant_id, product_id=product_id, status=ReviewStatus.INFO_REQUESTED)
     )
     answered = [s for s in states if changed & set(s.missing_facts)]
     actions = []

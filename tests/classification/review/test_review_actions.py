@@ -193,11 +193,17 @@ def test_request_info_flags_the_item_and_a_fact_update_classifies_again(cast, ma
     before = ClassificationRequest.objects.count()
     # An unrelated fact does not answer the request.
     services.review_info_received(
-        actor=analyst, product_id=state.product_id, changed_facts=["notes"]
+        actor=analyst,
+        tenant_id=cast.tenant.pk,
+        product_id=state.product_id,
+        changed_facts=["notes"],
     )
     assert fresh(state).status == "info_requested"
     services.review_info_received(
-        actor=analyst, product_id=state.product_id, changed_facts=["materials", "notes"]
+        actor=analyst,
+        tenant_id=cast.tenant.pk,
+        product_id=state.product_id,
+        changed_facts=["materials", "notes"],
     )
     assert fresh(state).status == "superseded"
     request = ClassificationRequest.objects.order_by("-pk").first()
