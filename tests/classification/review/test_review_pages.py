@@ -304,3 +304,10 @@ def test_evidence_files_are_served_only_within_the_tenant(cast, make_decision, u
     check_access_matrix(cast, url("review_evidence", evidence.pk), set(Role.values))
     panel = cast.client(Role.AUDITOR).get(url("review_panel", state.pk)).content.decode()
     assert "photo.png" in panel and evidence.sha256[:10] in panel
+
+
+def test_the_navigation_shows_the_open_review_count_on_every_page(cast, make_decision):
+    make_decision()
+    make_decision(outcome="blocked", code="", reasons=("no_candidate",), risk="high")
+    body = cast.client(Role.ANALYST).get(reverse("tenant_dashboard", args=["acme"])).content
+    assert b'data-nav-review-count>2<' in body
