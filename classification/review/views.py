@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
@@ -70,10 +71,15 @@ def _queue_context(request) -> dict:
         sort=values.get("sort") or "risk",
         cursor=values.get("after", ""),
     )
+    now = timezone.now()
+    for row in page.rows:
+        row.decision_id_text = f"{row.decision_id}/"
+        row.age = _age(now - row.decision_created_at)
     query = _queue_query({**params.dict(), "queue": queue})
     next_query = f"{query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else ""
     return {
         "filter_form": form,
+        "panel_base": reverse("classification:index", args=[request.tenant.slug]) + "review/",
         "page": page,
         "queue": page.queue,
         "queues": selectors.QUEUES,
@@ -83,6 +89,16 @@ def _queue_context(request) -> dict:
         "paged": bool(values.get("after")),
         "bulk": has_perm(request, "review_decisions") and queue == "needs_review",
     }
+
+
+def _age(delta) -> str:
+    """3 d, 5 h, 12 min: how long an item has waited (cheaper than the timesince filter)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds >= 86400:
+        return f"{seconds // 86400} d"
+    if seconds >= 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
 
 
 def _render(request, template: str, partial: str, context: dict, status: int = 200):

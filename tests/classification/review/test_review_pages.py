@@ -310,4 +310,4 @@ def test_the_navigation_shows_the_open_review_count_on_every_page(cast, make_dec
     make_decision()
     make_decision(outcome="blocked", code="", reasons=("no_candidate",), risk="high")
     body = cast.client(Role.ANALYST).get(reverse("tenant_dashboard", args=["acme"])).content
-    assert b'data-nav-review-count>2<' in body
+    assert b"data-nav-review-count>2<" in body
