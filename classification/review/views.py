@@ -218,7 +218,14 @@ def _act(request, pk: int, name: str, call):
         return redirect(f"{url}?{query}" if query else url)
     response = _panel_response(request, fresh, notice=message)
     response["HX-Trigger"] = json.dumps(
-        {"reviewActed": {"decision": pk, "status": fresh.status, "queue": fresh.queue}}
+        {
+            "reviewActed": {
+                "decision": pk,
+                "status": fresh.status,
+                "queue": fresh.queue,
+                "moved": fresh.queue != state.queue,
+            }
+        }
     )
     return response
 

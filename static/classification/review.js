@@ -68,7 +68,7 @@
         select(current - 1);
         break;
       case "Enter":
-        if (event.target.closest("button, summary")) return;
+        if (event.target.closest("a, button, summary")) return; // the browser follows it
         open(rows()[current] || select(0));
         break;
       case "a": {
@@ -106,10 +106,10 @@
     const all = rows();
     const index = all.findIndex((r) => String(r.dataset.decision) === String(detail.decision));
     if (index < 0) return;
-    const stays = detail.status === "open" || detail.status === "escalated";
-    if (!stays) all[index].classList.add("done");
+    if (!detail.moved) return; // assigned or released: the item stays in this queue
+    all[index].classList.add("done");
     const next = all.slice(index + 1).find((r) => !r.classList.contains("done"));
-    if (next && !stays) {
+    if (next) {
       select(all.indexOf(next));
       open(next);
     }
