@@ -311,3 +311,15 @@ def test_the_navigation_shows_the_open_review_count_on_every_page(cast, make_dec
     make_decision(outcome="blocked", code="", reasons=("no_candidate",), risk="high")
     body = cast.client(Role.ANALYST).get(reverse("tenant_dashboard", args=["acme"])).content
     assert b"data-nav-review-count>2<" in body
+
+
+def test_counts_stop_at_the_cap_and_say_so(cast, make_decision, monkeypatch):
+    from classification.review import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_decision()
+    counts = selectors.open_counts(cast.tenant, cast.users[Role.BROKER])
+    assert counts["needs_review"] == 2 and counts["capped"] == {"needs_review"}
+    body = cast.client(Role.BROKER).get(url("index")).content.decode()
+    assert 'data-count="needs_review">2+<' in body and "data-nav-review-count>2+<" in body
