@@ -52,9 +52,20 @@ def test_the_panel_matrix_and_another_tenants_decision_is_404(cast, make_decisio
             },
         ),
         ("review_assign", {"assign-version": "{v}"}),
+        (
+            "review_override",
+            {
+                "override-version": "{v}",
+                "override-code": "6110.20.20.20",
+                "override-reason_code": "other",
+                "override-note": "Women's cut.",
+            },
+        ),
     ],
 )
-def test_action_matrix_brokers_and_leads_act_others_are_refused(cast, make_decision, name, data):
+def test_action_matrix_brokers_and_leads_act_others_are_refused(
+    cast, make_decision, us_schedule, name, data
+):
     # Each permitted role acts on its own fresh item; refused roles never change anything.
     states = iter([make_decision() for _ in range(3)])
     current = {"state": next(states)}
@@ -77,6 +88,18 @@ def test_action_matrix_brokers_and_leads_act_others_are_refused(cast, make_decis
         else:
             assert response.status_code == 403, (who, response.status_code)
     assert ReviewAction.objects.count() == 2
+
+
+def test_release_matrix(cast, make_decision):
+    state = make_decision()  # not assigned: permitted roles hear why (422), others get 403
+    check_access_matrix(
+        cast,
+        url("review_release", state.pk),
+        ACTORS,
+        method="post",
+        data={"release-version": "1"},
+        ok=(422,),
+    )
 
 
 def test_bulk_accept_matrix(cast):
