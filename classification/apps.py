@@ -23,6 +23,7 @@ class ClassificationConfig(AppConfig):
 
         from catalog.models import Product
         from classification.models import Job, JobStatus
+        from classification.review.selectors import review_tiles
         from workbench.dashboard import Tile
 
         base = reverse("classification:index", args=[tenant.slug])
@@ -47,6 +48,7 @@ class ClassificationConfig(AppConfig):
                 "products that cannot be classified as they stand",
             ),
         ]
+        tiles.extend(review_tiles(tenant, base))
         dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
         if dead:
             tiles.append(

@@ -219,7 +219,7 @@ def open_counts(tenant, user, request=None) -> dict:
         f"(SELECT 'mine' AS q FROM {table} WHERE tenant_id = %s AND assignee_id = %s"
         f" AND queue NOT IN ('final', 'closed') LIMIT {limit})"
     )
-    params += [tenant.pk, user.pk]
+    params += [tenant.pk, getattr(user, "pk", None)]
     sql = f"SELECT q, count(*) FROM ({' UNION ALL '.join(parts)}) counted GROUP BY q"
     counts = dict.fromkeys((*OPEN_QUEUES, "mine"), 0)
     with connection.cursor() as cursor:
@@ -351,3 +351,35 @@ def product_review(product) -> dict | None:
             .first()
         )
     return {"review": state, "info_request": request}
+
+
+def review_tiles(tenant, base: str) -> list:
+    """Return dashboard tiles for escalated items and requests for information (if any)."""
+    from workbench.dashboard import Tile
+
+    counts = open_counts(tenant, None)
+    escalated = sum(counts[f"escalated_{route}"] for route in Route.values)
+    tiles = []
+    if escalated:
+        routes = [r for r in Route.values if counts[f"escalated_{r}"]]
+        first = routes[0]
+        tiles.append(
+            Tile(
+                "Escalated",
+                f"{escalated}+"
+                if counts["capped"] & {f"escalated_{r}" for r in routes}
+                else escalated,
+                f"{base}?queue=escalated_{first}",
+                "waiting for " + ", ".join(Route(r).label.lower() for r in routes),
+            )
+        )
+    if counts["info_requested"]:
+        tiles.append(
+            Tile(
+                "Info requested",
+                counts["info_requested"],
+                f"{base}?queue=info_requested",
+                "waiting for analysts to update facts",
+            )
+        )
+    return tiles

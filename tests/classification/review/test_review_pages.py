@@ -346,3 +346,17 @@ def test_counts_stop_at_the_cap_and_say_so(cast, make_decision, monkeypatch):
     assert counts["needs_review"] == 2 and counts["capped"] == {"needs_review"}
     body = cast.client(Role.BROKER).get(url("index")).content.decode()
     assert 'data-count="needs_review">2+<' in body and "data-nav-review-count>2+<" in body
+
+
+def test_the_dashboard_shows_escalations_and_requests_for_information(cast, make_decision):
+    broker = cast.users[Role.BROKER]
+    services.review_escalate(
+        actor=broker, state=make_decision(), version=1, route="finance", note="Valuation?"
+    )
+    services.review_request_info(
+        actor=broker, state=make_decision(), version=1, missing_facts=["materials"], message="?"
+    )
+    body = cast.client(Role.AUDITOR).get(reverse("tenant_dashboard", args=["acme"])).content
+    body = body.decode()
+    assert "Escalated" in body and "waiting for finance" in body
+    assert "Info requested" in body and "?queue=info_requested" in body
