@@ -53,6 +53,8 @@
   document.addEventListener("keydown", (event) => {
     if (!document.querySelector("[data-review-queue]")) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const suggestions = event.target.closest("[data-code-autocomplete]")?.querySelector("[role=listbox]");
+    if (event.key === "Escape" && suggestions && suggestions.children.length) return; // closes the list
     if (event.key === "Escape" && typing(event.target)) {
       event.target.blur();
       select(current);
