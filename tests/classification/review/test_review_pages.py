@@ -360,3 +360,25 @@ def test_the_dashboard_shows_escalations_and_requests_for_information(cast, make
     body = body.decode()
     assert "Escalated" in body and "waiting for finance" in body
     assert "Info requested" in body and "?queue=info_requested" in body
+
+
+def test_a_granted_auditor_decides_one_escalated_item_over_http_and_no_other(cast, make_decision):
+    lead, auditor = cast.users[Role.COMPLIANCE_LEAD], cast.users[Role.AUDITOR]
+    granted, other = make_decision(), make_decision()
+    for state in (granted, other):
+        services.review_escalate(actor=lead, state=state, version=1, route="legal", note="?")
+    client = cast.client(Role.AUDITOR)
+    assert client.post(url("review_accept", granted.pk), {"accept-version": "2"}).status_code == 403
+    response = cast.client(Role.COMPLIANCE_LEAD).post(
+        url("review_grant", granted.pk),
+        {"grant-version": "2", "grant-username": auditor.username},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    panel = client.get(url("review_panel", granted.pk)).content.decode()
+    assert "Accept 6110.20.20.10" in panel
+    assert client.post(url("review_accept", other.pk), {"accept-version": "2"}).status_code == 403
+    assert client.post(url("review_accept", granted.pk), {"accept-version": "3"}).status_code == 302
+    assert ReviewState.objects.get(pk=granted.pk).decided_by == auditor
+    # Another tenant's member with the same URL still gets 404, grant or not.
+    assert cast.client("outsider").get(url("review_panel", granted.pk)).status_code == 404
