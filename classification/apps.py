@@ -77,6 +77,12 @@ class ClassificationConfig(AppConfig):
         )
         return panels
 
+    def decision_cases(self, tenant, jurisdiction):
+        """Final broker decisions as rule-pack backtest cases (for rulepacks, without imports)."""
+        from classification.review import selectors as review_selectors
+
+        return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
+
     def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
         """Classify a product again when an analyst updated facts a broker asked for."""
         from classification.review import services as review_services

@@ -383,3 +383,43 @@ def review_tiles(tenant, base: str) -> list:
             )
         )
     return tiles
+
+
+DECISION_CASES_LIMIT = 5000
+
+
+def final_decision_cases(tenant_id: int, jurisdiction: str) -> list:
+    """Return the tenant's final decisions as backtest cases, newest per product first.
+
+    One case per product (its latest final decision), at most ``DECISION_CASES_LIMIT``: facts
+    of the product version the broker decided on, expected code = the broker's final code.
+    """
+    from types import MappingProxyType
+
+    from rulepacks.backtest import Case
+
+    rows = (
+        ReviewState.objects.filter(
+            tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
+        )
+        .order_by("product_id", "-decided_at")
+        .distinct("product_id")
+        .values_list(
+            "decision_id",
+            "decision__product_version__facts",
+            "final_code",
+            "decided_by__username",
+            "decided_at",
+        )
+    )
+    rows = sorted(rows, key=lambda row: row[4], reverse=True)[:DECISION_CASES_LIMIT]
+    return [
+        Case(
+            id=f"decision-{pk}",
+            source="decision",
+            facts=MappingProxyType(dict(facts)),
+            expect_code=code,
+            where=f"decision #{pk}, {broker or 'system'} {decided_at:%Y-%m-%d}",
+        )
+        for pk, facts, code, broker, decided_at in rows
+    ]

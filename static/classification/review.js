@@ -1,5 +1,6 @@
 // Review queue keyboard: j/k move, Enter opens, a accept, o override, e escalate, i request info,
-// ? help. After an action the next item opens. Every page works without this file.
+// ? help, Ctrl+Enter sends the form being typed in. After an action that takes the item out of
+// the queue, the next item opens. Every page works without this file.
 (() => {
   const rows = () => Array.from(document.querySelectorAll("[data-review-row]"));
   const panel = () => document.getElementById("review-panel");
@@ -52,6 +53,11 @@
 
   document.addEventListener("keydown", (event) => {
     if (!document.querySelector("[data-review-queue]")) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.form) {
+      event.preventDefault(); // Ctrl+Enter sends the form a note is being typed in
+      event.target.form.requestSubmit();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const suggestions = event.target.closest("[data-code-autocomplete]")?.querySelector("[role=listbox]");
     if (event.key === "Escape" && suggestions && suggestions.children.length) return; // closes the list

@@ -49,3 +49,19 @@ def test_an_open_or_escalated_decision_is_not_a_precedent(cast, make_decision):
         actor=cast.users[Role.BROKER], state=state, version=1, route="legal", note="?"
     )
     assert len(classification_selectors.precedents_for(cast.tenant.pk, "US")) == 0
+
+
+def test_final_decisions_are_offered_as_backtest_cases_one_per_product(cast, make_decision):
+    from django.apps import apps
+
+    broker = cast.users[Role.BROKER]
+    first = make_decision()
+    services.review_accept(actor=broker, state=first, version=1)
+    again = make_decision(first.product)  # the product is decided a second time
+    services.review_accept(actor=broker, state=again, version=1)
+    make_decision()  # open: not a case
+    cases = apps.get_app_config("classification").decision_cases(cast.tenant, "US")
+    assert [c.id for c in cases] == [f"decision-{again.pk}"]
+    case = cases[0]
+    assert case.source == "decision" and case.expect_code == again.decision.selected_code
+    assert case.facts["sku"] == first.product.sku and broker.username in case.where

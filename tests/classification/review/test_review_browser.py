@@ -55,7 +55,7 @@ def test_a_broker_triages_by_keyboard_and_a_lead_resolves_the_escalation(
     expect(page.locator("#id_escalate-route")).to_be_focused()
     page.locator("#id_escalate-route").select_option("legal")
     page.locator("#id_escalate-note").fill("Dual-use question for counsel.")
-    page.get_by_role("button", name="Escalate", exact=True).click()
+    page.keyboard.press("Control+Enter")
     expect(page.locator(f"#row-{third.pk}")).to_have_class(re.compile("done"))
 
     assert ReviewState.objects.get(pk=first.pk).final_code == MENS
