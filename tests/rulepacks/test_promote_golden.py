@@ -68,3 +68,52 @@ def test_a_pack_that_does_not_parse_is_refused_with_its_problems():
             facts=FACTS,
             jurisdiction="US",
         )
+
+
+def test_promoting_adds_the_case_to_the_newest_draft(cast, make_pack, lead):
+    draft = make_pack()
+    pack = promote.rulepacks_promote_golden(
+        actor=lead,
+        tenant=cast.tenant,
+        jurisdiction="US",
+        case_id="decision-7",
+        facts=FACTS,
+        code="6110202079",
+        outcome="classified",
+    )
+    assert pack.pk == draft.pk and pack.status == "draft"
+    assert 'id = "decision-7"' in pack.source and 'code = "6110.20.20.79"' in pack.source
+
+
+def test_promoting_without_a_draft_starts_one_from_the_active_pack(cast, make_pack, lead):
+    from rulepacks.models import RulePack
+
+    active = make_pack(stage="active")
+    assert active.status == "active"
+    pack = promote.rulepacks_promote_golden(
+        actor=lead,
+        tenant=cast.tenant,
+        jurisdiction="US",
+        case_id="decision-8",
+        facts=FACTS,
+        code="6110202079",
+        outcome="classified",
+    )
+    assert pack.pk != active.pk and pack.status == "draft"
+    assert pack.source.startswith(active.source.rstrip("\n"))
+    assert "decision-8" not in RulePack.objects.get(pk=active.pk).source
+
+
+def test_promoting_without_any_pack_is_refused_with_what_to_do(cast, lead, db):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="create or activate one first"):
+        promote.rulepacks_promote_golden(
+            actor=lead,
+            tenant=cast.tenant,
+            jurisdiction="US",
+            case_id="decision-9",
+            facts=FACTS,
+            code="6110202079",
+            outcome="classified",
+        )
