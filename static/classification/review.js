@@ -129,6 +129,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     if (!document.querySelector("[data-review-queue]")) return;
+    document.documentElement.dataset.reviewKeyboard = "on";
     syncToPanel();
     if (current < 0) select(0, { focus: !document.querySelector("#review-panel [data-decision]") });
   });

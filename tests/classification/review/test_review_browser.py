@@ -19,8 +19,8 @@ def log_in(page, live_server, username, next_path="/t/acme/classification/"):
     page.get_by_label("Password").fill("pw-for-tests-1")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Review", level=1)).to_be_visible()
-    # The keyboard script marks the current row once it has started.
-    expect(page.locator("[data-review-row].current")).to_have_count(1)
+    # Keys are only heard once the keyboard script has started.
+    expect(page.locator("html[data-review-keyboard=on]")).to_have_count(1)
 
 
 def panel_of(page, state):
