@@ -2,6 +2,7 @@
 
 from django import template
 
+from catalog import facts as catalog_facts
 from rulepacks import routing
 from tariffs import codes
 
@@ -27,3 +28,31 @@ def percent(value) -> int:
 def reason_label(code: str) -> str:
     """no_candidate → "No candidate code"."""
     return routing.REASON_LABELS.get(code, str(code).replace("_", " "))
+
+
+REJECTION_LABELS = {
+    "lower_score": "Lower score",
+    "tie": "Tie",
+    "excluded_by_rule": "Excluded by a rule",
+    "not_declarable_in_schedule": "Not declarable in the schedule",
+}
+
+
+@register.filter
+def rejection_label(code: str) -> str:
+    """lower_score → "Lower score"."""
+    return REJECTION_LABELS.get(code, str(code).replace("_", " "))
+
+
+@register.filter
+def fact_label(key: str) -> str:
+    """intended_use → "Intended use" (the catalog's own labels)."""
+    return catalog_facts.LABELS.get(key, str(key).replace("_", " ").capitalize())
+
+
+@register.filter
+def fact_value(value) -> str:
+    """Lists (materials) joined with "; ", everything else as text."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
