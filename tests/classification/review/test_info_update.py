@@ -60,3 +60,24 @@ def test_another_tenants_hook_call_does_not_touch_this_tenants_item(
             changed_facts=["materials"],
         )
     assert ReviewState.objects.get(pk=state.pk).status == "info_requested"
+
+
+def test_an_analysts_fact_update_through_the_catalog_classifies_the_product_again(
+    cast, make_decision, django_capture_on_commit_callbacks
+):
+    from catalog import services as catalog_services
+
+    state = make_decision()
+    _ask(cast, state)
+    product = state.product
+    product.refresh_from_db()
+    facts = {**product.current_version.facts, "materials": ["acrylic"]}
+    before = ClassificationRequest.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.product_update_facts(
+            actor=cast.users[Role.ANALYST], product=product, raw=facts
+        )
+    request = ClassificationRequest.objects.order_by("-pk").first()
+    assert ClassificationRequest.objects.count() == before + 1
+    assert request.source == "info_update" and request.requested_by == cast.users[Role.ANALYST]
+    assert ReviewState.objects.get(pk=state.pk).status == "superseded"
