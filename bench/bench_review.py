@@ -35,7 +35,8 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import DatabaseError, connection  # noqa: E402
+from django.db.migrations.exceptions import InconsistentMigrationHistory  # noqa: E402
 from django.test import Client  # noqa: E402
 
 DECISIONS = int(os.environ.get("BENCH_DECISIONS", "200000"))
@@ -147,10 +148,13 @@ def prepare():
     from classification.models import Decision
     from workbench import demo
 
-    call_command("migrate", verbosity=0)
-    tenants = demo.seed_tenants_and_users()
-    tenant = tenants["acme"]
-    have = Decision.objects.filter(tenant=tenant).count()
+    try:
+        call_command("migrate", verbosity=0)
+        tenant = demo.seed_tenants_and_users()["acme"]
+        have = Decision.objects.filter(tenant=tenant).count()
+    except (InconsistentMigrationHistory, DatabaseError):
+        have = -1  # an older schema: rebuild
+        connection.rollback() if not connection.get_autocommit() else None
     if have != DECISIONS or os.environ.get("BENCH_REBUILD"):
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
