@@ -154,7 +154,6 @@ def prepare():
         have = Decision.objects.filter(tenant=tenant).count()
     except (InconsistentMigrationHistory, DatabaseError):
         have = -1  # an older schema: rebuild
-        connection.rollback() if not connection.get_autocommit() else None
     if have != DECISIONS or os.environ.get("BENCH_REBUILD"):
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
