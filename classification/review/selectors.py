@@ -353,11 +353,23 @@ def product_review(product) -> dict | None:
     return {"review": state, "info_request": request}
 
 
+def tenant_open_counts(tenant) -> dict:
+    """Return the tenant's open counts without a user, cached on this tenant instance.
+
+    The middleware gives each request its own tenant instance, so the dashboard's tiles and the
+    navigation share one query per request.
+    """
+    cached = tenant.__dict__.get("_review_open_counts")
+    if cached is None:
+        cached = tenant._review_open_counts = open_counts(tenant, None)
+    return cached
+
+
 def review_tiles(tenant, base: str) -> list:
     """Return dashboard tiles for escalated items and requests for information (if any)."""
     from workbench.dashboard import Tile
 
-    counts = open_counts(tenant, None)
+    counts = tenant_open_counts(tenant)
     escalated = sum(counts[f"escalated_{route}"] for route in Route.values)
     tiles = []
     if escalated:

@@ -27,7 +27,9 @@ def review_open_count(context) -> str:
     tenant = getattr(request, "tenant", None)
     if tenant is None or not has_perm(request, "read_tenant"):
         return ""
-    counts = selectors.open_counts(tenant, request.user, request)
+    # The queue page's counts when it computed them, else the user-independent ones.
+    cached = request.__dict__.get("_review_counts", {}).get("counts")
+    counts = cached or selectors.tenant_open_counts(tenant)
     if not counts["open"]:
         return ""
     return f"{counts['open']}+" if counts["open_capped"] else str(counts["open"])
