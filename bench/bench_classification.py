@@ -22,6 +22,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ["EMBEDDED_DB_NAME"] = "workbench_bench_classify"
 os.environ.setdefault("WORKER_PROCESSES", "2")
+SHARED = ROOT.parent / "shared" / "data"
+if SHARED.exists():
+    os.environ["WORKBENCH_TARIFF_DIR"] = str(SHARED)
 
 import django  # noqa: E402
 
@@ -32,7 +35,13 @@ from django.db import connection  # noqa: E402
 
 PRODUCTS = int(os.environ.get("BENCH_PRODUCTS", "10000"))
 WORKERS = 2
-SHARED = ROOT.parent / "shared" / "data"
+
+
+class _Lines:
+    """A writer for demo steps that ends every message with a newline."""
+
+    def write(self, text):
+        print(f"   {text}")
 
 
 def reset_database():
@@ -48,7 +57,7 @@ def setup_tenant():
     for step in demo.extra_steps():
         if step.__module__.startswith("classification"):
             continue  # the bench creates its own requests
-        step(tenants, sys.stdout)
+        step(tenants, _Lines())
     return tenants["acme"]
 
 
@@ -136,7 +145,11 @@ def create_requests(tenant):
     from catalog.models import Product
     from classification import services
 
-    ids = list(Product.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True))
+    ids = list(
+        Product.objects.filter(tenant=tenant, sku__startswith="BENCH-")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for i in range(0, len(ids), 100):
         services.request_create(actor=None, tenant=tenant, product_ids=ids[i : i + 100])
 
@@ -184,7 +197,6 @@ def main():
     if not SHARED.exists():
         print("   (../shared/data absent: no US schedule; the engine runs on the pack alone)")
     reset_database()
-    os.environ["WORKBENCH_TARIFF_DIR"] = str(SHARED) if SHARED.exists() else ""
     tenant = setup_tenant()
     batch = import_products(tenant)
     print(f"   imported {batch.new_count} products")

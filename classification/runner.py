@@ -17,9 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from audit import services as audit_services
 from catalog import services as catalog_services
 from classification import engine, leases, selectors
 from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
+from workbench.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -126,28 +128,13 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
         status=JobStatus.DONE, finished_at=now, lease_owner="", lease_expires_at=None
     )
     by_outcome: dict[str, list[int]] = {}
+    by_tenant: dict[int, list[dict]] = {}
     for decision in decisions:
         by_outcome.setdefault(decision.outcome, []).append(decision.product_id)
         report.outcomes[decision.outcome] = report.outcomes.get(decision.outcome, 0) + 1
-        audit.record(
-            actor=None,
-            actor_label=f"classification worker {owner}",
-            verb="classification.decision.created",
-            target=decision,
-            tenant=decision.tenant,
-            data={
-                "job": decision.job_id,
-                "product": decision.product_id,
-                "product_version": decision.product_version_id,
-                "code": decision.selected_code,
-                "confidence": decision.confidence,
-                "outcome": decision.outcome,
-                "reasons": decision.reasons,
-                "risk": decision.risk_band,
-                "rule_pack_sha256": decision.rule_pack_sha256,
-                "schedule_revision": decision.schedule_revision,
-            },
-        )
+        by_tenant.setdefault(decision.tenant_id, []).append(_audit_entry(decision, owner))
+    for tenant_id, entries in by_tenant.items():
+        audit_services.record_many(tenant=Tenant(pk=tenant_id), entries=entries)
     for outcome, product_ids in by_outcome.items():
         catalog_services.products_set_classification(product_ids=product_ids, status=outcome)
     report.done += len(decisions)
@@ -155,6 +142,27 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
         if r.decision is None:
             _record_failure(r, now)
             report.failed += 1
+
+
+def _audit_entry(decision: Decision, owner: str) -> dict:
+    return {
+        "actor": None,
+        "actor_label": f"classification worker {owner}",
+        "verb": "classification.decision.created",
+        "target": decision,
+        "data": {
+            "job": decision.job_id,
+            "product": decision.product_id,
+            "product_version": decision.product_version_id,
+            "code": decision.selected_code,
+            "confidence": decision.confidence,
+            "outcome": decision.outcome,
+            "reasons": decision.reasons,
+            "risk": decision.risk_band,
+            "rule_pack_sha256": decision.rule_pack_sha256,
+            "schedule_revision": decision.schedule_revision,
+        },
+    }
 
 
 def _record_failure(result: _Result, now) -> None:

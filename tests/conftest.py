@@ -90,3 +90,13 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tariff_reference():
+    """Each test sees the schedules of its own database, not a reference cached by another."""
+    from tariffs import reference
+
+    reference.clear_cache()
+    yield
+    reference.clear_cache()

@@ -124,3 +124,35 @@ def test_concurrent_writers_never_fork_the_chain():
     assert errors == []
     report = verify.verify_chain(tenant.pk)
     assert report.ok and report.checked == 40
+
+
+def test_record_many_appends_in_order_to_the_same_chain(tenant):
+    from audit import services
+
+    first = _record(tenant)[0]
+    many = services.record_many(
+        tenant=tenant,
+        entries=[
+            {
+                "actor": None,
+                "verb": "classification.decision.created",
+                "target": ("classification.decision", i),
+                "data": {"i": i},
+            }
+            for i in range(3)
+        ],
+    )
+    last = _record(tenant)[0]
+    assert [e.seq for e in many] == [2, 3, 4] and last.seq == 5
+    assert many[0].prev_hash == first.hash and last.prev_hash == many[-1].hash
+    assert verify.verify_chain(tenant.pk).ok
+
+
+def test_record_many_refuses_a_bad_verb_before_writing_anything(tenant):
+    from audit import services
+
+    with pytest.raises(ValueError, match="past_tense"):
+        services.record_many(
+            tenant=tenant, entries=[{"verb": "catalog.product.created"}, {"verb": "oops"}]
+        )
+    assert not AuditEvent.objects.filter(tenant=tenant).exists()
