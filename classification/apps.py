@@ -23,6 +23,7 @@ class ClassificationConfig(AppConfig):
 
         from catalog.models import Product
         from classification.models import Job, JobStatus
+        from classification.review.selectors import review_tiles
         from workbench.dashboard import Tile
 
         base = reverse("classification:index", args=[tenant.slug])
@@ -47,6 +48,7 @@ class ClassificationConfig(AppConfig):
                 "products that cannot be classified as they stand",
             ),
         ]
+        tiles.extend(review_tiles(tenant, base))
         dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
         if dead:
             tiles.append(
@@ -58,16 +60,36 @@ class ClassificationConfig(AppConfig):
         if kind != "product":
             return []
         from classification import selectors
+        from classification.review import selectors as review_selectors
         from workbench.panels import Panel
 
         decisions = list(selectors.decisions_for_product(obj).select_related("product")[:21])
-        return [
+        panels = []
+        review = review_selectors.product_review(obj)
+        if review is not None:
+            panels.append(Panel("Review", "classification/review/_product_review.html", review))
+        panels.append(
             Panel(
                 "Decisions",
                 "classification/_product_decisions.html",
                 {"decisions": decisions[:20], "more": len(decisions) > 20},
             )
-        ]
+        )
+        return panels
+
+    def decision_cases(self, tenant, jurisdiction):
+        """Final broker decisions as rule-pack backtest cases (for rulepacks, without imports)."""
+        from classification.review import selectors as review_selectors
+
+        return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
+
+    def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
+        """Classify a product again when an analyst updated facts a broker asked for."""
+        from classification.review import services as review_services
+
+        review_services.review_info_received(
+            actor=actor, tenant_id=tenant_id, product_id=product_id, changed_facts=changed_facts
+        )
 
     def demo_steps(self):
         from classification import demo
