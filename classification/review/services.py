@@ -17,6 +17,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 import audit
+from audit import outbox
 from catalog import facts as catalog_facts
 from catalog import services as catalog_services
 from catalog.models import ClassificationStatus
@@ -175,13 +176,8 @@ def _announce(event_type: str, state: ReviewState, **payload) -> None:
     """Queue an outbox event for other systems in the caller's transaction.
 
     The single place review actions announce themselves (``decision.finalized``,
-    ``decision.escalated``, ``decision.info_requested``); a no-op until ``audit.outbox`` is
-    merged into this branch.
+    ``decision.escalated``, ``decision.info_requested``).
     """
-    try:
-        from audit import outbox
-    except ImportError:  # the outbox (issue 8) is not merged yet
-        return
     outbox.emit(
         tenant=state.tenant,
         type=event_type,
