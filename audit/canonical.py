@@ -41,3 +41,35 @@ def dumps_bytes(value) -> bytes:
 def normalise(value):
     """Return ``value`` as it will read back from a JSON column (Decimals become strings...)."""
     return json.loads(dumps(value))
+
+
+def _is_lazy(value) -> bool:
+    return hasattr(value, "__next__")
+
+
+def write(value, sink) -> None:
+    """Write the canonical JSON of ``value`` to ``sink(text)`` piece by piece.
+
+    Gives exactly the text of ``dumps(value)``, but an iterator may stand in for a list wherever
+    it is reached through dictionaries only (``{"decisions": <generator>}``): its items are
+    encoded one at a time, so a snapshot of many thousands of decisions never sits in memory
+    whole.
+    """
+    if isinstance(value, dict):
+        sink("{")
+        for i, key in enumerate(sorted(value)):
+            if i:
+                sink(",")
+            sink(dumps(key))
+            sink(":")
+            write(value[key], sink)
+        sink("}")
+    elif _is_lazy(value):
+        sink("[")
+        for i, item in enumerate(value):
+            if i:
+                sink(",")
+            sink(dumps(item))
+        sink("]")
+    else:
+        sink(dumps(value))

@@ -61,3 +61,97 @@ class AuditEvent(models.Model):
             "created_at": self.created_at,
             "prev_hash": self.prev_hash,
         }
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Dead"
+
+
+class OutboxEvent(models.Model):
+    """A domain event announced to other systems, written in the transaction of its change.
+
+    Written only by ``audit.outbox.emit``; delivery (webhooks) reads pending rows whose
+    ``available_at`` has passed and keeps the bookkeeping fields up to date.
+    """
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    available_at = models.DateTimeField(help_text="Not delivered before this time (backoff).")
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                name="audit_outbox_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["tenant", "type", "-created_at"], name="audit_outbox_tenant_type"),
+        ]
+        ordering = ["id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} ({self.status})"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class AuditExport(models.Model):
+    """A frozen snapshot of a tenant's evidence for a scope, stored as canonical JSON.
+
+    Once ``ready`` (or ``failed``) the row is immutable: a PostgreSQL trigger (migration 0004)
+    refuses UPDATE and DELETE. Every rendering (JSON, XLSX, certificates) reads only the stored
+    bytes, checked against ``sha256`` first.
+    """
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=200)
+    scope = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    progress_note = models.CharField(max_length=200, blank=True)
+    failure_reason = models.TextField(blank=True)
+    payload = models.TextField(blank=True, help_text="Canonical JSON (small snapshots).")
+    payload_file = models.CharField(
+        max_length=300, blank=True, help_text="Storage name of the canonical JSON (large ones)."
+    )
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Counts shown in lists.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_export_recent")]
+        ordering = ["-created_at", "-id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Audit export #{self.pk} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in (ExportStatus.READY, ExportStatus.FAILED)

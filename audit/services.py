@@ -1,13 +1,23 @@
-"""Writing audit events. ``record`` is the only code path that inserts an ``AuditEvent``."""
+"""Writes of the audit app: events (``record`` is the only code path that inserts an
+``AuditEvent``) and audit exports (request, build, failure)."""
 
+import datetime as dt
 import hashlib
+import logging
 import re
+import tempfile
 
-from django.db import connection, models, transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from audit import canonical
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import GENESIS_HASH, AuditEvent, AuditExport, ExportStatus
+
+log = logging.getLogger(__name__)
 
 VERB_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 # First key of the two-key advisory lock that serialises appends to one tenant's chain.
@@ -92,3 +102,239 @@ def record(
         event.hash = event_hash(event.chain_payload())
         event.save(force_insert=True)
     return event
+
+
+# --- Audit exports ------------------------------------------------------------------------
+
+# Snapshots up to this size live in the row; larger ones go to the default storage.
+INLINE_PAYLOAD_MAX = 4 * 1024 * 1024
+
+
+def _scope_date(value, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValidationError({field: f"{value!r} is not a date (YYYY-MM-DD)."}) from None
+
+
+def normalise_scope(scope: dict) -> dict:
+    """Return the scope with every key present, dates as ISO text and SKUs sorted.
+
+    Raises ``ValidationError`` naming the field for a bad date, an inverted range, an unknown
+    jurisdiction or outcome, or an unknown key.
+    """
+    from audit.snapshot import OUTCOMES
+
+    unknown = set(scope) - {"from", "to", "jurisdiction", "outcome", "skus"}
+    if unknown:
+        raise ValidationError({"scope": f"Unknown scope keys: {', '.join(sorted(unknown))}."})
+    start, end = _scope_date(scope.get("from"), "from"), _scope_date(scope.get("to"), "to")
+    if start and end and start > end:
+        raise ValidationError({"to": f"The range ends ({end}) before it starts ({start})."})
+    jurisdiction = (scope.get("jurisdiction") or "").upper() or None
+    if jurisdiction and jurisdiction not in settings.JURISDICTIONS:
+        raise ValidationError(
+            {"jurisdiction": f"{jurisdiction} is not one of {', '.join(settings.JURISDICTIONS)}."}
+        )
+    outcome = scope.get("outcome") or None
+    if outcome and outcome not in OUTCOMES:
+        raise ValidationError({"outcome": f"{outcome!r} is not one of {', '.join(OUTCOMES)}."})
+    skus = sorted({str(s).strip() for s in scope.get("skus") or [] if str(s).strip()})
+    return {
+        "from": start,
+        "to": end,
+        "jurisdiction": jurisdiction,
+        "outcome": outcome,
+        "skus": skus,
+    }
+
+
+@transaction.atomic
+def export_request(*, actor, tenant, scope: dict, background: bool = True) -> AuditExport:
+    """Queue an audit export of ``tenant`` for ``scope``; record ``audit.export.requested``.
+
+    With ``background`` the snapshot is built by a django-q2 task queued on commit (so the task
+    never runs for a request that rolled back); without it the caller runs ``export_build``.
+    Raises ``ValidationError`` for a bad scope.
+    """
+    scope = normalise_scope(scope)
+    label = actor.get_username() if actor is not None else "command line"
+    export = AuditExport(tenant=tenant, requested_by=actor, requested_by_label=label, scope=scope)
+    export.full_clean()
+    export.save()
+    record(
+        actor=actor,
+        verb="audit.export.requested",
+        target=export,
+        tenant=tenant,
+        data={"scope": scope},
+    )
+    if background:
+        from audit import tasks
+
+        transaction.on_commit(lambda: tasks.enqueue_export(export.pk))
+    return export
+
+
+class _Progress:
+    """Reports progress through a separate connection, visible while the snapshot's own
+    transaction is still open (only when that transaction is the outermost one)."""
+
+    def __init__(self, export_id: int, enabled: bool):
+        self.export_id, self.enabled, self.conn, self.last = export_id, enabled, None, -1
+
+    def __call__(self, pct: int, note: str) -> None:
+        if not self.enabled or pct == self.last:
+            return
+        self.last = pct
+        if self.conn is None:
+            self.conn = connections.create_connection("default")
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_auditexport SET progress = %s, progress_note = %s "
+                "WHERE id = %s AND status = 'running'",
+                [pct, note[:200], self.export_id],
+            )
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _claim(export_id: int) -> AuditExport | None:
+    with transaction.atomic():
+        export = (
+            AuditExport.objects.select_for_update()
+            .select_related("tenant")
+            .filter(pk=export_id)
+            .first()
+        )
+        if export is None or export.status != ExportStatus.QUEUED:
+            return None  # a duplicate task, or a row already finished
+        export.status, export.started_at = ExportStatus.RUNNING, timezone.now()
+        export.progress, export.progress_note = 5, "Started"
+        export.save(update_fields=["status", "started_at", "progress", "progress_note"])
+    return export
+
+
+def _snapshot(export: AuditExport, progress) -> tuple[object, bytes | None, str]:
+    """Build the snapshot in one consistent read; return (built, inline bytes, storage name)."""
+    from audit import snapshot
+
+    outermost = not connection.in_atomic_block
+    with tempfile.TemporaryFile() as spool, transaction.atomic():
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        built = snapshot.build(export, spool.write, progress)
+        spool.seek(0)
+        if built.size <= INLINE_PAYLOAD_MAX:
+            return built, spool.read(), ""
+        name = f"audit_exports/{export.tenant.slug}/{export.pk}-{built.sha256[:16]}.json"
+        progress(95, "Storing the snapshot")
+        return built, None, default_storage.save(name, File(spool))
+
+
+def export_build(*, export_id: int) -> AuditExport | None:
+    """Build, store and seal one queued export; return it (None when it was not queued).
+
+    The snapshot is read in one REPEATABLE READ transaction; sealing (payload, digest, status
+    ``ready``, ``audit.export.completed`` and the ``audit_export.ready`` outbox event) is one
+    more. Any failure is recorded through ``export_fail`` with its reason and never raised, so
+    a worker keeps going. Safe to call twice: only a queued export is built.
+    """
+    export = _claim(export_id)
+    if export is None:
+        return None
+    progress = _Progress(export.pk, enabled=not connection.in_atomic_block)
+    try:
+        built, inline, stored = _snapshot(export, progress)
+        return _seal(export, built, inline, stored)
+    except Exception as err:
+        log.exception("audit export %s failed", export.pk)
+        return export_fail(export_id=export.pk, reason=f"{type(err).__name__}: {err}")
+    finally:
+        progress.close()
+
+
+@transaction.atomic
+def _seal(export: AuditExport, built, inline: bytes | None, stored: str) -> AuditExport:
+    from audit import outbox
+
+    export.payload = inline.decode("utf-8") if inline is not None else ""
+    export.payload_file = stored
+    export.size_bytes, export.sha256, export.summary = built.size, built.sha256, built.summary
+    export.status, export.progress, export.progress_note = ExportStatus.READY, 100, "Ready"
+    export.finished_at = timezone.now()
+    export.save()
+    record(
+        actor=None,
+        actor_label="audit export worker",
+        verb="audit.export.completed",
+        target=export,
+        tenant=export.tenant,
+        data={"sha256": built.sha256, "size_bytes": built.size, "summary": built.summary},
+    )
+    outbox.emit(
+        tenant=export.tenant,
+        type=outbox.AUDIT_EXPORT_READY,
+        target=export,
+        payload={
+            "export_id": export.pk,
+            "sha256": built.sha256,
+            "size_bytes": built.size,
+            "link": outbox.link(export.tenant, f"audit/exports/{export.pk}/"),
+        },
+    )
+    return export
+
+
+@transaction.atomic
+def export_fail(*, export_id: int, reason: str) -> AuditExport:
+    """Mark an unfinished export failed with ``reason``; audit it and emit
+    ``audit_export.failed``. A finished export is returned unchanged."""
+    from audit import outbox
+
+    export = AuditExport.objects.select_for_update().select_related("tenant").get(pk=export_id)
+    if export.is_terminal:
+        return export
+    export.status, export.failure_reason = ExportStatus.FAILED, reason[:2000] or "unknown error"
+    export.progress_note, export.finished_at = "Failed", timezone.now()
+    export.save(update_fields=["status", "failure_reason", "progress_note", "finished_at"])
+    record(
+        actor=None,
+        actor_label="audit export worker",
+        verb="audit.export.failed",
+        target=export,
+        tenant=export.tenant,
+        data={"reason": export.failure_reason},
+    )
+    outbox.emit(
+        tenant=export.tenant,
+        type=outbox.AUDIT_EXPORT_FAILED,
+        target=export,
+        payload={
+            "export_id": export.pk,
+            "reason": export.failure_reason,
+            "link": outbox.link(export.tenant, f"audit/exports/{export.pk}/"),
+        },
+    )
+    return export
+
+
+def export_record_download(*, actor, export: AuditExport, rendering: str) -> None:
+    """Record that ``actor`` downloaded or opened a rendering of a ready export.
+
+    Writes only the ``audit.export.downloaded`` event (the export itself is immutable).
+    """
+    record(
+        actor=actor,
+        verb="audit.export.downloaded",
+        target=export,
+        tenant=export.tenant,
+        data={"rendering": rendering, "sha256": export.sha256},
+    )

@@ -1,0 +1,99 @@
+"""The transactional outbox: domain events for other systems, committed with their change.
+
+Call ``emit`` from a service, inside its ``@transaction.atomic`` block, after the change::
+
+    from audit import outbox
+    outbox.emit(
+        tenant=decision.tenant,
+        type=outbox.DECISION_FINALIZED,
+        payload={"decision_id": decision.pk, "final_code": code,
+                 "link": outbox.link(decision.tenant, f"classification/decisions/{decision.pk}/")},
+        target=decision,
+    )
+
+The row commits or rolls back with the change, so a consumer never hears of a change that did not
+happen, and never misses one that did. Delivery (webhooks, retries) is the integrations app's job.
+"""
+
+from django.db import connection, models
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+
+from audit import canonical
+from audit.models import OutboxEvent
+
+DECISION_CREATED = "decision.created"
+DECISION_FINALIZED = "decision.finalized"
+DECISION_ESCALATED = "decision.escalated"
+DECISION_INFO_REQUESTED = "decision.info_requested"
+RULEPACK_ACTIVATED = "rulepack.activated"
+RULEPACK_ACTIVATION_REFUSED = "rulepack.activation_refused"
+CATALOG_IMPORT_COMPLETED = "catalog.import_completed"
+AUDIT_EXPORT_READY = "audit_export.ready"
+AUDIT_EXPORT_FAILED = "audit_export.failed"
+
+EVENT_TYPES = frozenset(
+    {
+        DECISION_CREATED,
+        DECISION_FINALIZED,
+        DECISION_ESCALATED,
+        DECISION_INFO_REQUESTED,
+        RULEPACK_ACTIVATED,
+        RULEPACK_ACTIVATION_REFUSED,
+        CATALOG_IMPORT_COMPLETED,
+        AUDIT_EXPORT_READY,
+        AUDIT_EXPORT_FAILED,
+    }
+)
+# Keys every payload must carry, per type, beyond the envelope added by ``emit``.
+REQUIRED_KEYS = {
+    DECISION_CREATED: {"decision_id", "product_id", "sku", "outcome", "selected_code", "link"},
+    DECISION_FINALIZED: {"decision_id", "product_id", "sku", "final_code", "link"},
+    DECISION_ESCALATED: {"decision_id", "product_id", "sku", "escalated_to", "link"},
+    DECISION_INFO_REQUESTED: {"decision_id", "product_id", "sku", "missing_facts", "link"},
+    RULEPACK_ACTIVATED: {"rulepack_id", "jurisdiction", "version", "sha256", "link"},
+    RULEPACK_ACTIVATION_REFUSED: {"rulepack_id", "jurisdiction", "version", "reasons", "link"},
+    CATALOG_IMPORT_COMPLETED: {"import_id", "created", "updated", "refused", "link"},
+    AUDIT_EXPORT_READY: {"export_id", "sha256", "link"},
+    AUDIT_EXPORT_FAILED: {"export_id", "reason", "link"},
+}
+
+
+def link(tenant, path: str) -> str:
+    """Return the absolute path of a tenant page, e.g. ``/t/acme/classification/decisions/12/``."""
+    return f"/t/{tenant.slug}/{path.lstrip('/')}"
+
+
+def emit(*, tenant, type: str, payload: dict, target=None) -> OutboxEvent:
+    """Write one outbox event in the caller's transaction and return it.
+
+    Refuses to run outside a transaction (``TransactionManagementError``): an event written in
+    autocommit could announce a change that later rolls back. Raises ``ValueError`` for an
+    unknown type or a payload missing the keys its type promises. The stored payload is the
+    given one plus ``type``, ``tenant`` (slug) and ``occurred_at``, as JSON.
+    """
+    if not connection.in_atomic_block:
+        raise TransactionManagementError(
+            f"outbox.emit({type!r}) must run inside the transaction of the change it announces"
+        )
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown outbox event type {type!r}")
+    missing = REQUIRED_KEYS[type] - set(payload)
+    if missing:
+        raise ValueError(f"{type} payload lacks {', '.join(sorted(missing))}")
+    now = timezone.now()
+    target_type, target_id = "", ""
+    if isinstance(target, models.Model):
+        target_type, target_id = target._meta.label_lower, str(target.pk)
+    elif target is not None:
+        target_type, target_id = str(target[0]), str(target[1])
+    body = {**payload, "type": type, "tenant": tenant.slug, "occurred_at": now}
+    return OutboxEvent.objects.create(
+        tenant=tenant,
+        type=type,
+        payload=canonical.normalise(body),
+        target_type=target_type,
+        target_id=target_id,
+        created_at=now,
+        available_at=now,
+    )

@@ -1,0 +1,326 @@
+"""Renderings of an audit export, made only from its frozen snapshot (never from live rows).
+
+The JSON rendering is the stored canonical bytes themselves. The XLSX workbook and the printable
+classification certificate read the parsed snapshot; the shape of the ``classification`` section
+they rely on is described in ``docs/audit.md``.
+"""
+
+from audit import canonical
+from audit.xlsx import SheetBook
+
+CLASSIFICATION = "classification"
+
+
+def decisions(document: dict) -> list[dict]:
+    """Return the decisions of a snapshot (an empty list when no app contributed any)."""
+    return (document.get("sections", {}).get(CLASSIFICATION) or {}).get("decisions") or []
+
+
+def rule_packs(document: dict) -> list[dict]:
+    """Return the rule packs (with source text) a snapshot's decisions used."""
+    return (document.get("sections", {}).get(CLASSIFICATION) or {}).get("rule_packs") or []
+
+
+def _joined(values) -> str:
+    return ", ".join(str(v) for v in values or [])
+
+
+def _reason_codes(decision: dict) -> str:
+    return _joined(
+        r.get("code") if isinstance(r, dict) else r for r in decision.get("reasons") or []
+    )
+
+
+def _final(decision: dict) -> dict:
+    return decision.get("final") or {}
+
+
+def _duty(decision: dict) -> dict:
+    return decision.get("duty") or {}
+
+
+def _summary_rows(document: dict, sha256: str):
+    scope, export, tenant = document["scope"], document["export"], document["tenant"]
+    rows = [
+        ("Format", f"{document['format']} v{document['format_version']}"),
+        ("Tenant", f"{tenant['name']} ({tenant['slug']})"),
+        ("Export", export["id"]),
+        ("Requested by", export["requested_by"]),
+        ("Requested at", export["requested_at"]),
+        ("Generated at", export["generated_at"]),
+        ("Scope: from", scope.get("from") or "(any)"),
+        ("Scope: to", scope.get("to") or "(any)"),
+        ("Scope: jurisdiction", scope.get("jurisdiction") or "(all)"),
+        ("Scope: outcome", scope.get("outcome") or "(all)"),
+        ("Scope: SKUs", _joined(scope.get("skus")) or "(all)"),
+        ("Decisions", len(decisions(document))),
+        ("Rule packs", len(rule_packs(document))),
+        ("Audit events", len(document.get("audit_events") or [])),
+        ("Audit chain head (seq)", document["chain"]["head_seq"]),
+        ("Audit chain head hash", document["chain"]["head_hash"]),
+        ("Snapshot SHA-256 (canonical JSON)", sha256),
+    ]
+    return rows
+
+
+def _decision_rows(document: dict):
+    for d in decisions(document):
+        product, pack, final, duty = (
+            d.get("product") or {},
+            d.get("rule_pack") or {},
+            _final(d),
+            _duty(d),
+        )
+        yield (
+            d.get("id"),
+            d.get("created_at"),
+            product.get("sku"),
+            product.get("version"),
+            (product.get("facts") or {}).get("name"),
+            d.get("jurisdiction"),
+            d.get("outcome"),
+            _reason_codes(d),
+            d.get("risk_band"),
+            d.get("confidence"),
+            d.get("selected_code"),
+            final.get("code"),
+            d.get("status"),
+            final.get("by"),
+            final.get("at"),
+            duty.get("total"),
+            duty.get("currency"),
+            pack.get("version"),
+            pack.get("sha256"),
+            d.get("schedule_revision"),
+            d.get("engine_version"),
+        )
+
+
+def _candidate_rows(document: dict):
+    for d in decisions(document):
+        sku = (d.get("product") or {}).get("sku")
+        for rank, c in enumerate(d.get("candidates") or [], start=1):
+            sources = _joined(f"{s.get('kind')}:{s.get('ref')}" for s in c.get("sources") or [])
+            yield (
+                d.get("id"),
+                sku,
+                "considered",
+                rank,
+                c.get("code"),
+                c.get("score"),
+                c.get("description"),
+                sources,
+                c.get("rationale"),
+                "",
+            )
+        for r in d.get("rejected") or []:
+            yield (
+                d.get("id"),
+                sku,
+                "rejected",
+                None,
+                r.get("code"),
+                r.get("score"),
+                "",
+                "",
+                r.get("detail"),
+                r.get("reason"),
+            )
+
+
+def _review_rows(document: dict):
+    for d in decisions(document):
+        sku = (d.get("product") or {}).get("sku")
+        for a in d.get("review_actions") or []:
+            yield (
+                d.get("id"),
+                sku,
+                a.get("created_at"),
+                a.get("actor"),
+                a.get("kind"),
+                a.get("code"),
+                a.get("reason_code"),
+                a.get("note"),
+            )
+
+
+def _pack_rows(document: dict):
+    for p in rule_packs(document):
+        yield (
+            p.get("id"),
+            p.get("jurisdiction"),
+            p.get("version"),
+            p.get("status"),
+            p.get("sha256"),
+            p.get("schedule_revision"),
+            p.get("activated_at"),
+            p.get("activated_by"),
+        )
+
+
+def _source_rows(document: dict):
+    for p in rule_packs(document):
+        for n, line in enumerate((p.get("source") or "").splitlines(), start=1):
+            yield (p.get("id"), p.get("version"), n, line)
+
+
+def _event_rows(document: dict):
+    for e in document.get("audit_events") or []:
+        yield (
+            e["seq"],
+            e["created_at"],
+            e["actor_label"],
+            e["verb"],
+            e["target_type"],
+            e["target_id"],
+            e["target_label"],
+            canonical.dumps(e["data"]),
+            e["hash"],
+        )
+
+
+def render_xlsx(document: dict, sha256: str, out) -> None:
+    """Write the snapshot as a workbook to ``out`` (a path or binary file).
+
+    Sheets: Summary, Decisions, Candidates (considered and rejected), Review actions, Rule packs,
+    Rule pack sources (one line per row: a cell holds at most 32,767 characters), Audit events.
+    Every text cell is text and formula-like text is neutralised (``audit.xlsx``).
+    """
+    book = SheetBook()
+    book.add("Summary", ["Field", "Value"], _summary_rows(document, sha256))
+    book.add(
+        "Decisions",
+        [
+            "Decision",
+            "Created at",
+            "SKU",
+            "Product version",
+            "Product name",
+            "Jurisdiction",
+            "Outcome",
+            "Reasons",
+            "Risk",
+            "Confidence",
+            "Machine suggestion",
+            "Final code",
+            "Status",
+            "Decided by",
+            "Decided at",
+            "Duty total",
+            "Duty currency",
+            "Rule pack version",
+            "Rule pack SHA-256",
+            "Schedule revision",
+            "Engine version",
+        ],
+        _decision_rows(document),
+    )
+    book.add(
+        "Candidates",
+        [
+            "Decision",
+            "SKU",
+            "Status",
+            "Rank",
+            "Code",
+            "Score",
+            "Description",
+            "Sources",
+            "Rationale or detail",
+            "Rejection reason",
+        ],
+        _candidate_rows(document),
+    )
+    book.add(
+        "Review actions",
+        [
+            "Decision",
+            "SKU",
+            "At",
+            "Actor",
+            "Action",
+            "Code",
+            "Reason code",
+            "Note",
+        ],
+        _review_rows(document),
+    )
+    book.add(
+        "Rule packs",
+        [
+            "Rule pack",
+            "Jurisdiction",
+            "Version",
+            "Status",
+            "SHA-256",
+            "Schedule revision",
+            "Activated at",
+            "Activated by",
+        ],
+        _pack_rows(document),
+    )
+    book.add("Rule pack sources", ["Rule pack", "Version", "Line", "Text"], _source_rows(document))
+    book.add(
+        "Audit events",
+        [
+            "Seq",
+            "At",
+            "Actor",
+            "Verb",
+            "Target type",
+            "Target id",
+            "Target",
+            "Data",
+            "Hash",
+        ],
+        _event_rows(document),
+    )
+    book.save(out)
+
+
+def certificate_context(document: dict, sha256: str, decision_id: int) -> dict | None:
+    """Return what one decision's certificate shows, from the snapshot only (None if absent)."""
+    decision = next((d for d in decisions(document) if d.get("id") == decision_id), None)
+    if decision is None:
+        return None
+    pack_ref = decision.get("rule_pack") or {}
+    pack = next((p for p in rule_packs(document) if p.get("id") == pack_ref.get("id")), None)
+    product = decision.get("product") or {}
+    return {
+        "document": document,
+        "sha256": sha256,
+        "decision": decision,
+        "product": product,
+        "facts": sorted((product.get("facts") or {}).items()),
+        "final": _final(decision),
+        "duty": _duty(decision),
+        "pack_ref": pack_ref,
+        "pack": pack,
+        "reasons": [
+            r if isinstance(r, dict) else {"code": r} for r in decision.get("reasons") or []
+        ],
+    }
+
+
+def render_log_xlsx(events, out) -> None:
+    """Write audit events (``AuditEvent`` rows, newest first) as a one-sheet workbook."""
+    book = SheetBook()
+    book.add(
+        "Audit log",
+        ["Seq", "At", "Actor", "Verb", "Target type", "Target id", "Target", "Data", "Hash"],
+        (
+            (
+                e.seq,
+                e.created_at.isoformat(),
+                e.actor_label,
+                e.verb,
+                e.target_type,
+                e.target_id,
+                e.target_label,
+                canonical.dumps(e.data),
+                e.hash,
+            )
+            for e in events
+        ),
+    )
+    book.save(out)
