@@ -266,3 +266,17 @@ def product_set_classification(*, product: Product, status: str, final_code: str
     product.final_code = final_code
     product.save(update_fields=["classification_status", "final_code", "updated_at"])
     return product
+
+
+def products_set_classification(*, product_ids, status: str) -> int:
+    """Set the classification status of many products at once (the classification app's call).
+
+    Runs in the caller's transaction and writes no audit event: the caller records its own
+    (one per decision or request). Returns the number of products updated. Raises
+    ``ValidationError`` for an unknown status.
+    """
+    if status not in ClassificationStatus.values:
+        raise ValidationError({"classification_status": f"Unknown status {status!r}."})
+    return Product.objects.filter(pk__in=list(product_ids)).update(
+        classification_status=status, updated_at=timezone.now()
+    )

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from catalog import access, forms, importer, selectors, services, workbooks
 from catalog import facts as F
+from workbench import panels
 from workbench.access import has_perm, tenant_view
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,6 +55,7 @@ def product_detail(request, pk: int):
         "history": selectors.product_history(product=product),
         "labels": F.LABELS,
         "can_edit": has_perm(request, "edit_catalog"),
+        "panels": panels.collect("product", request, product),
     }
     return render(request, "catalog/product_detail.html", context)
 

@@ -1,7 +1,75 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedule(sender, **kwargs):
+    from classification import tasks
+
+    tasks.ensure_schedule()
 
 
 class ClassificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "classification"
     verbose_name = "Classification"
+
+    def ready(self) -> None:
+        # The safety-net drain schedule is created in code, idempotently, after every migrate.
+        post_migrate.connect(_ensure_schedule, sender=self)
+
+    def dashboard_tiles(self, tenant):
+        from django.db.models import Count
+        from django.urls import reverse
+
+        from catalog.models import Product
+        from classification.models import Job, JobStatus
+        from workbench.dashboard import Tile
+
+        base = reverse("classification:index", args=[tenant.slug])
+        counts = dict(
+            Product.objects.filter(
+                tenant=tenant, classification_status__in=["needs_review", "blocked"]
+            )
+            .values_list("classification_status")
+            .annotate(n=Count("id"))
+        )
+        tiles = [
+            Tile(
+                "Open reviews",
+                counts.get("needs_review", 0),
+                f"{base}?outcome=needs_review",
+                "products whose latest decision needs a broker",
+            ),
+            Tile(
+                "Blocked",
+                counts.get("blocked", 0),
+                f"{base}?outcome=blocked",
+                "products that cannot be classified as they stand",
+            ),
+        ]
+        dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
+        if dead:
+            tiles.append(
+                Tile("Dead jobs", dead, reverse("classification:dead_jobs", args=[tenant.slug]))
+            )
+        return tiles
+
+    def object_panels(self, kind, request, obj):
+        if kind != "product":
+            return []
+        from classification import selectors
+        from workbench.panels import Panel
+
+        decisions = list(selectors.decisions_for_product(obj).select_related("product")[:21])
+        return [
+            Panel(
+                "Decisions",
+                "classification/_product_decisions.html",
+                {"decisions": decisions[:20], "more": len(decisions) > 20},
+            )
+        ]
+
+    def demo_steps(self):
+        from classification import demo
+
+        return [demo.classify_demo_catalog]

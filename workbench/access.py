@@ -24,6 +24,11 @@ def has_perm(request, codename: str) -> bool:
     return cache[codename]
 
 
+def user_has_tenant_perm(user, tenant, codename: str) -> bool:
+    """Return whether ``user`` holds ``codename`` on ``tenant`` (for commands and the API)."""
+    return bool(user and user.is_active and user.has_perm(perm(codename), tenant))
+
+
 def require(request, codename: str) -> None:
     """Raise 404 outside a tenant the user belongs to, 403 without ``codename`` on it."""
     if request.tenant is None:

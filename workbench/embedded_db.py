@@ -23,8 +23,8 @@ def _explain(var_dir: Path, err: Exception) -> ImproperlyConfigured:
     )
 
 
-def database_settings(var_dir: Path) -> dict:
-    """Start (or join) the embedded server and return a DATABASES entry for it."""
+def database_settings(var_dir: Path, name: str = DATABASE_NAME) -> dict:
+    """Start (or join) the embedded server and return a DATABASES entry for database ``name``."""
     var_dir.mkdir(parents=True, exist_ok=True)
     # pgserver keeps its lock file under the runtime directory; keep it inside var/ too.
     run_dir = var_dir / "run"
@@ -36,14 +36,14 @@ def database_settings(var_dir: Path) -> dict:
 
         server = pgserver.get_server(var_dir / "pgdata", cleanup_mode=None)
         socket_dir = server.get_postmaster_info().socket_dir
-        _ensure_database(str(socket_dir))
+        _ensure_database(str(socket_dir), name)
     except ImproperlyConfigured:
         raise
     except Exception as err:  # any failure here is one message for the operator
         raise _explain(var_dir, err) from err
     return {
         "ENGINE": "django.db.backends.postgresql",
-        "NAME": DATABASE_NAME,
+        "NAME": name,
         "USER": "postgres",
         "PASSWORD": "",
         "HOST": str(socket_dir),
@@ -52,18 +52,16 @@ def database_settings(var_dir: Path) -> dict:
     }
 
 
-def _ensure_database(socket_dir: str) -> None:
+def _ensure_database(socket_dir: str, name: str) -> None:
     import psycopg
     from psycopg import errors, sql
 
     with psycopg.connect(
         host=socket_dir, user="postgres", dbname="postgres", autocommit=True
     ) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists:
             return
         # Another process may create it between our check and our CREATE.
         with contextlib.suppress(errors.DuplicateDatabase):
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

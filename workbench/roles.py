@@ -23,6 +23,7 @@ PERMISSIONS = {
     "request_classification": "Request classification of products",
     "review_decisions": "Accept, override, escalate and request information on decisions",
     "resolve_escalations": "Resolve escalated decisions",
+    "retry_jobs": "Retry dead classification jobs",
     "manage_rulepacks": "Author, validate, backtest and activate rule packs",
     "view_audit_log": "Read the audit log",
     "export_audit": "Create audit export snapshots",
@@ -36,6 +37,7 @@ _ANALYST = {"read_tenant", "edit_catalog", "request_classification"}
 _BROKER = _ANALYST | {"review_decisions"}
 _COMPLIANCE = _BROKER | {
     "resolve_escalations",
+    "retry_jobs",
     "manage_rulepacks",
     "view_audit_log",
     "export_audit",

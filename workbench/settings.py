@@ -93,7 +93,11 @@ if DATABASE_URL:
 else:
     from workbench import embedded_db
 
-    DATABASES = {"default": embedded_db.database_settings(VAR_DIR)}
+    DATABASES = {
+        "default": embedded_db.database_settings(
+            VAR_DIR, env.get_str("EMBEDDED_DB_NAME", embedded_db.DATABASE_NAME)
+        )
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.get_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,325 @@
+"""``classify``: product facts → candidates with evidence → scores → routed decision.
+
+Pure: plain data in (facts, compiled pack, reference lookups, precedents), an ``EngineDecision``
+out. Matching is the rule-pack evaluator's and routing is ``rulepacks.routing``'s; this module
+only gathers evidence per code, scores it, selects, rejects with reasons and explains.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from classification.engine import duty as duty_module
+from classification.engine import precedents as prec
+from classification.engine import reasons as reasons_module
+from classification.engine.search import search_candidates
+from classification.engine.types import Candidate, EngineDecision, Evidence, Rejected
+from rulepacks import evaluate as pack_eval
+from rulepacks import routing
+from rulepacks.format.compiled import DEFAULT_MIN_CONFIDENCE, DEFAULT_TIE_MARGIN
+from tariffs import codes
+
+ENGINE_VERSION = "2026.11.1"
+
+# Precedent weights: a broker's decision on the same, unchanged product is nearly certain; an
+# identical description is strong; a similar one is advice that cannot classify on its own at
+# the default minimum (0.4 + 0.45 × similarity stays below 0.82 for any similarity < 0.93).
+PRECEDENT_WEIGHT = {prec.SAME_SKU: 0.97, prec.IDENTICAL_DESCRIPTION: 0.92}
+SIMILAR_BASE, SIMILAR_SLOPE = 0.4, 0.45
+SUPERSEDED_FACTOR = 0.85  # an older decision of the same kind that a newer one contradicts
+# Search alone never reaches the pack's minimum, whatever its score, so it never classifies.
+SEARCH_CEILING = 0.6
+SEARCH_CORROBORATION = 0.1  # share of the remaining doubt a search hit removes from a rule
+SEARCH_LIMIT = 10
+REJECTION_REASONS = ("lower_score", "tie", "excluded_by_rule", "not_declarable_in_schedule")
+
+
+@dataclass
+class _Code:
+    code: str
+    evidence: list[Evidence] = field(default_factory=list)
+    rationale: list[str] = field(default_factory=list)
+    description: str = ""
+    risk: str = routing.LOW
+
+    def best(self, kind: str) -> float:
+        return max((e.weight for e in self.evidence if e.kind == kind), default=0.0)
+
+
+def search_cap(min_confidence: float) -> float:
+    """The highest score search evidence alone may give: below the pack's minimum."""
+    return round(min(SEARCH_CEILING, min_confidence - 0.01), 4)
+
+
+def score(entry: _Code, cap: float) -> float:
+    """Combine a code's evidence into [0, 1]: rules and precedents agree as independent sources
+    (noisy-OR of the best of each); search only corroborates them, or stands alone under ``cap``."""
+    strong = [w for w in (entry.best("rule"), entry.best("precedent")) if w > 0]
+    found = entry.best("search")
+    if not strong:
+        return round(min(found, cap), 4)
+    doubt = 1.0
+    for w in strong:
+        doubt *= 1.0 - w
+    doubt *= 1.0 - SEARCH_CORROBORATION * found
+    return round(1.0 - doubt, 4)
+
+
+def _declarable(reference, code: str) -> bool:
+    if reference is None:
+        return True  # nothing to check against; the decision records no schedule revision
+    if getattr(reference, "national", True):
+        return reference.is_declarable(code)
+    # HS-only reference (no national schedule loaded): the HS6 subheading must exist.
+    return reference.line(code[:6]) is not None
+
+
+def _rule_evidence(pool: dict[str, _Code], matches) -> None:
+    for m in matches:  # best first
+        entry = pool.setdefault(m.code, _Code(m.code))
+        if not any(e.kind == "rule" for e in entry.evidence):
+            entry.risk = m.risk
+            entry.rationale.append(m.rationale)
+        entry.evidence.append(
+            Evidence(
+                "rule",
+                m.rule_id,
+                m.confidence,
+                {"matched": {k: list(terms) for k, terms in m.matched}, "risk": m.risk},
+            )
+        )
+
+
+def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
+    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, str(facts.get("description")))
+    first_code: dict[str, str] = {}
+    for p, kind, similarity in found:
+        if kind == prec.SIMILAR_DESCRIPTION:
+            weight = SIMILAR_BASE + SIMILAR_SLOPE * similarity
+        else:
+            weight = PRECEDENT_WEIGHT[kind]
+        newer = first_code.setdefault(kind, p.code)
+        detail = {
+            "kind": kind,
+            "broker": p.broker,
+            "decided_at": p.decided_at,
+            "sku": p.sku,
+            "similarity": similarity,
+            "description": p.description,
+        }
+        if newer != p.code:
+            weight *= SUPERSEDED_FACTOR
+            detail["superseded_by_code"] = newer
+        entry = pool.setdefault(p.code, _Code(p.code))
+        entry.evidence.append(Evidence("precedent", str(p.decision_id), round(weight, 4), detail))
+        entry.rationale.append(
+            f"Broker {p.broker} decided {codes.fmt(p.code)} on {p.decided_at[:10]} "
+            f"(decision #{p.decision_id}, {prec.KIND_LABELS[kind]})."
+        )
+
+
+def _search_evidence(pool, facts, reference, cap: float) -> None:
+    for rank, hit in enumerate(search_candidates(facts, reference, limit=SEARCH_LIMIT), 1):
+        entry = pool.setdefault(hit.code, _Code(hit.code, risk=routing.MEDIUM))
+        entry.description = entry.description or hit.description
+        detail = {"rank": rank, "score": hit.raw, "query": hit.query}
+        detail["heading_hits"] = hit.heading_hits
+        entry.evidence.append(Evidence("search", "search", min(hit.score, cap), detail))
+        if len(entry.evidence) == 1:
+            entry.rationale.append(
+                f"Schedule text search (advisory): rank {rank}, score {hit.raw:.2f}."
+            )
+
+
+def _thresholds(pack) -> tuple[float, float]:
+    if pack is None:
+        return DEFAULT_MIN_CONFIDENCE, DEFAULT_TIE_MARGIN
+    return pack.thresholds.min_confidence, pack.thresholds.tie_margin
+
+
+def _candidates(pool, reference, cap) -> tuple[list[Candidate], list[Rejected]]:
+    kept, undeclarable = [], []
+    for entry in pool.values():
+        line = reference.line(entry.code) if reference is not None else None
+        description = (line.full_description or line.description) if line else entry.description
+        candidate = Candidate(
+            code=entry.code,
+            score=score(entry, cap),
+            description=description or "",
+            rationale=" ".join(entry.rationale),
+            sources=tuple(entry.evidence),
+            duty=None,
+            declarable=_declarable(reference, entry.code),
+        )
+        (kept if candidate.declarable else undeclarable).append((candidate, entry.risk))
+    kept.sort(key=lambda c: (-c[0].score, -len(c[0].code), c[0].code))
+    rejected = [
+        Rejected(
+            c.code,
+            c.score,
+            "not_declarable_in_schedule",
+            f"{codes.fmt(c.code)} is not a declarable line of "
+            f"{getattr(reference, 'jurisdiction', '')} {getattr(reference, 'revision', '')}: "
+            "a declaration needs a line at the end of the tree.",
+        )
+        for c, _ in sorted(undeclarable, key=lambda c: (-c[0].score, c[0].code))
+    ]
+    return kept, rejected
+
+
+def _excluded(pack, view, code: str) -> str | None:
+    """Return the id of a blocking restriction or denied entry that names ``code``, if any."""
+    if pack is None:
+        return None
+    for entry in (*(r for r in pack.restrictions if r.action == "block"), *pack.denied):
+        if entry.when.codes and pack_eval.match_conditions(entry.when, view, (code,)) is not None:
+            return entry.id
+    return None
+
+
+def _reject_others(kept, best, tie_margin, pack, view) -> list[Rejected]:
+    out = []
+    for c in kept:
+        if best is None or c.code == best.code:
+            continue
+        rule = _excluded(pack, view, c.code)
+        gap = best.score - c.score
+        if rule:
+            reason, detail = "excluded_by_rule", f"Pack entry {rule!r} blocks {codes.fmt(c.code)}."
+        elif gap <= tie_margin + 1e-9:
+            reason = "tie"
+            detail = (
+                f"Within {tie_margin:.2f} of {codes.fmt(best.code)} ({c.score:.2f} vs "
+                f"{best.score:.2f}): a broker must choose."
+            )
+        else:
+            reason = "lower_score"
+            detail = f"Scored {c.score:.2f}, {gap:.2f} below {codes.fmt(best.code)}."
+        out.append(Rejected(c.code, c.score, reason, detail))
+    return out
+
+
+def _flags_json(flags, code: str) -> dict:
+    if flags is None:
+        return {}
+
+    def labels(items):
+        return [m.label() if hasattr(m, "label") else str(m) for m in items or ()]
+
+    return {
+        "code": code,
+        "pga": list(flags.pga),
+        "agencies": list(flags.agencies),
+        "antidumping": bool(flags.antidumping),
+        "countervailing": bool(flags.countervailing),
+        "section301": labels(getattr(flags, "section301", ())),
+        "section232": labels(getattr(flags, "section232", ())),
+    }
+
+
+def classify(
+    facts: Mapping[str, object],
+    *,
+    pack,
+    reference,
+    precedents: prec.PrecedentIndex | None = None,
+    facts_sha256: str = "",
+    search: bool = True,
+    rank_without_pack: bool = False,
+) -> EngineDecision:
+    """Classify one product; see ``classification.engine`` for the contract.
+
+    ``pack=None`` routes to ``blocked`` / ``no_active_rule_pack`` without ranking anything,
+    unless ``rank_without_pack`` (the evaluation's search-and-precedents mode) asks for the
+    candidates anyway. ``search=False`` leaves nomenclature search out (benchmarks).
+    """
+    min_confidence, tie_margin = _thresholds(pack)
+    cap = search_cap(min_confidence)
+    view = pack_eval.Facts(facts)
+    evaluation = pack_eval.evaluate(pack, view) if pack is not None else None
+    pool: dict[str, _Code] = {}
+    if pack is not None or rank_without_pack:
+        if evaluation is not None:
+            _rule_evidence(pool, evaluation.matches)
+        if precedents is not None and len(precedents):
+            _precedent_evidence(pool, precedents, facts, facts_sha256)
+        if search and reference is not None:
+            _search_evidence(pool, facts, reference, cap)
+    kept, rejected = _candidates(pool, reference, cap)
+    best = kept[0][0] if kept else None
+    if evaluation is not None and best is not None:
+        declared = str(facts.get("declared_code") or "")
+        evaluation = pack_eval.evaluate(
+            pack, view, codes=tuple(c for c in (best.code, declared) if c)
+        )
+    flags = reference.flags(best.code) if (reference is not None and best) else None
+    origin = str(facts.get("country_of_origin") or "").upper()
+    routed = routing.route(
+        candidates=[routing.Candidate(c.code, c.score, risk, ()) for c, risk in kept],
+        min_confidence=min_confidence,
+        tie_margin=tie_margin,
+        missing=routing.missing_facts(facts),
+        denied=bool(evaluation and evaluation.denied),
+        restrictions=evaluation.restrictions if evaluation else (),
+        flags=flags,
+        has_pack=pack is not None,
+        high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
+        vague=routing.is_vague(str(facts.get("description") or "")),
+    )
+    candidates = [c for c, _ in kept]
+    rejected = _reject_others(candidates, best, tie_margin, pack, view) + rejected
+    selected = best.code if (best and routed.outcome != routing.BLOCKED) else None
+    advice = best.code if best else ""
+    duties = duty_module.compare(
+        reference, facts, advice, [c.code for c in candidates[1:]], codes.fmt
+    )
+    candidates = _attach_duty(candidates, duties)
+    reasons = reasons_module.explain(
+        routed,
+        facts=facts,
+        evaluation=evaluation,
+        flags=flags,
+        pack=pack,
+        thresholds=(min_confidence, tie_margin),
+        reference=reference,
+    )
+    return EngineDecision(
+        selected_code=selected,
+        confidence=round(routed.confidence, 4),
+        outcome=routed.outcome,
+        risk_band=routed.risk,
+        reasons=reasons,
+        candidates=tuple(candidates),
+        rejected=tuple(rejected),
+        duty=duties,
+        flags=_flags_json(flags, advice),
+        pack=_pack_json(pack),
+        schedule_revision=getattr(reference, "revision", None),
+        engine_version=ENGINE_VERSION,
+        explanation=reasons_module.summary(routed, best, reasons, codes.fmt),
+        facts_sha256=facts_sha256,
+    )
+
+
+def _attach_duty(candidates: list[Candidate], duties: dict) -> list[Candidate]:
+    by_code = {}
+    if duties.get("selected"):
+        by_code[duties["selected"]["code"]] = duties["selected"]
+    for d in duties.get("alternatives", ()):
+        by_code[d["code"]] = d
+    if not by_code:
+        return candidates
+    from dataclasses import replace
+
+    return [replace(c, duty=by_code.get(c.code)) for c in candidates]
+
+
+def _pack_json(pack) -> dict | None:
+    if pack is None:
+        return None
+    return {
+        "id": getattr(pack, "id", None),
+        "name": pack.name,
+        "jurisdiction": pack.jurisdiction,
+        "version": pack.version,
+        "sha256": pack.sha256,
+    }

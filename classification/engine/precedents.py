@@ -1,0 +1,110 @@
+"""The tenant's finalized broker decisions as a candidate source, strongest match first.
+
+Three kinds of precedent, in this order of strength: the same SKU whose facts have not changed
+since the broker decided it, an identical normalised description (any SKU), then similar
+descriptions (word-set similarity of at least ``SIMILAR_MIN``). Within a kind the most similar,
+then the most recent decision comes first, so a broker's later correction outranks an older one.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rulepacks import routing
+from rulepacks.format.normalize import tokens
+
+SAME_SKU = "same_sku"
+IDENTICAL_DESCRIPTION = "identical_description"
+SIMILAR_DESCRIPTION = "similar_description"
+KINDS = (SAME_SKU, IDENTICAL_DESCRIPTION, SIMILAR_DESCRIPTION)
+KIND_LABELS = {
+    SAME_SKU: "same SKU, facts unchanged",
+    IDENTICAL_DESCRIPTION: "identical description",
+    SIMILAR_DESCRIPTION: "similar description",
+}
+SIMILAR_MIN = 0.5
+SIMILAR_LIMIT = 5
+# Articles and conjunctions carry no meaning for similarity; generic words ("parts") neither.
+_NOISE = routing.GENERIC_WORDS
+
+
+@dataclass(frozen=True)
+class Precedent:
+    decision_id: int
+    sku: str
+    facts_sha256: str
+    description: str
+    code: str
+    broker: str
+    decided_at: str  # ISO date-time
+
+
+def description_key(description: str) -> str:
+    """Return the normalised form two descriptions must share to count as identical."""
+    return " ".join(tokens(description or ""))
+
+
+def meaningful_words(description: str) -> frozenset[str]:
+    return frozenset(w for w in tokens(description or "") if w not in _NOISE and not w.isdigit())
+
+
+class PrecedentIndex:
+    """Finalized decisions indexed by SKU, normalised description and meaningful words."""
+
+    def __init__(self, precedents: Iterable[Precedent]):
+        self._all: list[Precedent] = sorted(
+            precedents, key=lambda p: (p.decided_at, p.decision_id), reverse=True
+        )  # newest first, so every bucket below is newest first too
+        self._by_sku: dict[str, list[Precedent]] = defaultdict(list)
+        self._by_key: dict[str, list[Precedent]] = defaultdict(list)
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._words: list[frozenset[str]] = []
+        for i, p in enumerate(self._all):
+            self._by_sku[p.sku].append(p)
+            self._by_key[description_key(p.description)].append(p)
+            words = meaningful_words(p.description)
+            self._words.append(words)
+            for w in words:
+                self._by_word[w].append(i)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def lookup(
+        self, sku: str, facts_sha256: str, description: str
+    ) -> list[tuple[Precedent, str, float]]:
+        """Return ``(precedent, kind, similarity)`` best first; each decision appears once."""
+        found: list[tuple[Precedent, str, float]] = []
+        seen: set[int] = set()
+
+        def add(p: Precedent, kind: str, similarity: float) -> None:
+            if p.decision_id not in seen:
+                seen.add(p.decision_id)
+                found.append((p, kind, similarity))
+
+        if sku and facts_sha256:
+            for p in self._by_sku.get(sku, ()):
+                if p.facts_sha256 == facts_sha256:
+                    add(p, SAME_SKU, 1.0)
+        key = description_key(description)
+        if key:
+            for p in self._by_key.get(key, ()):
+                add(p, IDENTICAL_DESCRIPTION, 1.0)
+        for p, similarity in self._similar(meaningful_words(description)):
+            add(p, SIMILAR_DESCRIPTION, similarity)
+        return found
+
+    def _similar(self, words: frozenset[str]) -> list[tuple[Precedent, float]]:
+        if not words:
+            return []
+        shared: dict[int, int] = defaultdict(int)
+        for w in words:
+            for i in self._by_word.get(w, ()):
+                shared[i] += 1
+        scored = []
+        for i, common in shared.items():
+            similarity = common / len(words | self._words[i])  # Jaccard over meaningful words
+            if similarity >= SIMILAR_MIN:
+                scored.append((round(similarity, 4), i))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [(self._all[i], s) for s, i in scored[:SIMILAR_LIMIT]]

@@ -1,0 +1,74 @@
+"""Claiming jobs from PostgreSQL: short transactions, leases by the database clock, fencing tokens.
+
+Any number of workers on any number of hosts call ``claim``; ``FOR UPDATE SKIP LOCKED`` hands each
+open job to exactly one of them. A claim increments the job's ``token``; the worker commits its
+result only if the token is still the one it was given (``classification.runner``), so a worker
+that stalled past its lease and was overtaken can never write a second result.
+"""
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+
+_REAP_SQL = """
+UPDATE classification_job
+   SET status = 'dead', finished_at = now(), lease_owner = '', lease_expires_at = NULL,
+       last_error = CASE WHEN last_error = ''
+                         THEN 'The worker holding this job stopped answering (lease expired) '
+                              || attempts || ' times.'
+                         ELSE last_error END
+ WHERE status = 'leased' AND lease_expires_at < now() AND attempts >= max_attempts
+"""
+
+_CLAIM_SQL = """
+WITH picked AS (
+    SELECT id FROM classification_job
+     WHERE (status = 'queued' OR (status = 'leased' AND lease_expires_at < now()))
+       AND attempts < max_attempts
+     ORDER BY id
+     LIMIT %(limit)s
+     FOR UPDATE SKIP LOCKED
+)
+UPDATE classification_job AS job
+   SET status = 'leased', attempts = job.attempts + 1, token = job.token + 1,
+       lease_owner = %(owner)s, lease_expires_at = now() + make_interval(secs => %(secs)s)
+  FROM picked
+ WHERE job.id = picked.id
+RETURNING job.id, job.token, job.attempts, job.max_attempts
+"""
+
+
+@dataclass(frozen=True)
+class Lease:
+    job_id: int
+    token: int
+    attempt: int
+    max_attempts: int
+
+
+def worker_name() -> str:
+    """Return a name for this worker that is unique across hosts and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "CLASSIFICATION_LEASE_SECONDS", 120))
+
+
+def claim(*, owner: str, limit: int, seconds: int | None = None) -> list[Lease]:
+    """Lease up to ``limit`` open jobs to ``owner`` and return them, oldest first.
+
+    Jobs whose lease expired on their last attempt are first marked dead. One short transaction;
+    the lease expiry is computed by the database clock, never the worker's.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_REAP_SQL)
+        cursor.execute(
+            _CLAIM_SQL, {"limit": limit, "owner": owner[:200], "secs": seconds or lease_seconds()}
+        )
+        rows = cursor.fetchall()
+    return sorted((Lease(*row) for row in rows), key=lambda lease: lease.job_id)

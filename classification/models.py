@@ -1,0 +1,156 @@
+"""Classification requests, the leased jobs that carry them out, and the decisions they write.
+
+The ``Job`` table is the truth of background work (django-q2 only wakes workers): a worker claims
+jobs with ``SELECT … FOR UPDATE SKIP LOCKED``, each claim increments the fencing ``token``, and a
+result commits only while the token it was leased with still holds. A ``Decision`` is immutable
+(PostgreSQL trigger) and unique per job, so a retried or duplicated job can never write two.
+"""
+
+from django.conf import settings
+from django.db import models
+
+MAX_PRODUCTS_PER_REQUEST = 100
+CLAIM_BATCH_SIZE = 25
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+class RequestSource(models.TextChoices):
+    UI = "ui", "Web"
+    CATALOG = "catalog", "Classify catalog"
+    CLI = "cli", "Command line"
+    API = "api", "API"
+    INFO_UPDATE = "info_update", "Facts updated after a request for information"
+    DEMO = "demo", "Demo data"
+
+
+class ClassificationRequest(models.Model):
+    """Up to 100 products of one tenant to classify; requests made together share a group."""
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    group = models.UUIDField(help_text="Shared by the requests of one 'Classify catalog' run.")
+    source = models.CharField(max_length=16, choices=RequestSource.choices)
+    product_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="classif_request_recent"),
+            models.Index(fields=["tenant", "group"], name="classif_request_group"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk} ({self.product_count} products)"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    LEASED = "leased", "Running"
+    DONE = "done", "Done"
+    DEAD = "dead", "Dead"
+
+
+class Job(models.Model):
+    """One product of one request: leased by a worker, retried, done once, or dead."""
+
+    request = models.ForeignKey(
+        ClassificationRequest, on_delete=models.PROTECT, related_name="jobs"
+    )
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    product_version = models.ForeignKey(
+        "catalog.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=DEFAULT_MAX_ATTEMPTS)
+    token = models.BigIntegerField(default=0, help_text="Fencing token, incremented per claim.")
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "product"], name="classif_job_once_per_request"
+            )
+        ]
+        indexes = [
+            # The claim query scans only open jobs, oldest first.
+            models.Index(
+                fields=["id"],
+                name="classif_job_open",
+                condition=models.Q(status__in=["queued", "leased"]),
+            ),
+            models.Index(fields=["tenant", "status"], name="classif_job_tenant_status"),
+        ]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Job #{self.pk} ({self.status})"
+
+
+class Outcome(models.TextChoices):
+    CLASSIFIED = "classified", "Classified"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    BLOCKED = "blocked", "Blocked"
+
+
+class RiskBand(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Decision(models.Model):
+    """The engine's evidence record for one job. Immutable; a broker's action makes it final."""
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="decision")
+    attempt = models.PositiveIntegerField()
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    product_version = models.ForeignKey(
+        "catalog.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    rule_pack_id = models.BigIntegerField(null=True, blank=True)  # FK once rulepacks lands
+    rule_pack_version = models.CharField(max_length=100, blank=True)
+    rule_pack_sha256 = models.CharField(max_length=64, blank=True)
+    jurisdiction = models.CharField(max_length=8)
+    schedule_revision = models.CharField(max_length=100, blank=True)
+    engine_version = models.CharField(max_length=40)
+    selected_code = models.CharField(max_length=16, blank=True)
+    confidence = models.FloatField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reasons = models.JSONField(default=list, help_text="Reason codes (DESIGN §5).")
+    risk_band = models.CharField(max_length=8, choices=RiskBand.choices)
+    duty_total = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    duty_currency = models.CharField(max_length=3, blank=True)
+    evidence = models.JSONField(help_text="The engine's full decision: candidates, rejected, duty.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "outcome", "-created_at"], name="classif_dec_outcome"),
+            models.Index(fields=["tenant", "product", "-created_at"], name="classif_dec_product"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Decision #{self.pk} {self.selected_code or '—'} ({self.outcome})"
+
+    @property
+    def candidates(self) -> list:
+        return self.evidence.get("candidates", [])
+
+    @property
+    def rejected(self) -> list:
+        return self.evidence.get("rejected", [])
+
+    @property
+    def reason_details(self) -> list:
+        return self.evidence.get("reasons", [])

@@ -1,0 +1,190 @@
+"""Working leased jobs: run the engine outside any lock, then commit results that still hold.
+
+``drain`` is what a worker runs: claim a batch of up to 25 jobs, classify each product with the
+tenant's active pack, the schedule reference and the tenant's precedents, and commit the batch in
+one short transaction that re-checks every job's fencing token. A job whose token moved on (its
+lease expired and another worker took it) is skipped without writing anything; a job whose
+engine run raised is retried, and after its last attempt becomes ``dead`` with the error kept.
+"""
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from catalog import services as catalog_services
+from classification import engine, leases, selectors
+from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DrainReport:
+    claimed: int = 0
+    done: int = 0
+    failed: int = 0
+    stale: int = 0
+    outcomes: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Result:
+    lease: leases.Lease
+    job: Job
+    decision: object | None = None
+    context: object | None = None
+    error: str = ""
+
+
+def drain(*, owner: str | None = None, max_batches: int | None = None) -> DrainReport:
+    """Claim and work batches until the queue is empty (or ``max_batches`` were worked)."""
+    owner = owner or leases.worker_name()
+    report = DrainReport()
+    contexts = selectors.EngineContexts()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batch = leases.claim(owner=owner, limit=CLAIM_BATCH_SIZE)
+        if not batch:
+            break
+        batches += 1
+        report.claimed += len(batch)
+        results = _run(batch, contexts)
+        _commit(results, owner=owner, report=report)
+    return report
+
+
+def _run(batch: list[leases.Lease], contexts: "selectors.EngineContexts") -> list[_Result]:
+    jobs = Job.objects.select_related("product_version").in_bulk([lease.job_id for lease in batch])
+    results = []
+    for lease in batch:
+        job = jobs[lease.job_id]
+        result = _Result(lease=lease, job=job)
+        try:
+            facts = job.product_version.facts
+            context = contexts.get(job.tenant_id, facts.get("destination") or "")
+            result.decision = engine.classify(
+                facts,
+                pack=context.pack,
+                reference=context.reference,
+                precedents=context.precedents,
+                facts_sha256=job.product_version.sha256,
+            )
+            result.context = context
+        except Exception as err:  # a failing product must not take its batch down
+            result.error = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=5)}"[:4000]
+            log.warning("classification job %s failed: %s", job.pk, err)
+        results.append(result)
+    return results
+
+
+def _decision_row(result: _Result, now) -> Decision:
+    value, job, context = result.decision, result.job, result.context
+    evidence = value.to_json()
+    duty = (evidence.get("duty") or {}).get("selected") or {}
+    total = duty.get("total")
+    return Decision(
+        tenant_id=job.tenant_id,
+        job=job,
+        attempt=result.lease.attempt,
+        product_id=job.product_id,
+        product_version_id=job.product_version_id,
+        rule_pack_id=context.pack_id,
+        rule_pack_version=(value.pack or {}).get("version", ""),
+        rule_pack_sha256=(value.pack or {}).get("sha256", ""),
+        jurisdiction=context.jurisdiction,
+        schedule_revision=value.schedule_revision or "",
+        engine_version=value.engine_version,
+        selected_code=value.selected_code or "",
+        confidence=round(float(value.confidence), 4),
+        outcome=value.outcome,
+        reasons=[reason.code for reason in value.reasons],
+        risk_band=value.risk_band,
+        duty_total=Decimal(str(total)) if total not in (None, "") else None,
+        duty_currency=(duty.get("currency") or "")[:3],
+        evidence=evidence,
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
+    """Write the batch's decisions and job states, but only for leases whose token still holds."""
+    ids = [r.lease.job_id for r in results]
+    tokens = dict(Job.objects.select_for_update().filter(pk__in=ids).values_list("pk", "token"))
+    now = timezone.now()
+    held = [r for r in results if tokens.get(r.lease.job_id) == r.lease.token]
+    report.stale += len(results) - len(held)
+    succeeded = [r for r in held if r.decision is not None]
+    decisions = Decision.objects.bulk_create([_decision_row(r, now) for r in succeeded])
+    Job.objects.filter(pk__in=[r.lease.job_id for r in succeeded]).update(
+        status=JobStatus.DONE, finished_at=now, lease_owner="", lease_expires_at=None
+    )
+    by_outcome: dict[str, list[int]] = {}
+    for decision in decisions:
+        by_outcome.setdefault(decision.outcome, []).append(decision.product_id)
+        report.outcomes[decision.outcome] = report.outcomes.get(decision.outcome, 0) + 1
+        audit.record(
+            actor=None,
+            actor_label=f"classification worker {owner}",
+            verb="classification.decision.created",
+            target=decision,
+            tenant=decision.tenant,
+            data={
+                "job": decision.job_id,
+                "product": decision.product_id,
+                "product_version": decision.product_version_id,
+                "code": decision.selected_code,
+                "confidence": decision.confidence,
+                "outcome": decision.outcome,
+                "reasons": decision.reasons,
+                "risk": decision.risk_band,
+                "rule_pack_sha256": decision.rule_pack_sha256,
+                "schedule_revision": decision.schedule_revision,
+            },
+        )
+    for outcome, product_ids in by_outcome.items():
+        catalog_services.products_set_classification(product_ids=product_ids, status=outcome)
+    report.done += len(decisions)
+    for r in held:
+        if r.decision is None:
+            _record_failure(r, now)
+            report.failed += 1
+
+
+def _record_failure(result: _Result, now) -> None:
+    job, lease = result.job, result.lease
+    dead = lease.attempt >= lease.max_attempts
+    Job.objects.filter(pk=job.pk, token=lease.token).update(
+        status=JobStatus.DEAD if dead else JobStatus.QUEUED,
+        last_error=result.error,
+        lease_owner="",
+        lease_expires_at=None,
+        finished_at=now if dead else None,
+    )
+    if dead:
+        audit.record(
+            actor=None,
+            actor_label="classification worker",
+            verb="classification.job.died",
+            target=job,
+            tenant=job.tenant,
+            data={"attempts": lease.attempt, "error": result.error.splitlines()[0][:300]},
+        )
+
+
+def wait_for(request_ids: list[int], *, timeout: float, poll: float = 0.5) -> bool:
+    """Block until every job of the requests is done or dead; return False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Job.objects.filter(
+            request_id__in=request_ids, status__in=[JobStatus.QUEUED, JobStatus.LEASED]
+        ).exists():
+            return True
+        time.sleep(poll)
+    return False

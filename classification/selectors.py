@@ -1,0 +1,128 @@
+"""Reads for classification: engine inputs, request progress, decisions, dead jobs."""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from classification import engine
+from classification.models import ClassificationRequest, Decision, Job, JobStatus
+from tariffs import reference as tariff_reference
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """What the engine needs for one (tenant, jurisdiction): pack, schedule, precedents."""
+
+    jurisdiction: str
+    pack: object | None
+    pack_id: int | None
+    reference: object | None
+    precedents: "engine.PrecedentIndex"
+
+
+class EngineContexts:
+    """Per-drain cache of engine contexts, so a batch of 25 loads each input once."""
+
+    def __init__(self):
+        self._cache: dict[tuple[int, str], EngineContext] = {}
+
+    def get(self, tenant_id: int, jurisdiction: str) -> EngineContext:
+        key = (tenant_id, jurisdiction)
+        if key not in self._cache:
+            self._cache[key] = engine_context(tenant_id, jurisdiction)
+        return self._cache[key]
+
+
+def engine_context(tenant_id: int, jurisdiction: str) -> EngineContext:
+    """Load the tenant's active pack, the current schedule and the tenant's precedents."""
+    try:  # TEMPORARY until the rulepacks branch lands (integration removes this guard)
+        from rulepacks import selectors as rulepack_selectors
+    except ImportError:
+        rulepack_selectors = None
+    pack_row = (
+        rulepack_selectors.active_pack(tenant_id=tenant_id, jurisdiction=jurisdiction)
+        if rulepack_selectors
+        else None
+    )
+    compiled = rulepack_selectors.compiled(pack_row) if pack_row is not None else None
+    return EngineContext(
+        jurisdiction=jurisdiction,
+        pack=compiled,
+        pack_id=pack_row.pk if pack_row is not None else None,
+        reference=tariff_reference.get_reference(jurisdiction) if jurisdiction else None,
+        precedents=precedents_for(tenant_id, jurisdiction),
+    )
+
+
+def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
+    """Return the tenant's finalized broker decisions for a jurisdiction as a precedent index.
+
+    Finalized decisions are made in the review workbench (broker accept/override); until a
+    product has one, the index is empty and the engine cites no precedent.
+    """
+    return engine.PrecedentIndex([])
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    queued: int
+    running: int
+    done: int
+    dead: int
+    outcomes: dict
+
+    @property
+    def finished(self) -> bool:
+        return self.queued == 0 and self.running == 0
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else int(100 * (self.done + self.dead) / self.total)
+
+
+def progress(requests: QuerySet[ClassificationRequest]) -> Progress:
+    """Return job counts by status and decision counts by outcome over ``requests``."""
+    jobs = Job.objects.filter(request__in=requests).aggregate(
+        total=Count("id"),
+        queued=Count("id", filter=Q(status=JobStatus.QUEUED)),
+        running=Count("id", filter=Q(status=JobStatus.LEASED)),
+        done=Count("id", filter=Q(status=JobStatus.DONE)),
+        dead=Count("id", filter=Q(status=JobStatus.DEAD)),
+    )
+    outcomes = Counter(
+        dict(
+            Decision.objects.filter(job__request__in=requests)
+            .values_list("outcome")
+            .annotate(n=Count("id"))
+            .values_list("outcome", "n")
+        )
+    )
+    return Progress(outcomes=dict(outcomes), **jobs)
+
+
+def requests_for_tenant(tenant) -> QuerySet[ClassificationRequest]:
+    """Return the tenant's requests, newest first, with who asked."""
+    return ClassificationRequest.objects.filter(tenant=tenant).select_related("requested_by")
+
+
+def decisions_for_tenant(tenant) -> QuerySet[Decision]:
+    """Return the tenant's decisions with their product, newest first."""
+    return Decision.objects.filter(tenant=tenant).select_related("product", "product_version")
+
+
+def decisions_for_product(product) -> QuerySet[Decision]:
+    """Return every decision on ``product``, newest first."""
+    return Decision.objects.filter(tenant_id=product.tenant_id, product=product).order_by(
+        "-created_at"
+    )
+
+
+def dead_jobs(tenant) -> QuerySet[Job]:
+    """Return the tenant's dead jobs with their products, newest first."""
+    return (
+        Job.objects.filter(tenant=tenant, status=JobStatus.DEAD)
+        .select_related("product", "request")
+        .order_by("-finished_at")
+    )

@@ -1,0 +1,171 @@
+"""Classification pages: requests and their progress, decisions and their evidence, dead jobs."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from classification import forms, selectors, services
+from classification.models import ClassificationRequest, Decision, Job
+from workbench.access import tenant_object, tenant_view
+
+
+def _render_progress(request, template, context):
+    """Render the page, or only its progress fragment for htmx polling (286 stops polling)."""
+    if request.htmx:
+        response = render(request, f"{template}#progress", context)
+        if context["progress"].finished:
+            response.status_code = 286
+        return response
+    return render(request, template, context)
+
+
+@tenant_view("read_tenant")
+def index(request):
+    """List recent requests and decisions, filterable by outcome."""
+    form = forms.DecisionFilterForm(request.GET or None)
+    decisions = selectors.decisions_for_tenant(request.tenant)
+    if form.is_valid() and form.cleaned_data["outcome"]:
+        decisions = decisions.filter(outcome=form.cleaned_data["outcome"])
+    page = Paginator(decisions, 50).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "requests": selectors.requests_for_tenant(request.tenant)[:10],
+        "catalog_form": forms.ClassifyCatalogForm(),
+    }
+    return render(request, "classification/index.html", context)
+
+
+def _back_to_catalog(request) -> str:
+    """The page the selection came from (same host only), else the catalog list."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("catalog:product_list", args=[request.tenant.slug])
+
+
+@tenant_view("request_classification")
+@require_POST
+def classify_selected(request):
+    """Create one request for the products ticked in the catalog list."""
+    form = forms.ClassifySelectedForm(request.POST)
+    form.is_valid()
+    try:
+        created = services.request_create(
+            actor=request.user,
+            tenant=request.tenant,
+            product_ids=form.cleaned_data.get("product") or [],
+        )
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+        return redirect(_back_to_catalog(request))
+    messages.success(request, f"Classifying {created.product_count} products.")
+    return redirect("classification:request", tenant_slug=request.tenant.slug, pk=created.pk)
+
+
+@tenant_view("request_classification")
+@require_POST
+def classify_catalog(request):
+    """Classify all unclassified products, or all of one destination, in requests of 100."""
+    form = forms.ClassifyCatalogForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("classification:index", tenant_slug=request.tenant.slug)
+    scope = form.cleaned_data["scope"]
+    created = services.catalog_classify(
+        actor=request.user,
+        tenant=request.tenant,
+        jurisdiction=form.cleaned_data["jurisdiction"] or None,
+        only_unclassified=scope == "unclassified",
+    )
+    if not created:
+        messages.info(request, "Nothing to classify: no product matches that scope.")
+        return redirect("classification:index", tenant_slug=request.tenant.slug)
+    return redirect("classification:group", tenant_slug=request.tenant.slug, group=created[0].group)
+
+
+@tenant_view("read_tenant")
+def request_detail(request, pk: int):
+    """Show one request's progress (polled while running) and its decisions."""
+    obj = tenant_object(
+        request, ClassificationRequest.objects.select_related("requested_by"), pk=pk
+    )
+    requests = ClassificationRequest.objects.filter(pk=obj.pk)
+    return _render_progress(
+        request,
+        "classification/request.html",
+        {
+            "req": obj,
+            "requests": [obj],
+            "progress": selectors.progress(requests),
+            "decisions": selectors.decisions_for_tenant(request.tenant).filter(job__request=obj),
+            "dead": selectors.dead_jobs(request.tenant).filter(request=obj),
+        },
+    )
+
+
+@tenant_view("read_tenant")
+def group_detail(request, group):
+    """Show the combined progress of the requests of one 'Classify catalog' run."""
+    requests = selectors.requests_for_tenant(request.tenant).filter(group=group)
+    if not requests.exists():
+        from django.http import Http404
+
+        raise Http404("No such classification run.")
+    return _render_progress(
+        request,
+        "classification/request.html",
+        {
+            "req": None,
+            "group": group,
+            "requests": list(requests),
+            "progress": selectors.progress(requests),
+            "decisions": selectors.decisions_for_tenant(request.tenant).filter(
+                job__request__in=requests
+            )[:200],
+            "dead": selectors.dead_jobs(request.tenant).filter(request__in=requests),
+        },
+    )
+
+
+@tenant_view("read_tenant")
+def decision_detail(request, pk: int):
+    """Show a decision's full evidence: facts as classified, candidates, rejected, duty."""
+    decision = tenant_object(
+        request,
+        Decision.objects.select_related("product", "product_version", "job"),
+        pk=pk,
+    )
+    history = selectors.decisions_for_product(decision.product).exclude(pk=decision.pk)[:20]
+    return render(
+        request,
+        "classification/decision.html",
+        {"decision": decision, "ev": decision.evidence, "history": history},
+    )
+
+
+@tenant_view("read_tenant")
+def dead_jobs(request):
+    """List jobs that failed every attempt, with their last error."""
+    page = Paginator(selectors.dead_jobs(request.tenant), 50).get_page(request.GET.get("page"))
+    return render(request, "classification/dead_jobs.html", {"page": page})
+
+
+@tenant_view("retry_jobs")
+@require_POST
+def job_retry(request, pk: int):
+    """Retry one dead job (compliance leads)."""
+    job = tenant_object(request, Job.objects.all(), pk=pk)
+    try:
+        services.job_retry(actor=request.user, job=job)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        messages.success(request, f"Job #{job.pk} is queued again.")
+    return redirect("classification:dead_jobs", tenant_slug=request.tenant.slug)

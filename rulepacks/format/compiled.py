@@ -1,0 +1,165 @@
+"""The compiled, immutable form of a rule pack that the evaluator runs (no ORM, no TOML)."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+
+RISK_BANDS = ("low", "medium", "high")
+OUTCOMES = ("classified", "needs_review", "blocked")
+RESTRICTION_ACTIONS = ("review", "block")
+
+# Product facts as the catalog stores them (catalog/facts.py); absent optional facts are None.
+REQUIRED_FACTS = (
+    "sku",
+    "name",
+    "description",
+    "country_of_origin",
+    "materials",
+    "intended_use",
+    "product_type",
+    "destination",
+)
+OPTIONAL_FACTS = (
+    "customs_value",
+    "currency",
+    "quantity",
+    "quantity_unit",
+    "net_weight_kg",
+    "supplier",
+    "declared_code",
+    "notes",
+)
+FACT_KEYS = REQUIRED_FACTS + OPTIONAL_FACTS
+
+# Condition keys over text facts, and the product facts each one reads.
+TEXT_FACTS: dict[str, tuple[str, ...]] = {
+    "text": ("name", "description"),
+    "name": ("name",),
+    "description": ("description",),
+    "materials": ("materials",),
+    "intended_use": ("intended_use",),
+    "product_type": ("product_type",),
+}
+DEFAULT_MIN_CONFIDENCE = 0.82
+DEFAULT_TIE_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class Term:
+    """One whole-word phrase as written (``text``) and as matched (``words``)."""
+
+    text: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextCondition:
+    """``any`` / ``all`` / ``none`` of terms over one text condition key (see ``TEXT_FACTS``)."""
+
+    key: str
+    any: tuple[Term, ...] = ()
+    all: tuple[Term, ...] = ()
+    none: tuple[Term, ...] = ()
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return self.any + self.all + self.none
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Everything that must hold for a rule, restriction or denied good to apply (AND)."""
+
+    text: tuple[TextCondition, ...] = ()
+    origin_any: frozenset[str] = frozenset()
+    origin_none: frozenset[str] = frozenset()
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    value_currency: str | None = None
+    codes: tuple[str, ...] = ()  # code prefixes (restrictions only)
+
+    @property
+    def term_count(self) -> int:
+        return sum(len(c.terms) for c in self.text)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing positive is required, so the entry would match every product."""
+        positive_text = any(c.any or c.all for c in self.text)
+        has_value = self.value_min is not None or self.value_max is not None
+        return not (positive_text or self.origin_any or has_value or self.codes)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Facts → code, with the confidence, risk band and rationale a broker would sign."""
+
+    id: str
+    code: str
+    confidence: float
+    risk: str
+    rationale: str
+    when: Conditions
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Goods that must go to review (or be blocked) whatever their code, and why."""
+
+    id: str
+    action: str
+    risk: str
+    reason: str
+    when: Conditions
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class DeniedGood:
+    """Goods the tenant must not import: a match blocks the product with high risk."""
+
+    id: str
+    reason: str
+    when: Conditions
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class GoldenCase:
+    """Product facts with the code and outcome the pack must reproduce."""
+
+    id: str
+    facts: MappingProxyType
+    expect_code: str
+    expect_outcome: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    tie_margin: float = DEFAULT_TIE_MARGIN
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A parsed pack: what the evaluator, the gates and the backtest read."""
+
+    name: str
+    jurisdiction: str
+    version: str
+    thresholds: Thresholds
+    rules: tuple[Rule, ...]
+    restrictions: tuple[Restriction, ...]
+    denied: tuple[DeniedGood, ...]
+    golden: tuple[GoldenCase, ...]
+    denied_declared: bool = True
+    high_risk_origins: frozenset[str] = frozenset()
+    description: str = ""
+    sha256: str = ""
+    source_bytes: int = 0
+    line_of: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)

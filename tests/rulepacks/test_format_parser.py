@@ -1,0 +1,66 @@
+"""The parser names the line of syntax errors and the rule id and key of schema errors."""
+
+import dataclasses
+
+import pytest
+
+from rulepacks.format import parse
+from tests.rulepacks.fakes import pack_source
+
+
+def test_a_valid_pack_compiles_to_frozen_dataclasses():
+    result = parse(pack_source())
+    assert result.ok, result.problems
+    pack = result.pack
+    assert pack.jurisdiction == "US" and len(pack.rules) == 7 and len(pack.golden) == 10
+    assert pack.rule("cotton-tee").code == "6109100012"  # dots are stripped
+    assert pack.thresholds.min_confidence == 0.82
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pack.rules[0].code = "1"
+    with pytest.raises(TypeError):
+        pack.golden[0].facts["name"] = "changed"
+
+
+def test_a_syntax_error_names_its_line_and_column():
+    source = pack_source().replace('version = "1"', "version = ")
+    result = parse(source)
+    assert result.pack is None and not result.syntax_ok
+    [problem] = result.problems
+    assert problem.line == 4
+    assert "TOML syntax error, column" in problem.message
+
+
+def test_confidence_above_one_names_the_rule_and_line():
+    source = pack_source().replace("confidence = 0.9\n", "confidence = 1.4\n", 1)
+    result = parse(source)
+    [problem] = result.problems
+    assert problem.message == 'rule "knit-sweater": confidence 1.4 is above 1'
+    line = source.splitlines()[problem.line - 1]
+    assert line == "confidence = 1.4"
+
+
+def test_unknown_keys_and_bad_enums_are_reported_with_their_rule():
+    source = pack_source().replace('risk = "low"\n', 'risk = "tiny"\ncolour = "red"\n', 1)
+    messages = [str(p) for p in parse(source).problems]
+    assert any(
+        "rule \"cotton-tee\": risk 'tiny' is not one of low or medium or high" in m
+        for m in messages
+    ), messages
+    assert any("unknown key 'colour'" in m for m in messages), messages
+
+
+def test_missing_pack_table_and_bad_codes():
+    source = pack_source().replace('[pack]\nname = "Test pack"\n', "[pack]\n")
+    source = source.replace('code = "6110202079"', 'code = "61A0"')
+    messages = [str(p) for p in parse(source).problems]
+    assert any("[pack]: name is missing" in m for m in messages), messages
+    assert any(
+        "rule \"knit-sweater\": code '61A0' must be 2 to 10 digits" in m for m in messages
+    ), messages
+
+
+def test_a_term_without_letters_is_refused():
+    source = pack_source().replace('text = ["toy", "plush"]', 'text = ["toy", "!!"]')
+    [problem] = parse(source).problems
+    assert "term '!!' has no letters or digits" in problem.message
+    assert problem.entry == 'rule "toys"'
