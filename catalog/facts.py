@@ -271,9 +271,11 @@ def declared_code(value: object) -> tuple[str | None, str | None]:
         digits = str(int(value)) if float(value).is_integer() else None
         if digits and len(digits) in CODE_LENGTHS:
             return digits, None
+        hint = f" (perhaps 0{digits}?)" if digits and len(digits) + 1 in CODE_LENGTHS else ""
         return None, (
-            f"{value!r} was stored as a number, so its leading or trailing zeros may be lost; "
-            "format the column as text and type the code again (e.g. 0901.21.0020)"
+            f"{digits or repr(value)} was stored as a number, so its leading or trailing zeros "
+            f"may be lost{hint}; format the column as text and type the code again "
+            "(e.g. 0901.21.0020)"
         )
     text = _CODE_SEPARATORS.sub("", _text(value))
     if not text:

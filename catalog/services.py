@@ -212,7 +212,9 @@ def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product
         raise ValidationError({e.field: ValidationError(e.message, code="invalid") for e in errors})
     loader.lock_tenant_catalog(product.tenant_id)
     product = (
-        Product.objects.select_for_update().select_related("current_version").get(pk=product.pk)
+        Product.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=product.pk)
     )
     current = product.current_version
     sha = F.facts_sha256(facts)

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         actor = get_user_model().objects.filter(username=user, is_active=True).first()
         if actor is None or not actor.has_perm(perm("edit_catalog"), tenant_obj):
             raise CommandError(f"{user!r} is not a member of {tenant!r} who may edit the catalog.")
+        file = Path(file)
+        errors_out = Path(errors_out) if errors_out else None
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
         with file.open("rb") as fileobj:
