@@ -1,7 +1,56 @@
 from django.apps import AppConfig
+from django.db import connection, transaction
+from django.db.models.signals import post_migrate, post_save
+
+
+def _ensure_schedule(sender, **kwargs):
+    from integrations import tasks
+
+    tasks.ensure_schedule()
+
+
+def _wake_on_outbox_event(sender, instance, created, **kwargs):
+    """Wake a delivery worker once per transaction that wrote outbox events.
+
+    Only a wake-up, never domain flow: ``audit.outbox.emit`` stays unaware of webhooks, and the
+    every-minute schedule would find the events anyway.
+    """
+    if not created:
+        return
+    from integrations import tasks
+
+    if any(func is tasks.wake for _sids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(tasks.wake, robust=True)
 
 
 class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from audit.models import OutboxEvent
+
+        post_migrate.connect(_ensure_schedule, sender=self)
+        post_save.connect(
+            _wake_on_outbox_event, sender=OutboxEvent, dispatch_uid="integrations-wake"
+        )
+
+    def dashboard_tiles(self, tenant):
+        from django.urls import reverse
+
+        from integrations.models import DeliveryStatus, WebhookDelivery
+        from workbench.dashboard import Tile
+
+        dead = WebhookDelivery.objects.filter(tenant=tenant, status=DeliveryStatus.DEAD).count()
+        if not dead:
+            return []
+        return [
+            Tile(
+                "Dead webhooks",
+                dead,
+                reverse("integrations:index", args=[tenant.slug]),
+                "deliveries a receiver never accepted; redeliver them from the endpoint page",
+            )
+        ]
