@@ -9,7 +9,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from catalog import facts as F
 from catalog import services as catalog_services
@@ -47,6 +47,19 @@ def _links(tenant, html: str | None = None, api: str | None = None) -> dict:
     }
 
 
+def _listing(request, selector, filters, shape) -> dict:
+    """Run a cursor-paged selector for the token's tenant and shape its rows."""
+    tenant = request.auth.tenant
+    page = selector(
+        tenant=tenant, after=_after(filters.after), limit=filters.limit, filters=filters.dict()
+    )
+    return {
+        "items": [shape(row, tenant) for row in page.items],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
+
+
 # --- Products ------------------------------------------------------------------------------
 
 
@@ -81,17 +94,7 @@ def _product(product: Product, tenant, *, detail: bool = False) -> dict:
 @router.get("/products", response={200: S.ProductPage, **ERRORS}, tags=["products"])
 def list_products(request, filters: Query[ProductFilters]):
     """List the tenant's products, oldest first, with a cursor (`after`)."""
-    page = selectors.products_page(
-        tenant=request.auth.tenant,
-        after=_after(filters.after),
-        limit=filters.limit,
-        filters=filters.dict(),
-    )
-    return {
-        "items": [_product(p, request.auth.tenant) for p in page.items],
-        "next_cursor": page.next_cursor,
-        "has_more": page.has_more,
-    }
+    return _listing(request, selectors.products_page, filters, _product)
 
 
 @router.get(
@@ -215,7 +218,7 @@ def create_classification_request(request, payload: S.ClassificationRequestIn):
     request_obj = classification_services.request_create(
         actor=request.auth.actor, tenant=tenant, product_ids=ids, source=RequestSource.API
     )
-    return 201, _request(request_obj, tenant)
+    return Status(201, _request(request_obj, tenant))
 
 
 @router.get(
@@ -285,17 +288,7 @@ def _decision(decision, tenant, *, detail: bool = False) -> dict:
 @router.get("/decisions", response={200: S.DecisionPage, **ERRORS}, tags=["decisions"])
 def list_decisions(request, filters: Query[DecisionFilters]):
     """List decisions, oldest first, filtered by outcome, finality and update time."""
-    page = selectors.decisions_page(
-        tenant=request.auth.tenant,
-        after=_after(filters.after),
-        limit=filters.limit,
-        filters=filters.dict(),
-    )
-    return {
-        "items": [_decision(d, request.auth.tenant) for d in page.items],
-        "next_cursor": page.next_cursor,
-        "has_more": page.has_more,
-    }
+    return _listing(request, selectors.decisions_page, filters, _decision)
 
 
 @router.get(
