@@ -108,7 +108,10 @@ def _feed_entry(event: OutboxEvent) -> FeedEntry:
         product_id=int(payload["product_id"]),
         sku=str(payload["sku"])[:64],
         final_code=str(payload["final_code"])[:16],
-        finalized_at=payload.get("finalized_at") or payload.get("occurred_at") or event.created_at,
+        finalized_at=payload.get("finalized_at")
+        or payload.get("decided_at")
+        or payload.get("occurred_at")
+        or event.created_at,
         finalized_by=str(finalized_by)[:200],
         data=payload,
     )
