@@ -22,6 +22,7 @@ from catalog import facts as F
 from catalog import importer, loader
 from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
 from catalog.reader import FileRefused
+from workbench import hooks
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,12 @@ def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product
             "version": version.n,
             "changes": audit_services.changes(current.facts if current else {}, facts),
         },
+    )
+    hooks.product_changed(
+        actor=actor,
+        product_id=product.pk,
+        tenant_id=product.tenant_id,
+        changed_facts=audit_services.changes(current.facts if current else {}, facts),
     )
     return product, True
 

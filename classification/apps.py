@@ -58,16 +58,30 @@ class ClassificationConfig(AppConfig):
         if kind != "product":
             return []
         from classification import selectors
+        from classification.review import selectors as review_selectors
         from workbench.panels import Panel
 
         decisions = list(selectors.decisions_for_product(obj).select_related("product")[:21])
-        return [
+        panels = []
+        review = review_selectors.product_review(obj)
+        if review is not None:
+            panels.append(Panel("Review", "classification/review/_product_review.html", review))
+        panels.append(
             Panel(
                 "Decisions",
                 "classification/_product_decisions.html",
                 {"decisions": decisions[:20], "more": len(decisions) > 20},
             )
-        ]
+        )
+        return panels
+
+    def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
+        """Classify a product again when an analyst updated facts a broker asked for."""
+        from classification.review import services as review_services
+
+        review_services.review_info_received(
+            actor=actor, tenant_id=tenant_id, product_id=product_id, changed_facts=changed_facts
+        )
 
     def demo_steps(self):
         from classification import demo

@@ -154,3 +154,165 @@ class Decision(models.Model):
     @property
     def reason_details(self) -> list:
         return self.evidence.get("reasons", [])
+
+
+# --- Review (issue 7): the broker's actions and the state they derive ----------------------
+
+
+class ReviewStatus(models.TextChoices):
+    AUTO = "auto", "Classified automatically"
+    OPEN = "open", "Open"
+    ESCALATED = "escalated", "Escalated"
+    INFO_REQUESTED = "info_requested", "Information requested"
+    FINAL = "final", "Final"
+    SUPERSEDED = "superseded", "Superseded by a newer decision"
+
+
+class Route(models.TextChoices):
+    COMPLIANCE = "compliance", "Compliance"
+    LEGAL = "legal", "Legal"
+    FINANCE = "finance", "Finance"
+    LOGISTICS = "logistics", "Logistics"
+
+
+class ReviewState(models.Model):
+    """The mutable review state of one decision: its queue, assignee and final code.
+
+    A projection of the decision's append-only ``ReviewAction`` rows, kept in step by the review
+    services in the same transaction; ``version`` increases with every action, and an action
+    carrying an older version is refused (optimistic concurrency). Rows are created by a
+    PostgreSQL trigger when a decision is inserted, so every writer of decisions (runner, bulk
+    loads) gets exactly one; sort and filter columns are copied there for the queue indexes.
+    """
+
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, related_name="review", primary_key=True
+    )
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=ReviewStatus.choices)
+    # needs_review | blocked | escalated_<route> | info_requested | final | closed
+    queue = models.CharField(max_length=24)
+    route = models.CharField(max_length=16, choices=Route.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    # Copied from the decision and its product for filters and keyset sorts.
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    risk_rank = models.PositiveSmallIntegerField(help_text="3 high, 2 medium, 1 low.")
+    confidence = models.FloatField()
+    duty_sort = models.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Duty of the suggested code; -1 if unknown."
+    )
+    jurisdiction = models.CharField(max_length=8)
+    origin = models.CharField(max_length=2, blank=True)
+    rule_pack_version = models.CharField(max_length=100, blank=True)
+    reasons = models.JSONField(default=list)
+    suggested_description = models.CharField(max_length=300, blank=True)
+    decision_created_at = models.DateTimeField()
+    # The final classification, derived from the deciding action.
+    final_code = models.CharField(max_length=16, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    missing_facts = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        permissions = [("decide_escalated", "Decide this escalated item")]
+        indexes = [
+            models.Index(
+                fields=["tenant", "queue", "-risk_rank", "decision_created_at", "decision"],
+                name="review_queue_risk_age",
+            ),
+            models.Index(
+                fields=["tenant", "queue", "-duty_sort", "decision"], name="review_queue_duty"
+            ),
+            models.Index(
+                fields=["tenant", "queue", "confidence", "decision"], name="review_queue_conf"
+            ),
+            models.Index(
+                fields=["tenant", "assignee", "-risk_rank", "decision_created_at", "decision"],
+                name="review_assignee",
+            ),
+            models.Index(
+                fields=["tenant", "queue", "-decided_at", "decision"], name="review_decided"
+            ),
+            models.Index(fields=["tenant", "product", "status"], name="review_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of decision #{self.decision_id} ({self.status}, v{self.version})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ReviewStatus.OPEN, ReviewStatus.ESCALATED)
+
+
+class ActionKind(models.TextChoices):
+    ACCEPT = "accept", "Accepted"
+    OVERRIDE = "override", "Overrode"
+    ESCALATE = "escalate", "Escalated"
+    REQUEST_INFO = "request_info", "Requested information"
+    INFO_RECEIVED = "info_received", "Facts updated; classified again"
+    ASSIGN = "assign", "Assigned"
+    RELEASE = "release", "Released"
+    GRANT = "grant", "Granted a decision right"
+    PROMOTE = "promote", "Promoted to a golden case"
+
+
+class OverrideReason(models.TextChoices):
+    MISSING_MATERIAL = "missing_material", "Missing material"
+    WRONG_USE_CASE = "wrong_use_case", "Wrong use case"
+    RULE_CONFLICT = "rule_conflict", "Rule conflict"
+    SUPPLIER_EVIDENCE = "supplier_evidence", "Supplier evidence"
+    LEGAL_GUIDANCE = "legal_guidance", "Legal guidance"
+    BINDING_RULING = "binding_ruling", "Binding ruling"
+    OTHER = "other", "Other"
+
+
+class ReviewAction(models.Model):
+    """One reviewer action on a decision. Append-only (PostgreSQL trigger)."""
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="actions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    version = models.PositiveIntegerField(help_text="The review state's version after it.")
+    code = models.CharField(max_length=16, blank=True)
+    reason_code = models.CharField(max_length=24, choices=OverrideReason.choices, blank=True)
+    route = models.CharField(max_length=16, choices=Route.choices, blank=True)
+    note = models.TextField(blank=True)
+    ruling_reference = models.CharField(max_length=40, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "version"], name="review_action_version")
+        ]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="review_action_recent")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} decision #{self.decision_id}"
+
+
+class EvidenceFile(models.Model):
+    """A file a reviewer attached to an override (a ruling, a supplier declaration, a photo)."""
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    action = models.ForeignKey(ReviewAction, on_delete=models.PROTECT, related_name="files")
+    file = models.FileField(upload_to="review-evidence/%Y/%m/")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

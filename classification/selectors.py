@@ -61,7 +61,9 @@ def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex"
     Finalized decisions are made in the review workbench (broker accept/override); until a
     product has one, the index is empty and the engine cites no precedent.
     """
-    return engine.PrecedentIndex([])
+    from classification.review import selectors as review_selectors
+
+    return review_selectors.precedents(tenant_id, jurisdiction)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,334 @@
+"""Reads of the review workbench: queues with keyset pages, open counts, the decision panel.
+
+Every queue reads ``ReviewState`` alone (plus its product and decision row, never the evidence
+JSON) in the order of one of its indexes, so the first page costs the same with 200 or 200,000
+decisions; a page's cursor is the sort key of its last row.
+"""
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from classification import engine
+from classification.models import (
+    Decision,
+    ReviewAction,
+    ReviewState,
+    ReviewStatus,
+    Route,
+)
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    help: str = ""
+
+
+QUEUES = (
+    Queue("needs_review", "Needs review", "uncertain, restricted or flagged decisions"),
+    Queue("blocked", "Blocked", "no candidate, denied goods, no pack or missing facts"),
+    *(
+        Queue(f"escalated_{route.value}", f"Escalated: {route.label.lower()}", "")
+        for route in Route
+    ),
+    Queue("info_requested", "Info requested", "waiting for an analyst to update facts"),
+    Queue("mine", "Assigned to me", "open items you hold"),
+    Queue("decided", "Recently decided", "final classifications, newest first"),
+)
+QUEUE_KEYS = {q.key: q for q in QUEUES}
+OPEN_QUEUES = tuple(q.key for q in QUEUES if q.key not in ("mine", "decided"))
+# (field, descending) per sort; the decision id last makes every key unique.
+SORTS = {
+    "risk": (("risk_rank", True), ("decision_created_at", False), ("decision_id", False)),
+    "duty": (("duty_sort", True), ("decision_id", False)),
+    "confidence": (("confidence", False), ("decision_id", False)),
+}
+DECIDED_SORT = (("decided_at", True), ("decision_id", False))
+SORT_LABELS = {"risk": "Risk, then age", "duty": "Duty exposure", "confidence": "Confidence"}
+
+
+def _encode(values) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.datetime) else str(v) for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort) -> list | None:
+    """Return the cursor's typed values, or None for a cursor that does not fit the sort."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if len(raw) != len(sort):
+            return None
+        values = []
+        for (name, _desc), value in zip(sort, raw, strict=True):
+            if name in ("decision_created_at", "decided_at"):
+                values.append(dt.datetime.fromisoformat(value))
+            elif name == "duty_sort":
+                values.append(Decimal(value))
+            elif name == "confidence":
+                values.append(float(value))
+            else:
+                values.append(int(value))
+        return values
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def _after(sort, values) -> Q:
+    """The rows after ``values`` in ``sort`` order: (a > x) or (a = x and b > y) or …"""
+    condition = Q(pk__in=[])
+    for i, (name, desc) in enumerate(sort):
+        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[i]})
+        for prior, value in zip(sort[:i], values[:i], strict=True):
+            step &= Q(**{prior[0]: value})
+        condition |= step
+    return condition
+
+
+@dataclass
+class QueuePage:
+    rows: list
+    next_cursor: str
+    sort: str
+    queue: Queue
+
+
+def queue_rows(tenant, user) -> QuerySet[ReviewState]:
+    """Return the tenant's review states with what a queue row shows (no evidence JSON)."""
+    return (
+        ReviewState.objects.filter(tenant=tenant)
+        .select_related("product", "assignee", "decided_by", "decision")
+        .only(
+            "decision_id",
+            "tenant_id",
+            "status",
+            "queue",
+            "route",
+            "version",
+            "outcome",
+            "risk_rank",
+            "confidence",
+            "duty_sort",
+            "jurisdiction",
+            "origin",
+            "reasons",
+            "suggested_description",
+            "decision_created_at",
+            "final_code",
+            "decided_at",
+            "missing_facts",
+            "product__sku",
+            "product__name",
+            "assignee__username",
+            "decided_by__username",
+            "decision__selected_code",
+            "decision__risk_band",
+            "decision__duty_currency",
+        )
+    )
+
+
+def queue_page(tenant, user, *, queue: str, filters: dict, sort: str, cursor: str = ""):
+    """Return one keyset page (50 rows) of a queue, filtered, in the chosen order.
+
+    ``filters`` are the cleaned filter form's values; unknown sorts fall back to risk then age.
+    The decided queue is always newest first. Constant number of queries.
+    """
+    rows = queue_rows(tenant, user)
+    if queue == "mine":
+        rows = rows.filter(assignee=user, status__in=[s for s in ReviewStatus if s != "final"])
+        rows = rows.exclude(queue="closed")
+    elif queue == "decided":
+        rows = rows.filter(queue="final")
+    else:
+        rows = rows.filter(queue=queue)
+    rows = apply_filters(rows, filters, user)
+    order = DECIDED_SORT if queue == "decided" else SORTS.get(sort, SORTS["risk"])
+    values = _decode(cursor, order) if cursor else None
+    if values is not None:
+        rows = rows.filter(_after(order, values))
+    rows = list(rows.order_by(*[("-" if d else "") + n for n, d in order])[: PAGE_SIZE + 1])
+    next_cursor = ""
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        last = rows[-1]
+        next_cursor = _encode([getattr(last, name) for name, _ in order])
+    return QueuePage(rows, next_cursor, sort if sort in SORTS else "risk", QUEUE_KEYS[queue])
+
+
+def apply_filters(rows: QuerySet, filters: dict, user) -> QuerySet:
+    """Narrow queue rows by reason, risk, jurisdiction, rule pack version, origin, assignee, age."""
+    if filters.get("reason"):
+        rows = rows.filter(reasons__contains=[filters["reason"]])
+    if filters.get("risk"):
+        rows = rows.filter(risk_rank={"low": 1, "medium": 2, "high": 3}[filters["risk"]])
+    if filters.get("jurisdiction"):
+        rows = rows.filter(jurisdiction=filters["jurisdiction"])
+    if filters.get("pack"):
+        rows = rows.filter(rule_pack_version=filters["pack"])
+    if filters.get("origin"):
+        rows = rows.filter(origin=filters["origin"].upper())
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        rows = rows.filter(assignee=user)
+    elif assignee == "none":
+        rows = rows.filter(assignee__isnull=True)
+    elif assignee:
+        rows = rows.filter(assignee__username=assignee)
+    if filters.get("age"):
+        rows = rows.filter(
+            decision_created_at__lte=timezone.now() - dt.timedelta(days=int(filters["age"]))
+        )
+    return rows
+
+
+def open_counts(tenant, user, request=None) -> dict[str, int]:
+    """Return the number of items in each open queue and assigned to ``user``, in one query.
+
+    With ``request``, the counts are cached on it (the navigation and the page share them).
+    """
+    if request is not None:
+        cache = request.__dict__.setdefault("_review_counts", {})
+        if "counts" not in cache:
+            cache["counts"] = open_counts(tenant, user)
+        return cache["counts"]
+    counts = dict.fromkeys(OPEN_QUEUES, 0)
+    mine = 0
+    rows = (
+        ReviewState.objects.filter(tenant=tenant, queue__in=OPEN_QUEUES)
+        .values_list("queue")
+        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(assignee_id=user.pk)))
+    )
+    for queue, n, assigned in rows:
+        counts[queue] = n
+        mine += assigned
+    counts["mine"] = mine
+    counts["open"] = sum(counts[q] for q in OPEN_QUEUES)
+    return counts
+
+
+def state_for_panel(tenant, pk: int) -> ReviewState:
+    """Return one state of ``tenant`` with its decision, product, version and people loaded.
+
+    Raises ``ReviewState.DoesNotExist`` for a miss (or another tenant's decision).
+    """
+    return ReviewState.objects.select_related(
+        "decision",
+        "decision__product_version",
+        "decision__job",
+        "product",
+        "tenant",
+        "assignee",
+        "decided_by",
+    ).get(tenant=tenant, pk=pk)
+
+
+def actions_for(state: ReviewState) -> list[ReviewAction]:
+    """Return the decision's actions, oldest first, with actors and evidence files."""
+    return list(
+        ReviewAction.objects.filter(decision_id=state.pk)
+        .select_related("actor")
+        .prefetch_related(Prefetch("files"))
+        .order_by("version")
+    )
+
+
+def product_history(state: ReviewState, limit: int = 20) -> list[ReviewState]:
+    """Return the product's other decisions, newest first, with their review outcome."""
+    return list(
+        ReviewState.objects.filter(tenant_id=state.tenant_id, product_id=state.product_id)
+        .exclude(pk=state.pk)
+        .select_related("decision", "decided_by")
+        .defer("decision__evidence")
+        .order_by("-decision_created_at")[:limit]
+    )
+
+
+def duty_comparison(decision: Decision) -> list[dict]:
+    """Return each candidate's duty next to the suggested code's, with the difference."""
+    rows = []
+    base = None
+    for candidate in decision.candidates:
+        duty = candidate.get("duty") or {}
+        total = duty.get("total")
+        amount = Decimal(total) if total not in (None, "") else None
+        if base is None and candidate.get("code") == decision.selected_code:
+            base = amount
+        rows.append(
+            {
+                "code": candidate.get("code"),
+                "score": candidate.get("score"),
+                "total": amount,
+                "currency": duty.get("currency") or decision.duty_currency,
+                "computable": amount is not None,
+            }
+        )
+    for row in rows:
+        row["delta"] = (
+            row["total"] - base if base is not None and row["total"] is not None else None
+        )
+    return rows
+
+
+def precedents(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
+    """Return the tenant's final broker decisions for ``jurisdiction`` as a precedent index.
+
+    One query; the description and facts hash are those of the product version the broker
+    decided on, so an edited product no longer counts as "same SKU, facts unchanged".
+    """
+    rows = ReviewState.objects.filter(
+        tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
+    ).values_list(
+        "decision_id",
+        "product__sku",
+        "decision__product_version__sha256",
+        "decision__product_version__facts__description",
+        "final_code",
+        "decided_by__username",
+        "decided_at",
+    )
+    return engine.PrecedentIndex(
+        engine.Precedent(
+            decision_id=pk,
+            sku=sku,
+            facts_sha256=sha,
+            description=description or "",
+            code=code,
+            broker=broker or "system",
+            decided_at=decided_at.isoformat() if decided_at else "",
+        )
+        for pk, sku, sha, description, code, broker, decided_at in rows
+    )
+
+
+def product_review(product) -> dict | None:
+    """Return the review of the product's latest decision for the product page, or None.
+
+    Says whether a broker asked for facts (and which, and why), or who made it final.
+    """
+    state = (
+        ReviewState.objects.filter(tenant_id=product.tenant_id, product_id=product.pk)
+        .exclude(status=ReviewStatus.SUPERSEDED)
+        .select_related("decided_by", "assignee")
+        .order_by("-decision_created_at")
+        .first()
+    )
+    if state is None:
+        return None
+    request = None
+    if state.status == ReviewStatus.INFO_REQUESTED:
+        request = (
+            ReviewAction.objects.filter(decision_id=state.pk, kind="request_info")
+            .select_related("actor")
+            .order_by("-version")
+            .first()
+        )
+    return {"review": state, "info_request": request}

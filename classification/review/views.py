@@ -1,0 +1,391 @@
+"""Review workbench pages: queues, the decision panel beside them, and the broker's actions.
+
+Views stay thin: access helper, form, one service or selector, render. With htmx, selecting a
+row swaps only the panel (``panel.html#panel``) and pushes its URL; without JavaScript every
+panel is a plain page showing the queue beside it. After an action the panel re-renders from
+fresh data and ``HX-Trigger: reviewActed`` tells the queue script to move to the next item.
+"""
+
+import functools
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from classification.models import EvidenceFile, ReviewStatus
+from classification.review import access, forms, selectors, services
+from workbench.access import has_perm, tenant_view
+
+# Form class per action; the key names the form in the panel (and the kept input on a conflict).
+ACTION_FORMS = {
+    "accept": forms.AcceptForm,
+    "override": forms.OverrideForm,
+    "escalate": forms.EscalateForm,
+    "request_info": forms.RequestInfoForm,
+    "assign": forms.VersionedForm,
+    "release": forms.VersionedForm,
+    "grant": forms.GrantForm,
+    "promote": forms.VersionedForm,
+}
+AUTOCOMPLETE = "tariffs/_code_autocomplete.html"
+# The query string keys that describe a queue view, carried from the queue into panel links.
+QUEUE_KEYS = (
+    "queue",
+    "reason",
+    "risk",
+    "jurisdiction",
+    "pack",
+    "origin",
+    "assignee",
+    "age",
+    "sort",
+)
+
+
+def _queue_query(params) -> str:
+    kept = [(k, params.get(k)) for k in QUEUE_KEYS if params.get(k)]
+    return urlencode(kept)
+
+
+def _queue_context(request) -> dict:
+    params = request.GET.copy()
+    if "queue" not in params and params.get("outcome") in ("needs_review", "blocked"):
+        params["queue"] = params["outcome"]  # dashboard tiles link with ?outcome=
+    form = forms.QueueFilterForm(params)
+    values = form.values()
+    queue = values.get("queue") or "needs_review"
+    page = selectors.queue_page(
+        request.tenant,
+        request.user,
+        queue=queue,
+        filters=values,
+        sort=values.get("sort") or "risk",
+        cursor=values.get("after", ""),
+    )
+    query = _queue_query({**params.dict(), "queue": queue})
+    next_query = f"{query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else ""
+    return {
+        "filter_form": form,
+        "page": page,
+        "queue": page.queue,
+        "queues": selectors.QUEUES,
+        "counts": selectors.open_counts(request.tenant, request.user, request),
+        "query": query,
+        "next_query": next_query,
+        "paged": bool(values.get("after")),
+        "bulk": has_perm(request, "review_decisions") and queue == "needs_review",
+    }
+
+
+def _render(request, template: str, partial: str, context: dict, status: int = 200):
+    """Render the page, or only ``partial`` for an htmx request; vary on HX-Request."""
+    name = f"{template}#{partial}" if request.htmx else template
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@tenant_view("read_tenant")
+@require_GET
+def queue(request):
+    """Show a review queue (filters, sort and page in the URL), the landing page of Review."""
+    context = _queue_context(request)
+    partial = "queue" if request.headers.get("HX-Target") == "review-queue" else "page"
+    return _render(request, "classification/review/queue.html", partial, context)
+
+
+def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dict:
+    """The panel's context from fresh data; ``bound`` is an invalid form to show with errors,
+    ``kept`` is what a reviewer typed into an action that lost a conflict."""
+    decision = state.decision
+    action_forms = {}
+    for name, form_class in ACTION_FORMS.items():
+        if bound is not None and bound[0] == name:
+            action_forms[name] = bound[1]
+        else:
+            initial = dict(kept or {}) if kept and kept.get("_form") == name else {}
+            initial["version"] = state.version
+            action_forms[name] = form_class(initial=initial, prefix=name)
+    may_decide = services.may_decide(request.user, state)
+    return {
+        "kept": _kept_lines(kept),
+        "state": state,
+        "decision": decision,
+        "ev": decision.evidence,
+        "actions": selectors.actions_for(state),
+        "history": selectors.product_history(state),
+        "duties": selectors.duty_comparison(decision),
+        "forms": action_forms,
+        "conflict": conflict,
+        "may_decide": may_decide and state.is_open,
+        "may_act": (
+            has_perm(request, "review_decisions")
+            or has_perm(request, "resolve_escalations")
+            or access.has_object_grant(request, state)
+        ),
+        "may_grant": has_perm(request, "resolve_escalations")
+        and state.status == ReviewStatus.ESCALATED,
+        "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
+        "bulk_refusal": services.bulk_refusal(state) if state.status == "open" else "",
+        "query": _queue_query(request.GET),
+        "autocomplete_template": _autocomplete_template(),
+    }
+
+
+def _kept_lines(kept: dict | None) -> list[tuple[str, str]]:
+    """What the reviewer typed into an action that lost a conflict, as (label, text) pairs."""
+    if not kept:
+        return []
+    form = ACTION_FORMS[kept["_form"]]()
+    lines = []
+    for name, value in kept.items():
+        if name.startswith("_") or not value or name not in form.fields:
+            continue
+        text = ", ".join(value) if isinstance(value, list) else str(value)
+        lines.append((str(form.fields[name].label or name.replace("_", " ").capitalize()), text))
+    return lines
+
+
+@functools.cache
+def _autocomplete_template() -> str:
+    """The tariffs app's code autocomplete partial, when this build has it (else a plain input)."""
+    try:
+        get_template(AUTOCOMPLETE)
+    except TemplateDoesNotExist:
+        return ""
+    return AUTOCOMPLETE
+
+
+@tenant_view("read_tenant")
+@require_GET
+def panel(request, pk: int):
+    """Show one decision's panel; a full page (queue beside it) without htmx."""
+    state = access.review_state(request, pk)
+    context = _panel_context(request, state)
+    if not request.htmx:
+        context.update(_queue_context(request))
+    return _render(request, "classification/review/queue.html", "panel", context)
+
+
+def _act(request, pk: int, name: str, call):
+    """Run one action: 200 with the fresh panel, 422 with the form's errors, 409 on a conflict."""
+    state = access.review_state_to_act(request, pk)
+    form = ACTION_FORMS[name](request.POST, request.FILES, prefix=name)
+    if not form.is_valid():
+        return _panel_response(request, state, bound=(name, form), status=422)
+    try:
+        message = call(state, form.cleaned_data)
+    except services.StaleAction as stale:
+        kept = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        kept["_form"] = name
+        fresh = access.review_state(request, pk)
+        return _panel_response(request, fresh, kept=kept, conflict=str(stale), status=409)
+    except ValidationError as err:
+        for field, errors in err.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+        return _panel_response(request, state, bound=(name, form), status=422)
+    fresh = access.review_state(request, pk)
+    if not request.htmx:
+        messages.success(request, message)
+        url = reverse("classification:review_panel", args=[request.tenant.slug, pk])
+        query = _queue_query(request.GET)
+        return redirect(f"{url}?{query}" if query else url)
+    response = _panel_response(request, fresh, notice=message)
+    response["HX-Trigger"] = json.dumps(
+        {"reviewActed": {"decision": pk, "status": fresh.status, "queue": fresh.queue}}
+    )
+    return response
+
+
+def _panel_response(request, state, *, status=200, notice="", **kwargs):
+    context = _panel_context(request, state, **kwargs)
+    context["notice"] = notice
+    if not request.htmx:
+        context.update(_queue_context(request))
+        if kwargs.get("conflict"):
+            messages.error(request, kwargs["conflict"])
+    return _render(request, "classification/review/queue.html", "panel", context, status=status)
+
+
+def _code_label(action) -> str:
+    from tariffs import codes
+
+    return codes.fmt(action.code)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def accept(request, pk: int):
+    """Accept the suggested code as the final classification."""
+
+    def call(state, data):
+        action = services.review_accept(
+            actor=request.user, state=state, version=data["version"], note=data["note"]
+        )
+        return f"{state.product.sku}: accepted {_code_label(action)} as final."
+
+    return _act(request, pk, "accept", call)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def override(request, pk: int):
+    """Override the suggestion with a declarable code, a reason, a note and evidence."""
+
+    def call(state, data):
+        action = services.review_override(
+            actor=request.user,
+            state=state,
+            version=data["version"],
+            code=data["code"],
+            reason_code=data["reason_code"],
+            note=data["note"],
+            ruling_reference=data["ruling_reference"],
+            files=request.FILES.getlist("override-files"),
+        )
+        return f"{state.product.sku}: overridden to {_code_label(action)} (final)."
+
+    return _act(request, pk, "override", call)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def escalate(request, pk: int):
+    """Escalate the item to a route's queue with a reason."""
+
+    def call(state, data):
+        action = services.review_escalate(
+            actor=request.user,
+            state=state,
+            version=data["version"],
+            route=data["route"],
+            note=data["note"],
+        )
+        return f"{state.product.sku}: escalated to {action.get_route_display().lower()}."
+
+    return _act(request, pk, "escalate", call)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def request_info(request, pk: int):
+    """Ask an analyst for missing or doubtful facts."""
+
+    def call(state, data):
+        services.review_request_info(
+            actor=request.user,
+            state=state,
+            version=data["version"],
+            missing_facts=data["missing_facts"],
+            message=data["message"],
+        )
+        return f"{state.product.sku}: information requested; it is classified again when updated."
+
+    return _act(request, pk, "request_info", call)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def assign(request, pk: int):
+    """Assign the item to the current user."""
+
+    def call(state, data):
+        services.review_assign(actor=request.user, state=state, version=data["version"])
+        return f"{state.product.sku} is assigned to you."
+
+    return _act(request, pk, "assign", call)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def release(request, pk: int):
+    """Release the item's assignment."""
+
+    def call(state, data):
+        services.review_assign(
+            actor=request.user, state=state, version=data["version"], release=True
+        )
+        return f"{state.product.sku} is released."
+
+    return _act(request, pk, "release", call)
+
+
+@tenant_view("resolve_escalations")
+@require_POST
+def grant(request, pk: int):
+    """Grant one member the right to decide this escalated item (compliance leads)."""
+
+    def call(state, data):
+        services.review_grant_decider(
+            actor=request.user, state=state, version=data["version"], username=data["username"]
+        )
+        return f"{data['username']} may now decide {state.product.sku}."
+
+    return _act(request, pk, "grant", call)
+
+
+@tenant_view("manage_rulepacks")
+@require_POST
+def promote(request, pk: int):
+    """Add this final decision to a draft of the tenant's rule pack as a golden case."""
+
+    def call(state, data):
+        action = services.review_promote_golden(
+            actor=request.user, state=state, version=data["version"]
+        )
+        version = action.data.get("rule_pack_version") or "draft"
+        return f"{state.product.sku} is a golden case of rule pack {version}."
+
+    return _act(request, pk, "promote", call)
+
+
+@tenant_view("review_decisions")
+@require_POST
+def bulk_accept(request):
+    """Accept the selected low-risk items with one shared note; refuse the others, saying why."""
+    form = forms.BulkAcceptForm(request.POST)
+    form.is_valid()
+    back = reverse("classification:index", args=[request.tenant.slug])
+    query = _queue_query(request.POST)
+    back = f"{back}?{query}" if query else back
+    try:
+        result = services.review_bulk_accept(
+            actor=request.user,
+            tenant=request.tenant,
+            items=form.items(),
+            note=form.cleaned_data.get("note", ""),
+        )
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+        return redirect(back)
+    if result.accepted:
+        messages.success(request, f"Accepted {len(result.accepted)} items as final.")
+    for sku, why in result.refused:
+        messages.warning(request, f"{sku} was not accepted: {why}.")
+    return redirect(back)
+
+
+@tenant_view("read_tenant")
+@require_GET
+def evidence_file(request, pk: int):
+    """Download an evidence file attached to a review action of this tenant."""
+    try:
+        evidence = EvidenceFile.objects.get(tenant=request.tenant, pk=pk)
+    except EvidenceFile.DoesNotExist:
+        raise Http404("No such file.") from None
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=evidence.content_type == "application/pdf",
+        filename=evidence.name,
+        content_type=evidence.content_type,
+    )
