@@ -9,12 +9,13 @@ from django.conf import settings
 from workbench import env
 
 _DEFAULTS = {
-    # Plain http:// receivers (internal hosts only); HTTPS is required otherwise.
-    "WEBHOOK_ALLOW_HTTP": lambda: env.get_bool("WEBHOOK_ALLOW_HTTP", False),
+    # Plain http:// receivers (internal hosts only); HTTPS is required otherwise. A DEBUG (local)
+    # server allows it and loopback by default, so a receiver on the same machine can be tried.
+    "WEBHOOK_ALLOW_HTTP": lambda: env.get_bool("WEBHOOK_ALLOW_HTTP", settings.DEBUG),
     # Destinations resolving to private, loopback or link-local addresses.
     "WEBHOOK_ALLOW_PRIVATE": lambda: env.get_bool("WEBHOOK_ALLOW_PRIVATE", False),
     # Loopback only (a receiver on this machine), without opening private networks.
-    "WEBHOOK_ALLOW_LOOPBACK": lambda: env.get_bool("WEBHOOK_ALLOW_LOOPBACK", False),
+    "WEBHOOK_ALLOW_LOOPBACK": lambda: env.get_bool("WEBHOOK_ALLOW_LOOPBACK", settings.DEBUG),
     "WEBHOOK_TIMEOUT_SECONDS": lambda: env.get_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1),
     "WEBHOOK_MAX_ATTEMPTS": lambda: env.get_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1),
     # First retry delay; each later one is three times longer (with ±20 % jitter).

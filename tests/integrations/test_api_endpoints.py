@@ -155,3 +155,15 @@ def test_decision_detail_has_the_full_evidence(cast, api_for):
     }
     assert body["final"] is None and body["reasons"] == ["low_confidence"]
     assert body["links"]["api"].endswith(f"/api/v1/decisions/{decision.pk}")
+
+
+def test_writes_need_no_csrf_token_because_they_carry_a_bearer_token(cast, api_for, checker):
+    from django.test import Client
+
+    from tests.integrations.conftest import ApiClient
+
+    token = api_for("write").token
+    client = ApiClient(checker=checker, token=token, client=Client(enforce_csrf_checks=True))
+    response = client.post("/api/v1/products", {"rows": [product_raw("A-1")]})
+    assert response.status_code == 200
+    assert response.json()["created"] == 1

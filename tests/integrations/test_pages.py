@@ -177,3 +177,27 @@ def test_a_token_needs_a_name(cast):
     )
     assert response.status_code == 422
     assert not ApiToken.objects.exists()
+
+
+def test_the_command_creates_a_token_and_prints_it_once(cast, capsys):
+    from django.core.management import call_command
+
+    call_command(
+        "api_token_create", tenant="acme", user="acme-tenant_admin", name="ERP", scope="write"
+    )
+    plaintext = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get()
+    assert services.token_digest(plaintext) == token.secret_sha256 and token.scope == "write"
+
+
+def test_the_command_refuses_a_member_who_may_not_manage_tokens(cast):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="may manage tokens"):
+        call_command("api_token_create", tenant="acme", user="acme-broker", name="ERP")
+
+
+def test_the_navigation_links_integrations_only_for_those_who_manage_them(cast):
+    for role in Role.values:
+        html = cast.client(role).get("/t/acme/").content.decode()
+        assert ('href="/t/acme/integrations/"' in html) == (role in INTEGRATORS), role

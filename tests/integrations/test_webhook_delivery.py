@@ -233,3 +233,33 @@ def test_backoff_grows_threefold_with_jitter(attempt, low, high):
     waits = [delivery.backoff_seconds(attempt) for _ in range(50)]
     assert all(low <= w <= high for w in waits)
     assert len({round(w, 3) for w in waits}) > 1
+
+
+def test_only_events_someone_waits_for_wake_a_worker(
+    cast, receiver, endpoint_for, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from integrations import tasks
+
+    def emit(type, **payload):
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            outbox.emit(tenant=cast.tenant, type=type, payload=payload)
+        return [c for c in callbacks if c is tasks.wake]
+
+    export = {"export_id": 1, "sha256": "0" * 64, "link": "/t/acme/audit/exports/1/"}
+    assert emit(outbox.AUDIT_EXPORT_READY, **export) == []
+    endpoint_for(event_types=[outbox.AUDIT_EXPORT_READY])
+    assert emit(outbox.AUDIT_EXPORT_READY, **export) == [tasks.wake]
+
+
+def test_finalizations_wake_a_worker_once_per_transaction(cast, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from integrations import tasks
+
+    decision = make_decision(cast.tenant, "TEE-1")
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        finalize(decision)
+        finalize(decision)
+    assert [c for c in callbacks if c is tasks.wake] == [tasks.wake]  # once per transaction
