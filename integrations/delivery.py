@@ -67,19 +67,40 @@ def backoff_seconds(attempt: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-def _decision_details(tenant_id: int, decision_id) -> dict:
+def _decision_details(events: list[OutboxEvent]) -> dict[tuple[int, int], dict]:
+    """Return ``{(tenant_id, decision_id): summary}`` for the decisions ``events`` name."""
     from classification.models import Decision
 
-    decision = (
-        Decision.objects.filter(tenant_id=tenant_id, pk=decision_id)
-        .values("outcome", "selected_code", "jurisdiction", "risk_band", "confidence", "reasons")
-        .first()
+    wanted = {
+        (e.tenant_id, int(e.payload["decision_id"]))
+        for e in events
+        if str(e.payload.get("decision_id", "")).isdigit()
+    }
+    if not wanted:
+        return {}
+    rows = Decision.objects.filter(pk__in={d for _, d in wanted}).values(
+        "pk",
+        "tenant_id",
+        "outcome",
+        "selected_code",
+        "jurisdiction",
+        "risk_band",
+        "confidence",
+        "reasons",
     )
-    return {"decision": decision} if decision else {}
+    return {
+        (row.pop("tenant_id"), row.pop("pk")): row
+        for row in rows
+        if (row["tenant_id"], row["pk"]) in wanted
+    }
 
 
-def envelope_for(event: OutboxEvent) -> dict:
-    """Return the JSON envelope receivers get for ``event``: id, type, time, tenant, data."""
+def envelope_for(event: OutboxEvent, decisions: dict | None = None) -> dict:
+    """Return the JSON envelope receivers get for ``event``: id, type, time, tenant, data.
+
+    ``decisions`` (from ``_decision_details``) adds the decision's outcome and codes; without it
+    they are looked up.
+    """
     payload = dict(event.payload)
     data = {k: v for k, v in payload.items() if k not in _ENVELOPE_KEYS}
     links = {}
@@ -87,7 +108,11 @@ def envelope_for(event: OutboxEvent) -> dict:
         links["html"] = conf.absolute(data["link"])
     if "decision_id" in data:
         links["api"] = conf.absolute(f"/api/v1/decisions/{data['decision_id']}")
-        data.update(_decision_details(event.tenant_id, data["decision_id"]))
+        if decisions is None:
+            decisions = _decision_details([event])
+        summary = decisions.get((event.tenant_id, _int(data["decision_id"])))
+        if summary:
+            data["decision"] = summary
     data["links"] = links
     return {
         "id": f"evt_{event.pk}",
@@ -96,6 +121,10 @@ def envelope_for(event: OutboxEvent) -> dict:
         "tenant": payload.get("tenant"),
         "data": data,
     }
+
+
+def _int(value) -> int | None:
+    return int(value) if str(value).isdigit() else None
 
 
 def _feed_entry(event: OutboxEvent) -> FeedEntry:
@@ -130,6 +159,39 @@ def _append_to_feed(events: list[OutboxEvent]) -> int:
     return len(finalized)
 
 
+def _fan_out(events: list[OutboxEvent], now) -> list[WebhookDelivery]:
+    """Return one unsaved delivery per event and subscribed, enabled endpoint of its tenant."""
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(
+        tenant_id__in={e.tenant_id for e in events}, enabled=True
+    ):
+        endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
+    subscribers = {
+        e.pk: [ep for ep in endpoints.get(e.tenant_id, []) if e.type in ep.event_types]
+        for e in events
+    }
+    subscribed = [e for e in events if subscribers[e.pk]]
+    decisions = _decision_details(subscribed)
+    max_attempts = conf.get("WEBHOOK_MAX_ATTEMPTS")
+    deliveries = []
+    for event in subscribed:
+        envelope = envelope_for(event, decisions)
+        deliveries += [
+            WebhookDelivery(
+                tenant_id=event.tenant_id,
+                endpoint=ep,
+                outbox_event=event,
+                event_id=envelope["id"],
+                event_type=event.type,
+                envelope=envelope,
+                max_attempts=max_attempts,
+                next_attempt_at=now,
+            )
+            for ep in subscribers[event.pk]
+        ]
+    return deliveries
+
+
 def dispatch_pending(*, limit: int = 200) -> int:
     """Fan committed outbox events out to subscribed endpoints and the feed; return how many.
 
@@ -145,32 +207,7 @@ def dispatch_pending(*, limit: int = 200) -> int:
         )
         if not events:
             return 0
-        endpoints: dict[int, list[WebhookEndpoint]] = {}
-        for endpoint in WebhookEndpoint.objects.filter(
-            tenant_id__in={e.tenant_id for e in events}, enabled=True
-        ):
-            endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
-        deliveries = []
-        for event in events:
-            subscribers = [
-                ep for ep in endpoints.get(event.tenant_id, []) if event.type in ep.event_types
-            ]
-            if not subscribers:
-                continue
-            envelope = envelope_for(event)
-            deliveries += [
-                WebhookDelivery(
-                    tenant_id=event.tenant_id,
-                    endpoint=ep,
-                    outbox_event=event,
-                    event_id=envelope["id"],
-                    event_type=event.type,
-                    envelope=envelope,
-                    max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"),
-                    next_attempt_at=now,
-                )
-                for ep in subscribers
-            ]
+        deliveries = _fan_out(events, now)
         WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         _append_to_feed(events)
         OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(

@@ -179,9 +179,14 @@ def token_record_use(*, token: ApiToken, method: str, path: str, ip: str | None,
     """Note that ``token`` was used: last-use time (at most once a minute) and, at most once an
     hour per token, an ``integrations.token.used`` audit event naming the request."""
     now = now or timezone.now()
-    ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
-    ).update(last_used_at=now, last_used_ip=ip)
+    # The token row was just read: skip both writes when it shows they are not due, so most
+    # requests add no write at all. The guarded UPDATEs settle races between processes.
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_GRANULARITY:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
+        ).update(last_used_at=now, last_used_ip=ip)
+    if token.last_audited_at is not None and token.last_audited_at >= now - READ_AUDIT_WINDOW:
+        return
     with transaction.atomic():
         claimed = (
             ApiToken.objects.filter(pk=token.pk)

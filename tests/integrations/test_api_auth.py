@@ -137,3 +137,21 @@ def test_writes_are_attributed_to_the_token_in_the_audit_log(cast, api_for):
     assert event.actor == token.actor
     assert event.actor_label == f"api-token-{token.prefix}"
     assert not token.actor.is_active and not token.actor.has_usable_password()
+
+
+def test_a_read_costs_a_constant_number_of_queries(cast, api_for, django_assert_max_num_queries):
+    from tests.integrations.conftest import finalize
+
+    client = api_for("read")
+    client.get("/api/v1/final-classifications")  # first use: last-used and audit written
+    for i in range(5):
+        finalize(make_decision(cast.tenant, f"SKU-{i}"))
+    from integrations import delivery
+
+    delivery.dispatch_pending()
+    # token, rate counter, the page: no bookkeeping writes within the minute
+    with django_assert_max_num_queries(3):
+        response = client.get("/api/v1/final-classifications", {"limit": 100})
+    assert len(response.json()["items"]) == 5
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/v1/decisions").status_code == 200
