@@ -16,15 +16,9 @@ def import_demo_catalog(tenants: dict, out) -> None:
     if tenant is None or ImportBatch.objects.filter(tenant=tenant, source="demo").exists():
         return
     analyst = get_user_model().objects.filter(username="analyst").first()
-    with DEMO_FILE.open("rb") as fileobj:
-        batch = services.import_batch_start(
-            actor=analyst,
-            tenant=tenant,
-            fileobj=fileobj,
-            filename=DEMO_FILE.name,
-            source="demo",
-            background=False,
-        )
+    batch = services.import_batch_from_path(
+        actor=analyst, tenant=tenant, path=DEMO_FILE, source="demo"
+    )
     out.write(
         f"Catalog: imported {batch.new_count} demo products into {tenant.slug} "
         f"({batch.refused_count} rows refused on purpose, to show the checks)."

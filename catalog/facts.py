@@ -6,6 +6,7 @@ the same product always yields the same canonical JSON and therefore the same SH
 """
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,8 +15,6 @@ from functools import cache
 
 import pycountry
 from django.conf import settings
-
-from audit import canonical
 
 REQUIRED = (
     "sku",
@@ -226,6 +225,8 @@ def _country_hint(text: str) -> str:
 
 def _text(value: object) -> str:
     """Return a cell's text: integral floats without '.0', everything stripped."""
+    if type(value) is str:  # the common case first: this runs for every cell of a file
+        return (value.replace("\r\n", "\n") if "\r" in value else value).strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -235,15 +236,26 @@ def _text(value: object) -> str:
     return str(value).replace("\r\n", "\n").strip()
 
 
+_PLAIN_NUMBER = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?")
+
+
 def _decimal(value: object, errors: list, field: str) -> str | None:
+    """Return a non-negative decimal as its shortest plain text ('4.80' → '4.8'), or None."""
     if isinstance(value, bool):
         errors.append(FactError(field, f"{value!r} is not a number"))
         return None
-    text = _text(value).replace(" ", "").replace("\u00a0", "")
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else repr(value)
+    else:
+        text = _text(value)
+        if " " in text or "\u00a0" in text:
+            text = text.replace(" ", "").replace("\u00a0", "")
     if not text:
         return None
-    if isinstance(value, float):
-        text = repr(value)
+    plain = _PLAIN_NUMBER.fullmatch(text)
+    if plain:  # fast path, same result as Decimal(text).normalize() without the Decimal
+        whole, fraction = plain[1].lstrip("0") or "0", (plain[2] or "").rstrip("0")
+        return f"{whole}.{fraction}" if fraction else whole
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -331,7 +343,7 @@ def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError
 
     destination = _text(raw.get("destination")).upper()
     if destination:
-        allowed = list(settings.JURISDICTIONS)
+        allowed = settings.JURISDICTIONS
         if destination in allowed:
             facts["destination"] = destination
         else:
@@ -357,31 +369,39 @@ def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError
         errors.append(FactError("declared_code", code_error))
 
     _check_required(facts, errors)
-    _check_pairs(facts, raw, errors)
+    _check_pairs(facts, errors)
     if errors:
         return None, errors
     return facts, []
 
 
 def _check_required(facts: dict, errors: list[FactError]) -> None:
+    missing = [key for key in REQUIRED if not facts[key]]
+    if not missing:  # the common case, kept cheap: this runs for every row of a file
+        return
     failed = {e.field for e in errors}
-    for key in REQUIRED:
-        if not facts[key] and key not in failed:
+    for key in missing:
+        if key not in failed:
             message = "at least one material is required" if key == "materials" else "is required"
             errors.append(FactError(key, message))
 
 
-def _check_pairs(facts: dict, raw: Mapping, errors: list[FactError]) -> None:
-    failed = {e.field for e in errors}
-    if facts["customs_value"] is not None and not facts["currency"] and "currency" not in failed:
+def _check_pairs(facts: dict, errors: list[FactError]) -> None:
+    currency_failed = any(e.field == "currency" for e in errors)
+    if facts["customs_value"] is not None and not facts["currency"] and not currency_failed:
         errors.append(FactError("currency", "is required when a customs value is given"))
     if facts["quantity"] is not None and not facts["quantity_unit"]:
         errors.append(FactError("quantity_unit", "is required when a quantity is given"))
 
 
+# Normalised facts hold only strings, lists of strings and None, for which this encoder writes
+# exactly what ``audit.canonical.dumps`` writes; reusing one instance saves its set-up per row.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def facts_json(facts: Mapping) -> str:
     """Return the canonical JSON text of normalised facts (the form that is hashed)."""
-    return canonical.dumps(facts)
+    return _CANONICAL(facts)
 
 
 def facts_sha256(facts: Mapping) -> str:

@@ -8,20 +8,21 @@ validated before anything is written, so a file-level refusal writes nothing.
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 
 from catalog import facts as F
-from catalog.reader import FileRefused, Limits, Table, column_letter, open_table
+from catalog.reader import FileRefused, Limits, column_letter, open_table
 
 PROGRESS_EVERY = 5000
 
 
-@dataclass(frozen=True)
-class ValidRow:
+class ValidRow(NamedTuple):
+    """A row that passed: its canonical facts JSON and that JSON's SHA-256."""
+
     row: int
     sku: str
-    facts: dict
     json: str
     sha256: str
 
@@ -103,30 +104,30 @@ def read_catalog(
     duplicates: list[str] = []
     label_of = {key: column_name(table.headers[index], key) for key, index in columns.items()}
     items = list(columns.items())
-    width = len(table.headers)
-    sha256 = hashlib.sha256
+    width = max(columns.values()) + 1
+    sha256, validate, to_json = hashlib.sha256, F.validate_row, F.facts_json
+    valid, problems = result.valid, table.formula_problems
+    # This loop runs once per row of files of 100k rows or more: keep it lean.
     for count, (number, cells) in enumerate(table.rows, start=1):
-        raw = {key: cells[index] if index < len(cells) else None for key, index in items}
-        sku_text = _cell_text(raw.get("sku"))
-        if sku_text:
-            if sku_text in seen_skus:
-                if len(duplicates) < 5:
-                    duplicates.append(f"'{sku_text}' on rows {seen_skus[sku_text]} and {number}")
-            else:
-                seen_skus[sku_text] = number
-        facts, errors = F.validate_row(raw)
-        cell_errors = _formula_errors(table, number, columns, label_of)
+        if len(cells) < width:
+            cells = list(cells) + [None] * (width - len(cells))
+        raw = {key: cells[index] for key, index in items}
+        facts, errors = validate(raw)
+        sku = facts["sku"] if facts is not None else _cell_text(raw["sku"])
+        if sku:
+            first = seen_skus.setdefault(sku, number)
+            if first != number and len(duplicates) < 5:
+                duplicates.append(f"'{sku}' on rows {first} and {number}")
+        cell_errors = _formula_errors(problems, number, columns) if problems else []
         if facts is not None and not cell_errors:
-            text = F.facts_json(facts)
-            result.valid.append(
-                ValidRow(number, facts["sku"], facts, text, sha256(text.encode()).hexdigest())
-            )
+            text = to_json(facts)
+            valid.append(ValidRow(number, sku, text, sha256(text.encode()).hexdigest()))
         else:
             failed = {e["field"] for e in cell_errors}
             errors = cell_errors + [
                 {"field": e.field, "message": e.message} for e in errors if e.field not in failed
             ]
-            result.refused.append(_refused_row(number, cells, width, errors, label_of))
+            result.refused.append(_refused_row(number, cells, len(table.headers), errors, label_of))
         if progress and count % PROGRESS_EVERY == 0:
             progress(count, table.estimated_rows)
     if duplicates:
@@ -143,13 +144,11 @@ def read_catalog(
     return result
 
 
-def _formula_errors(table: Table, number: int, columns: dict, label_of: dict) -> list[dict]:
-    if not table.formula_problems:
-        return []
+def _formula_errors(problems: dict, number: int, columns: dict) -> list[dict]:
     return [
-        {"field": key, "message": table.formula_problems[(number, index)]}
+        {"field": key, "message": problems[(number, index)]}
         for key, index in columns.items()
-        if (number, index) in table.formula_problems
+        if (number, index) in problems
     ]
 
 

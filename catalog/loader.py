@@ -17,6 +17,7 @@ from catalog.importer import ValidRow
 LOCK_NAMESPACE = 0x43415447  # "CATG"
 
 _STAGE = "catalog_import_stage"
+_PLAN = "catalog_import_plan"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,6 @@ def upsert_rows(
     *,
     tenant_id: int,
     batch_id: int | None,
-    actor_id: int | None,
     rows: list[ValidRow],
     detail_limit: int = 0,
 ) -> UpsertCounts:
@@ -49,46 +49,65 @@ def upsert_rows(
     """
     lock_tenant_catalog(tenant_id)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}, {_PLAN}")
         cursor.execute(
-            f"CREATE TEMP TABLE {_STAGE} (sku text PRIMARY KEY, facts jsonb NOT NULL, "
+            f"CREATE TEMP TABLE {_STAGE} (sku text NOT NULL, facts jsonb NOT NULL, "
             "sha256 text NOT NULL) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY {_STAGE} (sku, facts, sha256) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((row.sku, row.json, row.sha256))
-        cursor.execute(f"ANALYZE {_STAGE}")
-        counts = _count(cursor, tenant_id)
-        changes = _changes(cursor, tenant_id) if len(rows) <= detail_limit else []
-        _insert_products(cursor, tenant_id)
-        _insert_versions(cursor, tenant_id, batch_id, actor_id)
-        cursor.execute(f"DROP TABLE {_STAGE}")
+                copy.write_row(row[1:])
+        _plan(cursor, tenant_id)
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE is_new), "
+            f"count(*) FILTER (WHERE NOT is_new AND version_id IS NOT NULL), "
+            f"count(*) FILTER (WHERE version_id IS NULL) FROM {_PLAN}"
+        )
+        counts = cursor.fetchone()
+        changes = _changes(cursor) if len(rows) <= detail_limit else []
+        _write(cursor, tenant_id, batch_id)
+        cursor.execute(f"DROP TABLE {_STAGE}, {_PLAN}")
     return UpsertCounts(*counts, changes=changes)
 
 
-_JOIN = f"""
-    FROM {_STAGE} s
-    LEFT JOIN catalog_product p ON p.tenant_id = %s AND p.sku = s.sku
-    LEFT JOIN catalog_productversion v ON v.id = p.current_version_id
-"""
+def _plan(cursor, tenant_id: int) -> None:
+    """Decide each row's fate once: new product, new version, or nothing.
 
-
-def _count(cursor, tenant_id: int) -> tuple[int, int, int]:
+    Ids come from the tables' own sequences up front, so a new product is inserted once with
+    its current version already set (the foreign keys are checked at commit) instead of being
+    inserted and then updated, which would rewrite every index of 100k fresh rows.
+    """
     cursor.execute(
-        "SELECT count(*) FILTER (WHERE p.id IS NULL),"
-        " count(*) FILTER (WHERE p.id IS NOT NULL AND v.sha256 IS DISTINCT FROM s.sha256),"
-        " count(*) FILTER (WHERE v.sha256 = s.sha256)" + _JOIN,
-        [tenant_id],
+        f"""
+        CREATE TEMP TABLE {_PLAN} ON COMMIT DROP AS
+        SELECT s.sku, p.id IS NULL AS is_new, v.id AS old_version_id,
+            COALESCE(p.id, nextval(%s::regclass)) AS product_id,
+            CASE WHEN v.sha256 IS DISTINCT FROM s.sha256 THEN nextval(%s::regclass) END
+                AS version_id,
+            COALESCE(v.n, 0) + 1 AS n
+        FROM {_STAGE} s
+        LEFT JOIN catalog_product p ON p.tenant_id = %s AND p.sku = s.sku
+        LEFT JOIN catalog_productversion v ON v.id = p.current_version_id
+        """,
+        [*_sequences(cursor), tenant_id],
+    )
+
+
+def _sequences(cursor) -> tuple[str, str]:
+    # Looked up once: pg_get_serial_sequence is STABLE, so inside the query it would run per row.
+    cursor.execute(
+        "SELECT pg_get_serial_sequence('catalog_product', 'id'), "
+        "pg_get_serial_sequence('catalog_productversion', 'id')"
     )
     return cursor.fetchone()
 
 
-def _changes(cursor, tenant_id: int) -> list:
+def _changes(cursor) -> list:
     cursor.execute(
-        "SELECT p.id, s.sku, COALESCE(v.n, 0) + 1, v.facts, s.facts"
-        + _JOIN
-        + " WHERE v.sha256 IS DISTINCT FROM s.sha256 ORDER BY s.sku",
-        [tenant_id],
+        f"SELECT pl.product_id, pl.sku, pl.n, v.facts, s.facts FROM {_PLAN} pl "
+        f"JOIN {_STAGE} s USING (sku) "
+        "LEFT JOIN catalog_productversion v ON v.id = pl.old_version_id "
+        "WHERE pl.version_id IS NOT NULL ORDER BY pl.sku"
     )
     return [(pid, sku, n, _load(old), _load(new)) for pid, sku, n, old, new in cursor.fetchall()]
 
@@ -97,40 +116,40 @@ def _load(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _insert_products(cursor, tenant_id: int) -> None:
+_DENORMALISED = (
+    "name = s.facts->>'name', description = s.facts->>'description', "
+    "destination = s.facts->>'destination', country_of_origin = s.facts->>'country_of_origin'"
+)
+
+
+def _write(cursor, tenant_id: int, batch_id) -> None:
     cursor.execute(
         f"""
-        INSERT INTO catalog_product (tenant_id, sku, name, description, destination,
-            country_of_origin, classification_status, final_code, created_at, updated_at)
-        SELECT %s, s.sku, s.facts->>'name', s.facts->>'description', s.facts->>'destination',
-            s.facts->>'country_of_origin', 'unclassified', '', now(), now()
-        FROM {_STAGE} s
-        ON CONFLICT ON CONSTRAINT catalog_product_sku_per_tenant DO NOTHING
+        INSERT INTO catalog_product (id, tenant_id, sku, current_version_id, name, description,
+            destination, country_of_origin, classification_status, final_code, created_at,
+            updated_at)
+        SELECT pl.product_id, %s, pl.sku, pl.version_id, s.facts->>'name',
+            s.facts->>'description', s.facts->>'destination', s.facts->>'country_of_origin',
+            'unclassified', '', now(), now()
+        FROM {_PLAN} pl JOIN {_STAGE} s USING (sku) WHERE pl.is_new
         """,
         [tenant_id],
     )
-
-
-def _insert_versions(cursor, tenant_id: int, batch_id, actor_id) -> None:
     cursor.execute(
         f"""
-        WITH changed AS (
-            SELECT p.id AS product_id, COALESCE(v.n, 0) + 1 AS n, s.facts, s.sha256
-            FROM {_STAGE} s
-            JOIN catalog_product p ON p.tenant_id = %s AND p.sku = s.sku
-            LEFT JOIN catalog_productversion v ON v.id = p.current_version_id
-            WHERE v.id IS NULL OR v.sha256 <> s.sha256
-        ), inserted AS (
-            INSERT INTO catalog_productversion
-                (product_id, n, facts, sha256, created_at, created_by_id, import_batch_id)
-            SELECT product_id, n, facts, sha256, now(), %s, %s FROM changed
-            RETURNING id, product_id, facts
-        )
-        UPDATE catalog_product p
-        SET current_version_id = i.id, name = i.facts->>'name',
-            description = i.facts->>'description', destination = i.facts->>'destination',
-            country_of_origin = i.facts->>'country_of_origin', updated_at = now()
-        FROM inserted i WHERE p.id = i.product_id
+        INSERT INTO catalog_productversion
+            (id, product_id, n, facts, sha256, created_at, created_by_id, import_batch_id)
+        SELECT pl.version_id, pl.product_id, pl.n, s.facts, s.sha256, now(), NULL, %s
+        FROM {_PLAN} pl JOIN {_STAGE} s USING (sku) WHERE pl.version_id IS NOT NULL
         """,
-        [tenant_id, actor_id, batch_id],
+        [batch_id],
     )
+    cursor.execute(
+        f"UPDATE catalog_product p SET current_version_id = pl.version_id, {_DENORMALISED}, "
+        f"updated_at = now() FROM {_PLAN} pl JOIN {_STAGE} s USING (sku) "
+        "WHERE p.id = pl.product_id AND NOT pl.is_new AND pl.version_id IS NOT NULL"
+    )
+    # Check the deferred foreign keys (product ↔ version) now rather than at COMMIT, so a
+    # violation fails here inside the service; then restore Django's deferred default.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")

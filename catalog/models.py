@@ -1,7 +1,10 @@
 """Products, the versions of their customs facts, and catalog import runs."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ClassificationStatus(models.TextChoices):
@@ -52,7 +55,10 @@ class Product(models.Model):
 class ProductVersion(models.Model):
     """One immutable snapshot of a product's facts; decisions point at the version they used."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="versions")
+    # Indexed by the (product, n) unique constraint.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="versions", db_index=False
+    )
     n = models.PositiveIntegerField(help_text="1 for the first version of the product.")
     facts = models.JSONField()
     sha256 = models.CharField(max_length=64, help_text="SHA-256 of the canonical facts JSON.")
@@ -60,8 +66,16 @@ class ProductVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Versions written by an import name their batch (and through it who imported); the link is
+    # not a database constraint because a 100k-row import would pay a trigger per row for it.
+    # Batches are never deleted (PROTECT still applies in the ORM).
     import_batch = models.ForeignKey(
-        "catalog.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "catalog.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -72,6 +86,13 @@ class ProductVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.sku} v{self.n}"
+
+    @property
+    def author(self):
+        """Who wrote this version: the editor, or the user who ran its import."""
+        if self.created_by_id or not self.import_batch_id:
+            return self.created_by
+        return self.import_batch.created_by
 
 
 class ImportStatus(models.TextChoices):
@@ -132,6 +153,15 @@ class ImportBatch(models.Model):
     @property
     def accepted_count(self) -> int:
         return self.new_count + self.updated_count + self.unchanged_count
+
+    @property
+    def is_stalled(self) -> bool:
+        """Whether a background run has outlived the worker's retry window (a crashed worker)."""
+        if self.is_terminal:
+            return False
+        since = self.started_at or self.created_at
+        limit = timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
+        return since is not None and timezone.now() - since > limit
 
     @property
     def progress_percent(self) -> int:

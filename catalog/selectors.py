@@ -31,7 +31,8 @@ def product_history(*, product: Product) -> list[dict]:
     """Return the product's versions, newest first, each with what changed from the one before."""
     versions = list(
         ProductVersion.objects.filter(product=product)
-        .select_related("created_by", "import_batch")
+        .select_related("created_by", "import_batch__created_by")
+        .defer("import_batch__refused_rows", "import_batch__headers")
         .order_by("n")
     )
     history, previous = [], {}

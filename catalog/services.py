@@ -7,6 +7,7 @@ event(s); a file-level refusal writes no product and no version.
 
 import hashlib
 import logging
+import os
 import uuid
 
 from django.conf import settings
@@ -76,6 +77,19 @@ def import_batch_start(
     return batch
 
 
+def import_batch_from_path(*, actor, tenant, path, source: str) -> ImportBatch:
+    """Import the file at ``path`` inline (CLI, demo data, benchmark); return the finished batch."""
+    with open(path, "rb") as fileobj:
+        return import_batch_start(
+            actor=actor,
+            tenant=tenant,
+            fileobj=fileobj,
+            filename=os.path.basename(path),
+            source=source,
+            background=False,
+        )
+
+
 def _queue(batch_id: int) -> None:
     from django_q.tasks import async_task
 
@@ -94,9 +108,9 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportStatus.RUNNING, started_at=timezone.now()
     )
-    stored = fileobj is None
+    stored = batch.stored_file if fileobj is None else ""
     if stored:
-        fileobj = default_storage.open(batch.stored_file, "rb")
+        fileobj = default_storage.open(stored, "rb")
     try:
         result = importer.read_catalog(fileobj, batch.filename, progress=_progress(batch.pk))
         _commit(batch, result)
@@ -108,7 +122,7 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
     finally:
         if stored:
             fileobj.close()
-            default_storage.delete(batch.stored_file)
+            default_storage.delete(stored)
     batch.refresh_from_db()
     return batch
 
@@ -131,7 +145,6 @@ def _commit(batch: ImportBatch, result: importer.ReadResult) -> None:
     counts = loader.upsert_rows(
         tenant_id=batch.tenant_id,
         batch_id=batch.pk,
-        actor_id=batch.created_by_id,
         rows=result.valid,
         detail_limit=AUDIT_DETAIL_MAX,
     )

@@ -108,13 +108,16 @@ def _case_row(case: Case, outcome, ms: float) -> dict:
     }
 
 
-def _per_rule(rows: list[dict]) -> dict:
+def _per_rule(rows: list[dict]) -> list[dict]:
+    """Precision of each rule behind a selected code, worst first (a list: JSONB keeps no order)."""
     stats: dict[str, dict] = {}
     for row in rows:
         if not row["rules"]:
             continue
         rule_id = row["rules"][0]  # the best rule behind the selected code
-        entry = stats.setdefault(rule_id, {"fired": 0, "correct": 0, "cases": [], "wrong": []})
+        entry = stats.setdefault(
+            rule_id, {"rule": rule_id, "fired": 0, "correct": 0, "cases": [], "wrong": []}
+        )
         entry["fired"] += 1
         entry["cases"].append(row["id"])
         if row["code_ok"]:
@@ -123,7 +126,7 @@ def _per_rule(rows: list[dict]) -> dict:
             entry["wrong"].append(row["id"])
     for entry in stats.values():
         entry["precision"] = round(entry["correct"] / entry["fired"], 4)
-    return dict(sorted(stats.items()))
+    return sorted(stats.values(), key=lambda e: (e["precision"], e["rule"]))
 
 
 def run_backtest(

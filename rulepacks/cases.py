@@ -181,3 +181,35 @@ def _col(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+EXAMPLE_ROW = {
+    "id": "bt-001",
+    "expected_code": "6109100012",
+    "expected_outcome": "classified",
+    "sku": "AP-TS-1001",
+    "name": "Men's crew-neck T-shirt",
+    "description": "Men's short-sleeve crew-neck T-shirt, knitted single jersey",
+    "country_of_origin": "BD",
+    "materials": "cotton",
+    "intended_use": "Casual wear for adult men",
+    "product_type": "T-shirt",
+}
+
+
+def template_xlsx() -> bytes:
+    """Return an empty backtest workbook: the known columns, codes as text, one example row."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Backtest cases"
+    sheet.append(list(XLSX_COLUMNS))
+    sheet.append([EXAMPLE_ROW.get(column, "") for column in XLSX_COLUMNS])
+    for column in ("expected_code", "declared_code", "sku"):
+        letter = _col(XLSX_COLUMNS.index(column))
+        for cell in sheet[letter]:
+            cell.number_format = "@"  # keep leading zeros of codes
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -127,14 +127,17 @@ def match_conditions(when: Conditions, facts: Facts, codes: Sequence[str] = ()) 
         return None
     matched = []
     for cond in when.text:
-        index = facts.index(cond.key)
-        if any(t.words in index for t in cond.none):
+        grams = facts.index(cond.key).grams
+        if cond.none and not grams.isdisjoint(cond.none_words):
             return None
-        if cond.all and not all(t.words in index for t in cond.all):
+        if cond.all and not cond.all_words <= grams:
             return None
-        hits = tuple(t.text for t in cond.any if t.words in index)
-        if cond.any and not hits:
-            return None
+        if cond.any:
+            if grams.isdisjoint(cond.any_words):
+                return None
+            hits = tuple(t.text for t in cond.any if t.words in grams)
+        else:
+            hits = ()
         if hits or cond.all:
             matched.append((cond.key, tuple(t.text for t in cond.all) + hits))
     if when.origin_any:
@@ -208,6 +211,7 @@ def run_pack(pack: CompiledPack, facts: Mapping, reference: ReferenceLookup | No
         denied=bool(evaluation.denied),
         restrictions=evaluation.restrictions,
         flags=flags,
+        agency_review=pack.agency_review,
         high_risk_route=bool(origin) and origin in pack.high_risk_origins,
         vague=routing.is_vague(facts.get("description")),
     )

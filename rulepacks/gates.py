@@ -6,6 +6,7 @@ The tariff schedule comes in as a ``ReferenceLookup``; code declarability can be
 gates against a fake reference.
 """
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -298,7 +299,8 @@ def run_gates(
     cases: Sequence[backtest.Case] = (),
 ) -> GateReport:
     """Run the five gates over ``source``; gates after a failed parse are ``skipped``."""
-    check = code_check or declarable_in(reference)
+    # Validity and coverage both ask about every code: ask the schedule once per code.
+    check = functools.lru_cache(maxsize=None)(code_check or declarable_in(reference))
     result = parser.parse(source)
     gates = [GateResult(key, title) for key, title in GATES]
     syntax, validity, golden, safety, coverage = gates
@@ -312,6 +314,12 @@ def run_gates(
             gate.details["why"] = "needs a pack that passes syntax and schema"
         return GateReport(sha256=_sha(source), gates=gates, pack=None)
     check_validity(pack, validity, jurisdiction=jurisdiction, code_check=check)
+    if reference is not None and not getattr(reference, "national", True):
+        validity.details["note"] = (
+            f"No national {jurisdiction} schedule is loaded: codes were checked against "
+            f"{getattr(reference, 'revision', 'the HS nomenclature')} at six digits; the "
+            "national digits are unverified."
+        )
     check_golden(pack, golden, reference)
     check_safety(pack, safety, reference, [*backtest.golden_cases(pack), *cases])
     check_coverage(pack, coverage, reference, check)

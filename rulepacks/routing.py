@@ -107,6 +107,19 @@ def is_vague(description: str | None) -> bool:
     return len(words) < VAGUE_MIN_WORDS
 
 
+def agency_flags(pga, policy: str = "required") -> tuple[str, ...]:
+    """Return the PGA flags (``FD2``, ``AL1``…) that send a product to review under ``policy``.
+
+    CBP flag codes end in a digit: odd means the agency's data *may be* required, even that it
+    *is* required (FD1/FD2, FD3/FD4, AL1/AL2, EP7/EP8, FW1/FW2). ``"required"`` reviews only
+    the latter (and, to be safe, codes without a digit such as ``AQX``); ``"any"`` reviews all.
+    """
+    codes = tuple(str(code) for code in (pga or ()))
+    if policy == "any":
+        return codes
+    return tuple(c for c in codes if not c[-1:].isdigit() or int(c[-1]) % 2 == 0)
+
+
 def route(
     *,
     candidates: Sequence[Candidate],
@@ -116,6 +129,7 @@ def route(
     denied: bool = False,
     restrictions: Sequence = (),
     flags=None,
+    agency_review: str = "required",
     has_pack: bool = True,
     high_risk_route: bool = False,
     vague: bool = False,
@@ -123,7 +137,8 @@ def route(
     """Return the outcome, every reason that holds, the risk band and the selected code.
 
     ``restrictions`` are objects with ``action`` (``review`` | ``block``) and ``risk``;
-    ``flags`` has ``pga``, ``antidumping`` and ``countervailing`` (``tariffs.reference.Flags``).
+    ``flags`` has ``pga``, ``antidumping`` and ``countervailing`` (``tariffs.reference.Flags``);
+    ``agency_review`` is the pack's policy for PGA flags (see ``agency_flags``).
     Denied goods are always high risk; every blocked outcome is high risk.
     """
     ranked = rank(candidates)
@@ -148,7 +163,7 @@ def route(
     if restrictions:
         review.append(RESTRICTED_GOODS)
         risk = raise_risk(risk, *(r.risk for r in restrictions))
-    if flags is not None and flags.pga:
+    if flags is not None and agency_flags(flags.pga, agency_review):
         review.append(AGENCY_REQUIREMENTS)
     if flags is not None and (flags.antidumping or flags.countervailing):
         review.append(TRADE_REMEDY)

@@ -15,23 +15,31 @@ HS_JURISDICTION = "HS"
 SEARCH_CONFIG = "english"
 
 
-class TariffSchedule(models.Model):
+class LoadedSource(models.Model):
+    """Where loaded reference data came from, and who loaded it when."""
+
+    source_name = models.CharField(max_length=300)
+    source_sha256 = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField()
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TariffSchedule(LoadedSource):
     jurisdiction = models.CharField(
         max_length=8, help_text="US, EU, GB… or HS for the WCO nomenclature."
     )
     name = models.CharField(max_length=200)
     revision = models.CharField(max_length=60, help_text="Revision label, e.g. 2026 Rev 4.")
     effective_date = models.DateField()
-    source_name = models.CharField(max_length=300)
-    source_sha256 = models.CharField(max_length=64)
     has_rates = models.BooleanField(default=True)
     line_count = models.PositiveIntegerField(default=0)
     label_rows = models.PositiveIntegerField(default=0)
     notes = models.TextField(blank=True)
-    loaded_at = models.DateTimeField()
-    loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
     class Meta:
         constraints = [
@@ -83,7 +91,7 @@ class TariffLine(models.Model):
         return f"{self.code} {self.description[:60]}"
 
 
-class ReferenceList(models.Model):
+class ReferenceList(LoadedSource):
     """One loaded flag or measure list (PGA report, Section 301 list, Section 232 annex list)."""
 
     class Kind(models.TextChoices):
@@ -93,14 +101,8 @@ class ReferenceList(models.Model):
 
     jurisdiction = models.CharField(max_length=8, default="US")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    source_name = models.CharField(max_length=300)
-    source_sha256 = models.CharField(max_length=64)
     as_of = models.DateField(null=True, blank=True)
     row_count = models.PositiveIntegerField(default=0)
-    loaded_at = models.DateTimeField()
-    loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
     class Meta:
         constraints = [

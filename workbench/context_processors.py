@@ -11,9 +11,10 @@ def tenancy(request):
     tenant = getattr(request, "tenant", None)
     perms = {}
     if tenant is not None:
-        from workbench.access import has_perm
+        from workbench.access import tenant_perms
 
-        perms = {codename: has_perm(request, codename) for codename in PERMISSIONS}
+        held = tenant_perms(request)
+        perms = {codename: codename in held for codename in PERMISSIONS}
     return {
         "current_tenant": tenant,
         "current_membership": getattr(request, "membership", None),

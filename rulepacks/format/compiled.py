@@ -2,34 +2,22 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
+
+from catalog import facts as catalog_facts
 
 RISK_BANDS = ("low", "medium", "high")
 OUTCOMES = ("classified", "needs_review", "blocked")
 RESTRICTION_ACTIONS = ("review", "block")
+# Which partner-government-agency flags on a code send a product to review: only flags saying
+# data is required ("required"), or also those saying it may be ("any").
+AGENCY_REVIEW_POLICIES = ("required", "any")
 
-# Product facts as the catalog stores them (catalog/facts.py); absent optional facts are None.
-REQUIRED_FACTS = (
-    "sku",
-    "name",
-    "description",
-    "country_of_origin",
-    "materials",
-    "intended_use",
-    "product_type",
-    "destination",
-)
-OPTIONAL_FACTS = (
-    "customs_value",
-    "currency",
-    "quantity",
-    "quantity_unit",
-    "net_weight_kg",
-    "supplier",
-    "declared_code",
-    "notes",
-)
-FACT_KEYS = REQUIRED_FACTS + OPTIONAL_FACTS
+# Product facts as the catalog stores them (absent optional facts are None).
+REQUIRED_FACTS = catalog_facts.REQUIRED
+OPTIONAL_FACTS = catalog_facts.OPTIONAL
+FACT_KEYS = catalog_facts.FACT_KEYS
 
 # Condition keys over text facts, and the product facts each one reads.
 TEXT_FACTS: dict[str, tuple[str, ...]] = {
@@ -64,6 +52,19 @@ class TextCondition:
     @property
     def terms(self) -> tuple[Term, ...]:
         return self.any + self.all + self.none
+
+    # Word-tuple sets, so matching is a few set operations instead of a loop per term.
+    @cached_property
+    def any_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.any)
+
+    @cached_property
+    def all_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.all)
+
+    @cached_property
+    def none_words(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(t.words for t in self.none)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class CompiledPack:
     golden: tuple[GoldenCase, ...]
     denied_declared: bool = True
     high_risk_origins: frozenset[str] = frozenset()
+    agency_review: str = "required"
     description: str = ""
     sha256: str = ""
     source_bytes: int = 0

@@ -68,7 +68,7 @@ class TextIndex:
     description.
     """
 
-    __slots__ = ("_grams",)
+    __slots__ = ("grams",)
 
     def __init__(self, texts: Iterable[str]):
         grams: set[tuple[str, ...]] = set()
@@ -77,10 +77,10 @@ class TextIndex:
             for size in range(1, min(MAX_PHRASE_WORDS, len(words)) + 1):
                 for start in range(len(words) - size + 1):
                     grams.add(words[start : start + size])
-        self._grams = frozenset(grams)
+        self.grams = frozenset(grams)
 
     def __contains__(self, phrase: tuple[str, ...]) -> bool:
-        return phrase in self._grams
+        return phrase in self.grams
 
     def __bool__(self) -> bool:
-        return bool(self._grams)
+        return bool(self.grams)

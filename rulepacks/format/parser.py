@@ -165,22 +165,27 @@ class _Parser:
             out.append(c.Term(text=text, words=words))
         return tuple(out)
 
-    def text_condition(self, key, raw, where) -> c.TextCondition | None:
+    def text_conditions(self, key, raw, where) -> list[c.TextCondition]:
+        """A list of terms (any of), a table of any / all / none, or a list of such tables
+        (each must hold: ``[{ any = ["t-shirt", "tee"] }, { any = ["men", "mens"] }]``)."""
         path = ("when", key)
-        if isinstance(raw, list):  # shorthand: a plain list means "any of"
-            return c.TextCondition(key=key, any=self.terms(raw, where, path))
+        if isinstance(raw, list) and raw and all(isinstance(t, dict) for t in raw):
+            return [cond for table in raw for cond in self.text_conditions(key, table, where)]
+        if isinstance(raw, list):
+            return [c.TextCondition(key=key, any=self.terms(raw, where, path))]
         if not isinstance(raw, dict):
             self.error(
-                f"when.{key} must be a list of terms or a table of any / all / none",
+                f"when.{key} must be a list of terms, a table of any / all / none, or a list "
+                "of such tables",
                 **where,
                 path=path,
             )
-            return None
+            return []
         self.unknown_keys(raw, {"any", "all", "none"}, where, path)
         parts = {
             k: self.terms(raw[k], where, (*path, k)) for k in ("any", "all", "none") if k in raw
         }
-        return c.TextCondition(key=key, **parts)
+        return [c.TextCondition(key=key, **parts)]
 
     def countries(self, raw, where, path) -> frozenset[str]:
         if not isinstance(raw, list) or not all(
@@ -215,7 +220,8 @@ class _Parser:
         text = tuple(
             cond
             for key in c.TEXT_FACTS
-            if key in raw and (cond := self.text_condition(key, raw[key], where)) is not None
+            if key in raw
+            for cond in self.text_conditions(key, raw[key], where)
         )
         fields: dict = {"text": text}
         origin = raw.get("origin")
@@ -311,7 +317,9 @@ class _Parser:
     def code(self, entry, where, *, key="code", allow_empty=False) -> str:
         raw = self.string(entry, key, where)
         digits = re.sub(r"[.\s]", "", raw)
-        if allow_empty and digits == "":
+        if digits == "":
+            if not allow_empty and key in entry:
+                self.error(f"{key} is empty", **where, path=(key,))
             return ""
         if raw and not CODE_RE.match(digits):
             self.error(f"{key} {raw!r} must be 2 to 10 digits (dots allowed)", **where, path=(key,))
@@ -405,13 +413,17 @@ class _Parser:
         thresholds = self.thresholds(data.get("thresholds", {}))
         routing = data.get("routing", {})
         high_risk = frozenset()
+        agency_review = "required"
         if isinstance(routing, dict):
             where_r = {"section": None, "index": 0, "entry": "[routing]"}
-            self.unknown_keys(routing, {"high_risk_origins"}, where_r)
+            self.unknown_keys(routing, {"high_risk_origins", "agency_review"}, where_r)
             if "high_risk_origins" in routing:
                 high_risk = self.countries(
                     routing["high_risk_origins"], where_r, ("high_risk_origins",)
                 )
+            agency_review = self.choice(
+                routing, "agency_review", c.AGENCY_REVIEW_POLICIES, where_r, "required"
+            )
         pack = c.CompiledPack(
             name=self.string(head, "name", where),
             jurisdiction=jurisdiction,
@@ -424,6 +436,7 @@ class _Parser:
             golden=tuple(self.golden(*e, jurisdiction) for e in self.entries(data, "golden")),
             denied_declared="denied" in data,
             high_risk_origins=high_risk,
+            agency_review=agency_review,
             sha256=hashlib.sha256(self.source.encode()).hexdigest(),
             source_bytes=len(self.source.encode()),
             line_of=MappingProxyType(

@@ -24,6 +24,19 @@ def imported(run_import):
     return run_import(xlsx_bytes([row("A-1"), row("B-2", **{"Country of origin": "Chna"})]))
 
 
+@pytest.fixture
+def queued_batch(cast, django_capture_on_commit_callbacks):
+    """A background import whose task has not run (its on-commit hook is never executed)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.import_batch_start(
+            actor=cast.users[Role.ANALYST],
+            tenant=cast.tenant,
+            fileobj=io.BytesIO(xlsx_bytes([row("A-1")])),
+            filename="c.xlsx",
+            background=True,
+        )
+
+
 def url(name, *args):
     return reverse(f"catalog:{name}", args=["acme", *args])
 
@@ -105,15 +118,8 @@ def test_the_finished_batch_stops_htmx_polling_with_286_and_no_trigger(cast, imp
     assert response["Vary"] and "HX-Request" in response["Vary"]
 
 
-def test_a_queued_batch_polls_for_progress(cast, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False):
-        batch = services.import_batch_start(
-            actor=cast.users[Role.ANALYST],
-            tenant=cast.tenant,
-            fileobj=io.BytesIO(xlsx_bytes([row("A-1")])),
-            filename="c.xlsx",
-            background=True,
-        )
+def test_a_queued_batch_polls_for_progress(cast, queued_batch):
+    batch = queued_batch
     response = cast.client(Role.ANALYST).get(url("batch_detail", batch.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert b'hx-trigger="every 1s"' in response.content and b"<progress" in response.content
@@ -240,3 +246,26 @@ def test_set_classification_updates_status_and_code_for_the_classification_app(i
     assert (product.classification_status, product.final_code) == ("final", "6109100012")
     with pytest.raises(Exception, match="Unknown status"):
         services.product_set_classification(product=product, status="done")
+
+
+def test_another_tenants_batch_and_refused_rows_are_404_under_this_tenant(cast, run_import):
+    theirs = run_import(xlsx_bytes([row("G-1", Name="")]), tenant=cast.other_tenant)
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    assert client.get(url("batch_detail", theirs.pk)).status_code == 404
+    assert client.get(url("batch_refused", theirs.pk)).status_code == 404
+
+
+def test_an_edit_of_another_tenants_product_is_404_and_writes_nothing(cast, run_import):
+    run_import(xlsx_bytes([row("G-1")]), tenant=cast.other_tenant)
+    theirs = Product.objects.get(sku="G-1")
+    response = cast.client(Role.ANALYST).post(url("product_edit", theirs.pk), {"name": "Mine"})
+    assert response.status_code == 404
+    assert ProductVersion.objects.filter(product=theirs).count() == 1
+
+
+def test_a_stalled_background_import_says_so_and_stops_polling(cast, settings, queued_batch):
+    batch = queued_batch
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "retry": -1}
+    response = cast.client(Role.ANALYST).get(url("batch_detail", batch.pk), HTTP_HX_REQUEST="true")
+    assert response.status_code == 286
+    assert b"Import stalled" in response.content and b"hx-trigger" not in response.content

@@ -20,7 +20,7 @@ def test_new_rows_create_products_with_a_first_version(run_import, cast):
     assert product.classification_status == "unclassified"
     version = product.current_version
     assert version.n == 1 and version.import_batch_id == batch.pk
-    assert version.created_by == cast.users["analyst"]
+    assert version.author == cast.users["analyst"]
     assert version.facts["materials"] == ["cotton", "elastane"]
     assert version.facts["declared_code"] == "6109100012"
     assert version.facts["customs_value"] == "4.8"

@@ -26,9 +26,12 @@ def test_the_report_measures_the_pack_and_shows_the_cases_behind_each_figure():
     assert report["accuracy"] == round(18 / 19, 4)
     assert report["review_rate"] == round(2 / 19, 4)
     assert report["wrong"] == ["wrong-1"]
-    assert report["per_rule"]["knit-sweater"]["wrong"] == ["wrong-1"]
-    assert report["per_rule"]["knit-sweater"]["precision"] == round(2 / 3, 4)
-    assert report["per_rule"]["cotton-tee"]["fired"] == 10
+    per_rule = {entry["rule"]: entry for entry in report["per_rule"]}
+    assert report["per_rule"][0]["rule"] == "knit-sweater"  # worst first
+    assert per_rule["knit-sweater"]["wrong"] == ["wrong-1"]
+    assert per_rule["knit-sweater"]["cases"] == ["g-sweater-1", "g-sweater-2", "wrong-1"]
+    assert per_rule["knit-sweater"]["precision"] == round(2 / 3, 4)
+    assert per_rule["cotton-tee"]["fired"] == 10
     assert not report["passed"]
     assert backtest.failed_checks(report) == ["backtest cases is 19, needs ≥ 20"]
 
@@ -91,3 +94,15 @@ def test_uploaded_xlsx_cases_are_parsed_and_bad_rows_located(tmp_path):
         messages = [str(p) for p in err.problems]
     assert any(m.startswith("row 4: id 'Bad Id'") for m in messages), messages
     assert "row 4: expected code '12345678901' must be 2 to 10 digits" in messages
+
+
+def test_the_xlsx_template_parses_back_into_its_example_case():
+    from rulepacks.cases import template_xlsx
+
+    [case] = parse_cases("template.xlsx", template_xlsx(), jurisdiction="US")
+    assert (case.id, case.expect_code, case.expect_outcome) == (
+        "bt-001",
+        "6109100012",
+        "classified",
+    )
+    assert case.facts["materials"] == ["cotton"] and case.facts["destination"] == "US"

@@ -64,3 +64,22 @@ def test_a_term_without_letters_is_refused():
     [problem] = parse(source).problems
     assert "term '!!' has no letters or digits" in problem.message
     assert problem.entry == 'rule "toys"'
+
+
+def test_the_documented_example_parses():
+    import pathlib
+    import re
+
+    doc = pathlib.Path(__file__).parents[2] / "docs" / "rule-packs.md"
+    example = re.search(r"```toml\n(.*?)```", doc.read_text(), re.S).group(1)
+    result = parse(example)
+    assert result.ok, result.problems
+    assert [r.id for r in result.pack.rules] == ["tshirt-cotton-men", "li-ion-battery"]
+    assert result.pack.agency_review == "required" and result.pack.high_risk_origins
+
+
+def test_a_rule_without_a_code_is_a_schema_error():
+    source = pack_source().replace('code = "9503000073"', 'code = ""', 1)
+    [problem] = parse(source).problems
+    assert problem.message == 'rule "toys": code is empty'
+    assert source.splitlines()[problem.line - 1] == 'code = ""'

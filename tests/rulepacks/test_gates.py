@@ -129,7 +129,7 @@ def test_golden_gate_names_the_case_that_does_not_reproduce():
 
 
 def test_agency_flags_on_the_code_send_a_golden_case_to_review():
-    reference = FakeReference(flags={"9503000073": FakeFlags(pga=["CP1"])})
+    reference = FakeReference(flags={"9503000073": FakeFlags(pga=["EP8"])})
     problems = only_failing(run(pack_source(), reference), "golden")
     assert "got 9503000073 needs_review (agency_requirements)" in problems[0].message
 
@@ -192,3 +192,14 @@ def test_coverage_fails_on_a_missing_rationale():
     [problem] = only_failing(run(source), "coverage")
     assert problem.message.startswith('rule "toys": rationale is missing')
     assert line_of(source, problem) == "[[rules]]"
+
+
+def test_validity_says_when_only_hs_six_digits_could_be_checked():
+    reference = FakeReference()
+    reference.national, reference.revision = False, "HS 2022"
+    report = run(pack_source(), reference)
+    assert report.passed
+    assert report.gate("validity").details["note"] == (
+        "No national US schedule is loaded: codes were checked against HS 2022 at six digits; "
+        "the national digits are unverified."
+    )

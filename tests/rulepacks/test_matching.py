@@ -117,3 +117,12 @@ def test_evaluation_reports_matched_terms_per_fact():
     assert evaluation.matches[0].matched == (("text", ("knife",)),)
     assert [r.id for r in evaluation.restrictions] == ["knives"]
     assert evaluation.denied == ()
+
+
+def test_a_list_of_term_tables_requires_each_of_them():
+    cond = 'text = [{ any = ["t-shirt", "tee"] }, { any = ["men", "mens"], none = ["boys"] }]'
+    assert matches(cond, description="Men's crew neck t-shirt")
+    assert matches(cond, description="Graphic tee for mens")
+    assert not matches(cond, description="Women's crew neck t-shirt")
+    assert not matches(cond, description="Men's and boys' tee")
+    assert not matches(cond, description="Men's polo shirt")

@@ -44,7 +44,7 @@ def test_every_reason_that_holds_is_recorded():
         [C("1", 0.7), C("2", 0.68)],
         missing=("materials",),
         restrictions=[R()],
-        flags=FakeFlags(pga=["FD1"], antidumping=True),
+        flags=FakeFlags(pga=["FD2"], antidumping=True),
         high_risk_route=True,
         vague=True,
         has_pack=False,
@@ -104,3 +104,28 @@ def test_the_pack_only_path_routes_high_risk_origins_from_the_pack():
     )
     assert (outcome.routing.outcome, outcome.routing.risk) == ("needs_review", "high")
     assert outcome.routing.reasons == ("high_risk_route",)
+
+
+def test_only_agency_flags_that_require_data_send_to_review_by_default():
+    assert routing.agency_flags(["FD1", "EP7", "AL1"]) == ()
+    assert routing.agency_flags(["FD1", "FD2", "AQX"]) == ("FD2", "AQX")
+    assert routing.agency_flags(["FD1"], "any") == ("FD1",)
+    assert route([C("1", 0.9)], flags=FakeFlags(pga=["FD1"])).outcome == "classified"
+    r = route([C("1", 0.9)], flags=FakeFlags(pga=["FD1"]), agency_review="any")
+    assert r.reasons == ("agency_requirements",)
+
+
+def test_a_pack_can_review_every_agency_flag():
+    source = pack_source().replace(
+        "tie_margin = 0.05\n", 'tie_margin = 0.05\n\n[routing]\nagency_review = "any"\n'
+    )
+    pack = parse(source).pack
+    reference = FakeReference(flags={"6109100012": FakeFlags(pga=["FD1"])})
+    outcome = run_pack(pack, facts("Tee", "Knitted cotton t-shirt for men"), reference)
+    assert outcome.routing.reasons == ("agency_requirements",)
+    assert (
+        run_pack(
+            parse(pack_source()).pack, facts("Tee", "Knitted cotton t-shirt for men"), reference
+        ).routing.outcome
+        == "classified"
+    )

@@ -56,3 +56,12 @@ def test_adding_an_unknown_user_says_so_with_422(cast):
     )
     assert response.status_code == 422
     assert b"No active user is called" in response.content
+
+
+def test_the_dashboard_checks_permissions_with_a_constant_small_number_of_queries(
+    cast, django_assert_max_num_queries
+):
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    client.get(reverse("tenant_dashboard", args=["acme"]))  # warm caches (content types)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("tenant_dashboard", args=["acme"])).status_code == 200

@@ -36,15 +36,9 @@ class Command(BaseCommand):
         errors_out = Path(errors_out) if errors_out else None
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
-        with file.open("rb") as fileobj:
-            batch = services.import_batch_start(
-                actor=actor,
-                tenant=tenant_obj,
-                fileobj=fileobj,
-                filename=file.name,
-                source="cli",
-                background=False,
-            )
+        batch = services.import_batch_from_path(
+            actor=actor, tenant=tenant_obj, path=file, source="cli"
+        )
         if batch.status != ImportStatus.DONE:
             raise CommandError(f"{file.name} refused: {batch.message}")
         self.stdout.write(

@@ -1,0 +1,106 @@
+"""Okapi BM25 ranking of short tariff descriptions, in memory. Pure Python.
+
+Used by ``Reference.search`` as advisory evidence for the classification engine; the web pages
+search with PostgreSQL full-text instead.
+"""
+
+import functools
+import heapq
+import math
+import re
+from collections import Counter, defaultdict
+
+_STOP = {
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "the",
+    "for",
+    "in",
+    "on",
+    "to",
+    "with",
+    "by",
+    "other",
+    "not",
+    "nesoi",
+    "etc",
+    "than",
+    "its",
+    "their",
+}
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """A light English stemmer: plurals only, so 'batteries' meets 'battery'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return [stem(t) for t in _TOKEN.findall((text or "").lower()) if t not in _STOP]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _segment_tokens(segment: str) -> tuple[str, ...]:
+    return tuple(tokens(segment))
+
+
+def _document_tokens(text: str) -> list[str]:
+    # Full descriptions repeat their ancestors' segments thousands of times: tokenise each once.
+    out: list[str] = []
+    for segment in text.split(" › "):
+        out.extend(_segment_tokens(segment))
+    return out
+
+
+class SearchIndex:
+    """Okapi BM25 over a few tens of thousands of short documents."""
+
+    K1 = 1.2
+    B = 0.75
+
+    def __init__(self, documents: list[tuple[str, str]]):
+        self.codes = [code for code, _ in documents]
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        lengths = []
+        for index, (_, text) in enumerate(documents):
+            words = _document_tokens(text)
+            for word, count in Counter(words).items():
+                self.postings[word].append((index, count))
+            lengths.append(len(words))
+        average = sum(lengths) / max(len(lengths), 1) or 1.0
+        norm = [self.K1 * (1 - self.B + self.B * n / average) for n in lengths]
+        # Store each posting's term weight once, so a query only multiplies by the idf.
+        self.weights = {
+            word: [(index, count * (self.K1 + 1) / (count + norm[index])) for index, count in posts]
+            for word, posts in self.postings.items()
+        }
+        total = len(documents)
+        self.idf = {
+            w: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
+            for w, p in self.postings.items()
+        }
+
+    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
+        words = [w for w in dict.fromkeys(tokens(text)) if w in self.postings]
+        if not words:
+            return []
+        scores: dict[int, float] = defaultdict(float)
+        for word in words:
+            idf = self.idf[word]
+            for index, weight in self.weights[word]:
+                scores[index] += idf * weight
+        ceiling = sum(self.idf[w] * (self.K1 + 1) for w in words) or 1.0
+        # Documents are in code order, so ties keep the lower code first.
+        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+        return [(self.codes[i], round(min(score / ceiling, 1.0), 4)) for i, score in best]
