@@ -23,6 +23,7 @@ class ClassificationConfig(AppConfig):
 
         from catalog.models import Product
         from classification.models import Job, JobStatus
+        from classification.review.selectors import review_tiles
         from workbench.dashboard import Tile
 
         base = reverse("classification:index", args=[tenant.slug])
@@ -47,6 +48,7 @@ class ClassificationConfig(AppConfig):
                 "products that cannot be classified as they stand",
             ),
         ]
+        tiles.extend(review_tiles(tenant, base))
         dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
         if dead:
             tiles.append(
@@ -74,6 +76,12 @@ class ClassificationConfig(AppConfig):
             )
         )
         return panels
+
+    def decision_cases(self, tenant, jurisdiction):
+        """Final broker decisions as rule-pack backtest cases (for rulepacks, without imports)."""
+        from classification.review import selectors as review_selectors
+
+        return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
 
     def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
         """Classify a product again when an analyst updated facts a broker asked for."""

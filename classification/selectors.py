@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from classification import engine
 from classification.models import ClassificationRequest, Decision, Job, JobStatus
 from tariffs import reference as tariff_reference
+from workbench.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,12 @@ def engine_context(tenant_id: int, jurisdiction: str) -> EngineContext:
         from rulepacks import selectors as rulepack_selectors
     except ImportError:
         rulepack_selectors = None
-    pack_row = (
-        rulepack_selectors.active_pack(tenant_id=tenant_id, jurisdiction=jurisdiction)
+    active = (
+        rulepack_selectors.active_compiled(Tenant(pk=tenant_id), jurisdiction)
         if rulepack_selectors
         else None
     )
-    compiled = rulepack_selectors.compiled(pack_row) if pack_row is not None else None
+    pack_row, compiled = active if active else (None, None)
     return EngineContext(
         jurisdiction=jurisdiction,
         pack=compiled,

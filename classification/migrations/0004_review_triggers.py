@@ -7,6 +7,31 @@ product's older unfinished states superseded. Review actions, like decisions, re
 
 from django.db import migrations
 
+BACKFILL = """
+-- Decisions written before this migration get their states too (older ones superseded).
+INSERT INTO classification_reviewstate (
+    decision_id, tenant_id, product_id, status, queue, route, version, outcome, risk_rank,
+    confidence, duty_sort, jurisdiction, origin, rule_pack_version, reasons,
+    suggested_description, decision_created_at, final_code, missing_facts, updated_at)
+SELECT d.id, d.tenant_id, d.product_id,
+       CASE WHEN d.latest <> d.id THEN 'superseded'
+            WHEN d.outcome = 'classified' THEN 'auto' ELSE 'open' END,
+       CASE WHEN d.latest <> d.id OR d.outcome = 'classified' THEN 'closed' ELSE d.outcome END,
+       '', 1, d.outcome,
+       CASE d.risk_band WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END,
+       d.confidence, COALESCE(d.duty_total, -1), d.jurisdiction,
+       COALESCE(upper(left(v.facts ->> 'country_of_origin', 2)), ''),
+       d.rule_pack_version, d.reasons,
+       CASE WHEN d.selected_code <> ''
+            THEN COALESCE(left(d.evidence -> 'candidates' -> 0 ->> 'description', 300), '')
+            ELSE '' END,
+       d.created_at, '', '[]'::jsonb, now()
+  FROM (SELECT *, max(id) OVER (PARTITION BY product_id) AS latest
+          FROM classification_decision) d
+  JOIN catalog_productversion v ON v.id = d.product_version_id
+ WHERE NOT EXISTS (SELECT 1 FROM classification_reviewstate s WHERE s.decision_id = d.id);
+"""
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION classification_review_state_create() RETURNS trigger AS $$
 BEGIN
@@ -50,28 +75,6 @@ CREATE TRIGGER classification_reviewaction_append_only
     BEFORE UPDATE OR DELETE ON classification_reviewaction
     FOR EACH ROW EXECUTE FUNCTION classification_reviewaction_refuse_change();
 
--- Decisions written before this migration get their states too (older ones superseded).
-INSERT INTO classification_reviewstate (
-    decision_id, tenant_id, product_id, status, queue, route, version, outcome, risk_rank,
-    confidence, duty_sort, jurisdiction, origin, rule_pack_version, reasons,
-    suggested_description, decision_created_at, final_code, missing_facts, updated_at)
-SELECT d.id, d.tenant_id, d.product_id,
-       CASE WHEN d.latest <> d.id THEN 'superseded'
-            WHEN d.outcome = 'classified' THEN 'auto' ELSE 'open' END,
-       CASE WHEN d.latest <> d.id OR d.outcome = 'classified' THEN 'closed' ELSE d.outcome END,
-       '', 1, d.outcome,
-       CASE d.risk_band WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END,
-       d.confidence, COALESCE(d.duty_total, -1), d.jurisdiction,
-       COALESCE(upper(left(v.facts ->> 'country_of_origin', 2)), ''),
-       d.rule_pack_version, d.reasons,
-       CASE WHEN d.selected_code <> ''
-            THEN COALESCE(left(d.evidence -> 'candidates' -> 0 ->> 'description', 300), '')
-            ELSE '' END,
-       d.created_at, '', '[]'::jsonb, now()
-  FROM (SELECT *, max(id) OVER (PARTITION BY product_id) AS latest
-          FROM classification_decision) d
-  JOIN catalog_productversion v ON v.id = d.product_version_id
- WHERE NOT EXISTS (SELECT 1 FROM classification_reviewstate s WHERE s.decision_id = d.id);
 """
 
 BACKWARD = """
@@ -84,4 +87,4 @@ DROP FUNCTION IF EXISTS classification_review_state_create();
 
 class Migration(migrations.Migration):
     dependencies = [("classification", "0003_review")]
-    operations = [migrations.RunSQL(FORWARD, BACKWARD)]
+    operations = [migrations.RunSQL(FORWARD + BACKFILL, BACKWARD)]

@@ -11,7 +11,7 @@ who acted on stale data hears about the conflict rather than a bare refusal.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from classification.models import ReviewState
+from classification.models import ReviewState, ReviewStatus
 from classification.review import selectors
 from workbench.access import has_perm
 
@@ -49,3 +49,13 @@ def require_any(request, *codenames: str) -> None:
     """Raise 403 unless the member holds at least one of ``codenames`` on the tenant."""
     if not any(has_perm(request, c) for c in codenames):
         raise PermissionDenied("Your role does not allow this.")
+
+
+def may_decide(request, state: ReviewState) -> bool:
+    """Return whether the user may accept or override ``state`` as it stands (for the panel).
+
+    The same rule as ``services.may_decide``, from the request's cached tenant permissions.
+    """
+    if state.status == ReviewStatus.ESCALATED:
+        return has_perm(request, "resolve_escalations") or has_object_grant(request, state)
+    return has_perm(request, "review_decisions")

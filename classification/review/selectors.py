@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from classification import engine
@@ -190,28 +191,46 @@ def apply_filters(rows: QuerySet, filters: dict, user) -> QuerySet:
     return rows
 
 
-def open_counts(tenant, user, request=None) -> dict[str, int]:
+COUNT_CAP = 999
+
+
+def open_counts(tenant, user, request=None) -> dict:
     """Return the number of items in each open queue and assigned to ``user``, in one query.
 
-    With ``request``, the counts are cached on it (the navigation and the page share them).
+    Each count stops at ``COUNT_CAP`` + 1 (a bounded index scan per queue, so the navigation
+    costs the same with 200,000 open items as with 20); ``capped`` names the queues that reached
+    it, shown as "999+". With ``request``, the counts are cached on it (navigation and page
+    share them).
     """
     if request is not None:
         cache = request.__dict__.setdefault("_review_counts", {})
         if "counts" not in cache:
             cache["counts"] = open_counts(tenant, user)
         return cache["counts"]
-    counts = dict.fromkeys(OPEN_QUEUES, 0)
-    mine = 0
-    rows = (
-        ReviewState.objects.filter(tenant=tenant, queue__in=OPEN_QUEUES)
-        .values_list("queue")
-        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(assignee_id=user.pk)))
+    limit = COUNT_CAP + 1
+    table = ReviewState._meta.db_table
+    parts, params = [], []
+    for queue in OPEN_QUEUES:
+        parts.append(
+            f"(SELECT %s AS q FROM {table} WHERE tenant_id = %s AND queue = %s LIMIT {limit})"
+        )
+        params += [queue, tenant.pk, queue]
+    parts.append(
+        f"(SELECT 'mine' AS q FROM {table} WHERE tenant_id = %s AND assignee_id = %s"
+        f" AND queue NOT IN ('final', 'closed') LIMIT {limit})"
     )
-    for queue, n, assigned in rows:
-        counts[queue] = n
-        mine += assigned
-    counts["mine"] = mine
+    params += [tenant.pk, getattr(user, "pk", None)]
+    sql = f"SELECT q, count(*) FROM ({' UNION ALL '.join(parts)}) counted GROUP BY q"
+    counts = dict.fromkeys((*OPEN_QUEUES, "mine"), 0)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts.update(dict(cursor.fetchall()))
+    capped = {q for q, n in counts.items() if n > COUNT_CAP}
+    for q in capped:
+        counts[q] = COUNT_CAP
     counts["open"] = sum(counts[q] for q in OPEN_QUEUES)
+    counts["capped"] = capped
+    counts["open_capped"] = bool(capped - {"mine"})
     return counts
 
 
@@ -332,3 +351,75 @@ def product_review(product) -> dict | None:
             .first()
         )
     return {"review": state, "info_request": request}
+
+
+def review_tiles(tenant, base: str) -> list:
+    """Return dashboard tiles for escalated items and requests for information (if any)."""
+    from workbench.dashboard import Tile
+
+    counts = open_counts(tenant, None)
+    escalated = sum(counts[f"escalated_{route}"] for route in Route.values)
+    tiles = []
+    if escalated:
+        routes = [r for r in Route.values if counts[f"escalated_{r}"]]
+        first = routes[0]
+        tiles.append(
+            Tile(
+                "Escalated",
+                f"{escalated}+"
+                if counts["capped"] & {f"escalated_{r}" for r in routes}
+                else escalated,
+                f"{base}?queue=escalated_{first}",
+                "waiting for " + ", ".join(Route(r).label.lower() for r in routes),
+            )
+        )
+    if counts["info_requested"]:
+        tiles.append(
+            Tile(
+                "Info requested",
+                counts["info_requested"],
+                f"{base}?queue=info_requested",
+                "waiting for analysts to update facts",
+            )
+        )
+    return tiles
+
+
+DECISION_CASES_LIMIT = 5000
+
+
+def final_decision_cases(tenant_id: int, jurisdiction: str) -> list:
+    """Return the tenant's final decisions as backtest cases, newest per product first.
+
+    One case per product (its latest final decision), at most ``DECISION_CASES_LIMIT``: facts
+    of the product version the broker decided on, expected code = the broker's final code.
+    """
+    from types import MappingProxyType
+
+    from rulepacks.backtest import Case
+
+    rows = (
+        ReviewState.objects.filter(
+            tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
+        )
+        .order_by("product_id", "-decided_at")
+        .distinct("product_id")
+        .values_list(
+            "decision_id",
+            "decision__product_version__facts",
+            "final_code",
+            "decided_by__username",
+            "decided_at",
+        )
+    )
+    rows = sorted(rows, key=lambda row: row[4], reverse=True)[:DECISION_CASES_LIMIT]
+    return [
+        Case(
+            id=f"decision-{pk}",
+            source="decision",
+            facts=MappingProxyType(dict(facts)),
+            expect_code=code,
+            where=f"decision #{pk}, {broker or 'system'} {decided_at:%Y-%m-%d}",
+        )
+        for pk, facts, code, broker, decided_at in rows
+    ]

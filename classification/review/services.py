@@ -222,7 +222,11 @@ def _finalize(state: ReviewState, *, actor, kind: str, code: str, **fields) -> R
         data["ruling_reference"] = fields["ruling_reference"]
     verb = "accepted" if kind == ActionKind.ACCEPT else "overridden"
     audit.record(
-        actor=actor, verb=f"classification.review.{verb}", target=state.decision, data=data
+        actor=actor,
+        verb=f"classification.review.{verb}",
+        target=state.decision,
+        tenant=state.tenant,
+        data=data,
     )
     _announce(
         "decision.finalized",
@@ -383,6 +387,7 @@ def review_override(
             actor=actor,
             verb="classification.evidence.attached",
             target=state.decision,
+            tenant=state.tenant,
             data={"files": [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in stored]},
         )
     return action
@@ -415,6 +420,7 @@ def review_escalate(*, actor, state: ReviewState, version: int, route: str, note
         actor=actor,
         verb="classification.review.escalated",
         target=state.decision,
+        tenant=state.tenant,
         data={"sku": state.product.sku, "route": route, "note": note.strip()},
     )
     _announce("decision.escalated", state, escalated_to=route, note=note.strip())
@@ -460,6 +466,7 @@ def review_request_info(
         actor=actor,
         verb="classification.review.info_requested",
         target=state.decision,
+        tenant=state.tenant,
         data={"sku": state.product.sku, "missing_facts": named, "message": message.strip()},
     )
     _announce("decision.info_requested", state, missing_facts=named, message=message.strip())
@@ -499,6 +506,7 @@ def review_info_received(
             actor=actor,
             verb="classification.review.info_received",
             target=state.decision,
+            tenant=state.tenant,
             data={"sku": state.product.sku, "updated_facts": sorted(changed)},
         )
     if answered:
@@ -543,6 +551,7 @@ def review_assign(*, actor, state: ReviewState, version: int, release: bool = Fa
         actor=actor,
         verb="classification.review.released" if release else "classification.review.assigned",
         target=state.decision,
+        tenant=state.tenant,
         data={
             "sku": state.product.sku,
             "assignee": state.assignee.get_username() if state.assignee else None,
@@ -583,6 +592,7 @@ def review_grant_decider(*, actor, state: ReviewState, version: int, username: s
         actor=actor,
         verb="classification.review.granted",
         target=state.decision,
+        tenant=state.tenant,
         data={"sku": state.product.sku, "user": user.get_username(), "role": membership.role},
     )
     return action
@@ -705,6 +715,7 @@ def review_promote_golden(*, actor, state: ReviewState, version: int):
         actor=actor,
         verb="classification.review.promoted",
         target=state.decision,
+        tenant=state.tenant,
         data={"sku": state.product.sku, "code": state.final_code, "rule_pack": pack.pk},
     )
     return action

@@ -17,11 +17,15 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from classification.models import EvidenceFile, ReviewStatus
 from classification.review import access, forms, selectors, services
+from rulepacks import routing
+from tariffs import codes
 from workbench.access import has_perm, tenant_view
 
 # Form class per action; the key names the form in the panel (and the kept input on a conflict).
@@ -71,9 +75,11 @@ def _queue_context(request) -> dict:
         cursor=values.get("after", ""),
     )
     query = _queue_query({**params.dict(), "queue": queue})
+    panel_base = reverse("classification:index", args=[request.tenant.slug]) + "review/"
     next_query = f"{query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else ""
     return {
         "filter_form": form,
+        "rows": _rows(page.rows, panel_base, query, decided=queue == "decided"),
         "page": page,
         "queue": page.queue,
         "queues": selectors.QUEUES,
@@ -83,6 +89,55 @@ def _queue_context(request) -> dict:
         "paged": bool(values.get("after")),
         "bulk": has_perm(request, "review_decisions") and queue == "needs_review",
     }
+
+
+RISK_LABELS = {"low": "Low", "medium": "Medium", "high": "High"}
+
+
+def _rows(states, panel_base: str, query: str, *, decided: bool) -> list[dict]:
+    """Queue rows as plain values: 50 rows render several times faster than through filters."""
+    now = timezone.now()
+    rows = []
+    for s in states:
+        code = s.final_code if decided else s.decision.selected_code
+        rows.append(
+            {
+                "id": s.decision_id,
+                "item": f"{s.decision_id}:{s.version}",
+                "url": f"{panel_base}{s.decision_id}/?{query}",
+                "sku": s.product.sku,
+                "name": Truncator(s.product.name).chars(60),
+                "assignee": s.assignee.username if s.assignee_id else "",
+                "code": codes.fmt(code) if code else "—",
+                "overridden": decided and s.final_code != s.decision.selected_code,
+                "description": Truncator(s.suggested_description).chars(70),
+                "pct": max(0, min(100, round(s.confidence * 100))),
+                "reasons": [
+                    (r.replace("_", " ")[:14], routing.REASON_LABELS.get(r, r)) for r in s.reasons
+                ],
+                "waiting": ", ".join(s.missing_facts) if s.status == "info_requested" else "",
+                "risk": s.decision.risk_band,
+                "risk_label": RISK_LABELS.get(s.decision.risk_band, s.decision.risk_band),
+                "time_iso": (s.decided_at if decided else s.decision_created_at).isoformat(),
+                "when": (
+                    timezone.localtime(s.decided_at).strftime("%Y-%m-%d %H:%M")
+                    if decided
+                    else _age(now - s.decision_created_at)
+                ),
+                "who": s.decided_by.username if decided and s.decided_by_id else "",
+            }
+        )
+    return rows
+
+
+def _age(delta) -> str:
+    """3 d, 5 h, 12 min: how long an item has waited (cheaper than the timesince filter)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds >= 86400:
+        return f"{seconds // 86400} d"
+    if seconds >= 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
 
 
 def _render(request, template: str, partial: str, context: dict, status: int = 200):
@@ -114,8 +169,9 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
             initial = dict(kept or {}) if kept and kept.get("_form") == name else {}
             initial["version"] = state.version
             action_forms[name] = form_class(initial=initial, prefix=name)
-    may_decide = services.may_decide(request.user, state)
+    may_decide = access.may_decide(request, state)
     return {
+        "selected_id": state.pk,
         "kept": _kept_lines(kept),
         "state": state,
         "decision": decision,
@@ -202,7 +258,14 @@ def _act(request, pk: int, name: str, call):
         return redirect(f"{url}?{query}" if query else url)
     response = _panel_response(request, fresh, notice=message)
     response["HX-Trigger"] = json.dumps(
-        {"reviewActed": {"decision": pk, "status": fresh.status, "queue": fresh.queue}}
+        {
+            "reviewActed": {
+                "decision": pk,
+                "status": fresh.status,
+                "queue": fresh.queue,
+                "moved": fresh.queue != state.queue,
+            }
+        }
     )
     return response
 
@@ -218,8 +281,6 @@ def _panel_response(request, state, *, status=200, notice="", **kwargs):
 
 
 def _code_label(action) -> str:
-    from tariffs import codes
-
     return codes.fmt(action.code)
 
 

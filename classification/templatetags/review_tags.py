@@ -18,13 +18,16 @@ def lookup(mapping, key):
 
 
 @register.simple_tag(takes_context=True)
-def review_open_count(context) -> int:
-    """Return the number of open review items in the current tenant (0 for those who can't read).
+def review_open_count(context) -> str:
+    """Return the open review items of the current tenant ("" for none, "2997+" when capped).
 
     Cached on the request, so the navigation and the page share one query.
     """
     request = context.get("request")
     tenant = getattr(request, "tenant", None)
     if tenant is None or not has_perm(request, "read_tenant"):
-        return 0
-    return selectors.open_counts(tenant, request.user, request)["open"]
+        return ""
+    counts = selectors.open_counts(tenant, request.user, request)
+    if not counts["open"]:
+        return ""
+    return f"{counts['open']}+" if counts["open_capped"] else str(counts["open"])

@@ -1,5 +1,6 @@
 // Review queue keyboard: j/k move, Enter opens, a accept, o override, e escalate, i request info,
-// ? help. After an action the next item opens. Every page works without this file.
+// ? help, Ctrl+Enter sends the form being typed in. After an action that takes the item out of
+// the queue, the next item opens. Every page works without this file.
 (() => {
   const rows = () => Array.from(document.querySelectorAll("[data-review-row]"));
   const panel = () => document.getElementById("review-panel");
@@ -52,7 +53,14 @@
 
   document.addEventListener("keydown", (event) => {
     if (!document.querySelector("[data-review-queue]")) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.form) {
+      event.preventDefault(); // Ctrl+Enter sends the form a note is being typed in
+      event.target.form.requestSubmit();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const suggestions = event.target.closest("[data-code-autocomplete]")?.querySelector("[role=listbox]");
+    if (event.key === "Escape" && suggestions && suggestions.children.length) return; // closes the list
     if (event.key === "Escape" && typing(event.target)) {
       event.target.blur();
       select(current);
@@ -68,7 +76,7 @@
         select(current - 1);
         break;
       case "Enter":
-        if (event.target.closest("button, summary")) return;
+        if (event.target.closest("a, button, summary")) return; // the browser follows it
         open(rows()[current] || select(0));
         break;
       case "a": {
@@ -106,10 +114,10 @@
     const all = rows();
     const index = all.findIndex((r) => String(r.dataset.decision) === String(detail.decision));
     if (index < 0) return;
-    const stays = detail.status === "open" || detail.status === "escalated";
-    if (!stays) all[index].classList.add("done");
+    if (!detail.moved) return; // assigned or released: the item stays in this queue
+    all[index].classList.add("done");
     const next = all.slice(index + 1).find((r) => !r.classList.contains("done"));
-    if (next && !stays) {
+    if (next) {
       select(all.indexOf(next));
       open(next);
     }

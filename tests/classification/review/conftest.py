@@ -80,8 +80,12 @@ def evidence_for(code: str, *, score: float, runner_up: str = WOMENS, flags=None
 
 
 @pytest.fixture
-def make_decision(cast, make_products):
+def make_decision(cast, make_products, monkeypatch):
     """Create a decision for a new (or given) product, as the runner would have written it."""
+    from classification import tasks
+
+    # Transactional (browser) tests run on-commit work: keep workers from deciding the job.
+    monkeypatch.setattr(tasks, "wake", lambda count=1: None)
     counter = iter(range(10_000))
 
     def make(

@@ -52,9 +52,20 @@ def test_the_panel_matrix_and_another_tenants_decision_is_404(cast, make_decisio
             },
         ),
         ("review_assign", {"assign-version": "{v}"}),
+        (
+            "review_override",
+            {
+                "override-version": "{v}",
+                "override-code": "6110.20.20.20",
+                "override-reason_code": "other",
+                "override-note": "Women's cut.",
+            },
+        ),
     ],
 )
-def test_action_matrix_brokers_and_leads_act_others_are_refused(cast, make_decision, name, data):
+def test_action_matrix_brokers_and_leads_act_others_are_refused(
+    cast, make_decision, us_schedule, name, data
+):
     # Each permitted role acts on its own fresh item; refused roles never change anything.
     states = iter([make_decision() for _ in range(3)])
     current = {"state": next(states)}
@@ -77,6 +88,18 @@ def test_action_matrix_brokers_and_leads_act_others_are_refused(cast, make_decis
         else:
             assert response.status_code == 403, (who, response.status_code)
     assert ReviewAction.objects.count() == 2
+
+
+def test_release_matrix(cast, make_decision):
+    state = make_decision()  # not assigned: permitted roles hear why (422), others get 403
+    check_access_matrix(
+        cast,
+        url("review_release", state.pk),
+        ACTORS,
+        method="post",
+        data={"release-version": "1"},
+        ok=(422,),
+    )
 
 
 def test_bulk_accept_matrix(cast):
@@ -310,4 +333,52 @@ def test_the_navigation_shows_the_open_review_count_on_every_page(cast, make_dec
     make_decision()
     make_decision(outcome="blocked", code="", reasons=("no_candidate",), risk="high")
     body = cast.client(Role.ANALYST).get(reverse("tenant_dashboard", args=["acme"])).content
-    assert b'data-nav-review-count>2<' in body
+    assert b"data-nav-review-count>2<" in body
+
+
+def test_counts_stop_at_the_cap_and_say_so(cast, make_decision, monkeypatch):
+    from classification.review import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_decision()
+    counts = selectors.open_counts(cast.tenant, cast.users[Role.BROKER])
+    assert counts["needs_review"] == 2 and counts["capped"] == {"needs_review"}
+    body = cast.client(Role.BROKER).get(url("index")).content.decode()
+    assert 'data-count="needs_review">2+<' in body and "data-nav-review-count>2+<" in body
+
+
+def test_the_dashboard_shows_escalations_and_requests_for_information(cast, make_decision):
+    broker = cast.users[Role.BROKER]
+    services.review_escalate(
+        actor=broker, state=make_decision(), version=1, route="finance", note="Valuation?"
+    )
+    services.review_request_info(
+        actor=broker, state=make_decision(), version=1, missing_facts=["materials"], message="?"
+    )
+    body = cast.client(Role.AUDITOR).get(reverse("tenant_dashboard", args=["acme"])).content
+    body = body.decode()
+    assert "Escalated" in body and "waiting for finance" in body
+    assert "Info requested" in body and "?queue=info_requested" in body
+
+
+def test_a_granted_auditor_decides_one_escalated_item_over_http_and_no_other(cast, make_decision):
+    lead, auditor = cast.users[Role.COMPLIANCE_LEAD], cast.users[Role.AUDITOR]
+    granted, other = make_decision(), make_decision()
+    for state in (granted, other):
+        services.review_escalate(actor=lead, state=state, version=1, route="legal", note="?")
+    client = cast.client(Role.AUDITOR)
+    assert client.post(url("review_accept", granted.pk), {"accept-version": "2"}).status_code == 403
+    response = cast.client(Role.COMPLIANCE_LEAD).post(
+        url("review_grant", granted.pk),
+        {"grant-version": "2", "grant-username": auditor.username},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    panel = client.get(url("review_panel", granted.pk)).content.decode()
+    assert "Accept 6110.20.20.10" in panel
+    assert client.post(url("review_accept", other.pk), {"accept-version": "2"}).status_code == 403
+    assert client.post(url("review_accept", granted.pk), {"accept-version": "3"}).status_code == 302
+    assert ReviewState.objects.get(pk=granted.pk).decided_by == auditor
+    # Another tenant's member with the same URL still gets 404, grant or not.
+    assert cast.client("outsider").get(url("review_panel", granted.pk)).status_code == 404
