@@ -117,7 +117,9 @@ class Decision(models.Model):
     product_version = models.ForeignKey(
         "catalog.ProductVersion", on_delete=models.PROTECT, related_name="+"
     )
-    rule_pack_id = models.BigIntegerField(null=True, blank=True)  # FK once rulepacks lands
+    rule_pack = models.ForeignKey(
+        "rulepacks.RulePack", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     rule_pack_version = models.CharField(max_length=100, blank=True)
     rule_pack_sha256 = models.CharField(max_length=64, blank=True)
     jurisdiction = models.CharField(max_length=8)

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from classification import engine
 from classification.models import ClassificationRequest, Decision, Job, JobStatus
+from rulepacks import selectors as rulepack_selectors
 from tariffs import reference as tariff_reference
 from workbench.models import Tenant
 
@@ -37,15 +38,7 @@ class EngineContexts:
 
 def engine_context(tenant_id: int, jurisdiction: str) -> EngineContext:
     """Load the tenant's active pack, the current schedule and the tenant's precedents."""
-    try:  # TEMPORARY until the rulepacks branch lands (integration removes this guard)
-        from rulepacks import selectors as rulepack_selectors
-    except ImportError:
-        rulepack_selectors = None
-    active = (
-        rulepack_selectors.active_compiled(Tenant(pk=tenant_id), jurisdiction)
-        if rulepack_selectors
-        else None
-    )
+    active = rulepack_selectors.active_compiled(Tenant(pk=tenant_id), jurisdiction)
     pack_row, compiled = active if active else (None, None)
     return EngineContext(
         jurisdiction=jurisdiction,

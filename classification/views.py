@@ -139,7 +139,7 @@ def decision_detail(request, pk: int):
     """Show a decision's full evidence: facts as classified, candidates, rejected, duty."""
     decision = tenant_object(
         request,
-        Decision.objects.select_related("product", "product_version", "job"),
+        Decision.objects.select_related("product", "product_version", "rule_pack", "job"),
         pk=pk,
     )
     history = selectors.decisions_for_product(decision.product).exclude(pk=decision.pk)[:20]

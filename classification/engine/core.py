@@ -6,19 +6,28 @@ only gathers evidence per code, scores it, selects, rejects with reasons and exp
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from classification.engine import duty as duty_module
 from classification.engine import precedents as prec
 from classification.engine import reasons as reasons_module
+from classification.engine.prefilter import rule_index
 from classification.engine.search import search_candidates
 from classification.engine.types import Candidate, EngineDecision, Evidence, Rejected
 from rulepacks import evaluate as pack_eval
 from rulepacks import routing
-from rulepacks.format.compiled import DEFAULT_MIN_CONFIDENCE, DEFAULT_TIE_MARGIN
-from tariffs import codes
+from rulepacks.format.compiled import (
+    AGENCY_REVIEW_POLICIES,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_TIE_MARGIN,
+)
+from tariffs import codes as tariff_codes
 
 ENGINE_VERSION = "2026.11.1"
+# Display formatting of codes, memoised: the same few codes are formatted many times a decision.
+fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
+
 
 # Precedent weights: a broker's decision on the same, unchanged product is nearly certain; an
 # identical description is strong; a similar one is advice that cannot classify on its own at
@@ -90,14 +99,17 @@ def _rule_evidence(pool: dict[str, _Code], matches) -> None:
 
 
 def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
-    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, str(facts.get("description")))
-    first_code: dict[str, str] = {}
+    description = str(facts.get("description") or "")
+    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, description)
+    # Within the exact kinds the newest decision comes first; an older one that chose another
+    # code was corrected by a broker since. Similar descriptions are other products: no such rule.
+    newest: dict[str, str] = {}
     for p, kind, similarity in found:
         if kind == prec.SIMILAR_DESCRIPTION:
             weight = SIMILAR_BASE + SIMILAR_SLOPE * similarity
         else:
             weight = PRECEDENT_WEIGHT[kind]
-        newer = first_code.setdefault(kind, p.code)
+        newer = newest.setdefault(kind, p.code) if kind in PRECEDENT_WEIGHT else p.code
         detail = {
             "kind": kind,
             "broker": p.broker,
@@ -112,7 +124,7 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         entry = pool.setdefault(p.code, _Code(p.code))
         entry.evidence.append(Evidence("precedent", str(p.decision_id), round(weight, 4), detail))
         entry.rationale.append(
-            f"Broker {p.broker} decided {codes.fmt(p.code)} on {p.decided_at[:10]} "
+            f"Broker {p.broker} decided {fmt(p.code)} on {p.decided_at[:10]} "
             f"(decision #{p.decision_id}, {prec.KIND_LABELS[kind]})."
         )
 
@@ -157,7 +169,7 @@ def _candidates(pool, reference, cap) -> tuple[list[Candidate], list[Rejected]]:
             c.code,
             c.score,
             "not_declarable_in_schedule",
-            f"{codes.fmt(c.code)} is not a declarable line of "
+            f"{fmt(c.code)} is not a declarable line of "
             f"{getattr(reference, 'jurisdiction', '')} {getattr(reference, 'revision', '')}: "
             "a declaration needs a line at the end of the tree.",
         )
@@ -184,18 +196,23 @@ def _reject_others(kept, best, tie_margin, pack, view) -> list[Rejected]:
         rule = _excluded(pack, view, c.code)
         gap = best.score - c.score
         if rule:
-            reason, detail = "excluded_by_rule", f"Pack entry {rule!r} blocks {codes.fmt(c.code)}."
+            reason, detail = "excluded_by_rule", f"Pack entry {rule!r} blocks {fmt(c.code)}."
         elif gap <= tie_margin + 1e-9:
             reason = "tie"
             detail = (
-                f"Within {tie_margin:.2f} of {codes.fmt(best.code)} ({c.score:.2f} vs "
+                f"Within {tie_margin:.2f} of {fmt(best.code)} ({c.score:.2f} vs "
                 f"{best.score:.2f}): a broker must choose."
             )
         else:
             reason = "lower_score"
-            detail = f"Scored {c.score:.2f}, {gap:.2f} below {codes.fmt(best.code)}."
+            detail = f"Scored {c.score:.2f}, {gap:.2f} below {fmt(best.code)}."
         out.append(Rejected(c.code, c.score, reason, detail))
     return out
+
+
+def _evaluated_for(evaluation, code: str) -> bool:
+    """Whether ``evaluate`` already checked code-conditioned entries against ``code``."""
+    return bool(evaluation.matches) and evaluation.matches[0].code == code
 
 
 def _flags_json(flags, code: str) -> dict:
@@ -235,7 +252,8 @@ def classify(
     min_confidence, tie_margin = _thresholds(pack)
     cap = search_cap(min_confidence)
     view = pack_eval.Facts(facts)
-    evaluation = pack_eval.evaluate(pack, view) if pack is not None else None
+    candidate_pack = rule_index(pack).candidate_pack(facts) if pack is not None else None
+    evaluation = pack_eval.evaluate(candidate_pack, view) if pack is not None else None
     pool: dict[str, _Code] = {}
     if pack is not None or rank_without_pack:
         if evaluation is not None:
@@ -246,71 +264,67 @@ def classify(
             _search_evidence(pool, facts, reference, cap)
     kept, rejected = _candidates(pool, reference, cap)
     best = kept[0][0] if kept else None
-    if evaluation is not None and best is not None:
+    if evaluation is not None and best is not None and not _evaluated_for(evaluation, best.code):
+        # Restrictions with code conditions must see the selected code, not only the best rule's.
         declared = str(facts.get("declared_code") or "")
-        evaluation = pack_eval.evaluate(
-            pack, view, codes=tuple(c for c in (best.code, declared) if c)
-        )
+        codes_seen = tuple(c for c in (best.code, declared) if c)
+        evaluation = pack_eval.evaluate(candidate_pack, view, codes=codes_seen)
     flags = reference.flags(best.code) if (reference is not None and best) else None
-    origin = str(facts.get("country_of_origin") or "").upper()
-    routed = routing.route(
-        candidates=[routing.Candidate(c.code, c.score, risk, ()) for c, risk in kept],
-        min_confidence=min_confidence,
-        tie_margin=tie_margin,
-        missing=routing.missing_facts(facts),
-        denied=bool(evaluation and evaluation.denied),
-        restrictions=evaluation.restrictions if evaluation else (),
-        flags=flags,
-        has_pack=pack is not None,
-        high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
-        vague=routing.is_vague(str(facts.get("description") or "")),
-    )
+    routed = _route(facts, pack, kept, evaluation, flags, (min_confidence, tie_margin))
     candidates = [c for c, _ in kept]
     rejected = _reject_others(candidates, best, tie_margin, pack, view) + rejected
-    selected = best.code if (best and routed.outcome != routing.BLOCKED) else None
     advice = best.code if best else ""
-    duties = duty_module.compare(
-        reference, facts, advice, [c.code for c in candidates[1:]], codes.fmt
-    )
-    candidates = _attach_duty(candidates, duties)
+    duties = duty_module.compare(reference, facts, advice, [c.code for c in candidates[1:]], fmt)
     reasons = reasons_module.explain(
         routed,
         facts=facts,
         evaluation=evaluation,
         flags=flags,
-        pack=pack,
         thresholds=(min_confidence, tie_margin),
-        reference=reference,
     )
     return EngineDecision(
-        selected_code=selected,
+        selected_code=best.code if (best and routed.outcome != routing.BLOCKED) else None,
         confidence=round(routed.confidence, 4),
         outcome=routed.outcome,
         risk_band=routed.risk,
         reasons=reasons,
-        candidates=tuple(candidates),
+        candidates=_attach_duty(candidates, duties),
         rejected=tuple(rejected),
         duty=duties,
         flags=_flags_json(flags, advice),
         pack=_pack_json(pack),
         schedule_revision=getattr(reference, "revision", None),
         engine_version=ENGINE_VERSION,
-        explanation=reasons_module.summary(routed, best, reasons, codes.fmt),
+        explanation=reasons_module.summary(routed, best, reasons, fmt),
         facts_sha256=facts_sha256,
     )
 
 
-def _attach_duty(candidates: list[Candidate], duties: dict) -> list[Candidate]:
-    by_code = {}
-    if duties.get("selected"):
-        by_code[duties["selected"]["code"]] = duties["selected"]
-    for d in duties.get("alternatives", ()):
-        by_code[d["code"]] = d
-    if not by_code:
-        return candidates
-    from dataclasses import replace
+def _agency_policy(pack) -> str:
+    return getattr(pack, "agency_review", None) or AGENCY_REVIEW_POLICIES[0]
 
-    return [replace(c, duty=by_code.get(c.code)) for c in candidates]
+
+def _route(facts, pack, kept, evaluation, flags, thresholds) -> routing.Routing:
+    """Route through ``rulepacks.routing`` (DESIGN §5) with every signal the engine found."""
+    origin = str(facts.get("country_of_origin") or "").upper()
+    return routing.route(
+        candidates=[routing.Candidate(c.code, c.score, risk, ()) for c, risk in kept],
+        min_confidence=thresholds[0],
+        tie_margin=thresholds[1],
+        missing=routing.missing_facts(facts),
+        denied=bool(evaluation and evaluation.denied),
+        restrictions=evaluation.restrictions if evaluation else (),
+        flags=flags,
+        agency_review=_agency_policy(pack),
+        has_pack=pack is not None,
+        high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
+        vague=routing.is_vague(str(facts.get("description") or "")),
+    )
+
+
+def _attach_duty(candidates: list[Candidate], duties: dict) -> tuple[Candidate, ...]:
+    by_code = {d["code"]: d for d in (duties.get("selected"), *duties["alternatives"]) if d}
+    return tuple(replace(c, duty=by_code[c.code]) if c.code in by_code else c for c in candidates)
 
 
 def _pack_json(pack) -> dict | None:

@@ -17,18 +17,30 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def estimate(reference, code: str, facts) -> dict:
-    """Return the schedule's duty estimate for ``code`` on these facts, as JSON-safe data."""
-    found = reference.duty(
-        code,
-        origin=str(facts.get("country_of_origin") or ""),
-        customs_value=_decimal(facts.get("customs_value")),
-        currency=facts.get("currency") or None,
-        quantity=_decimal(facts.get("quantity")),
-        quantity_unit=facts.get("quantity_unit") or None,
-        net_weight_kg=_decimal(facts.get("net_weight_kg")),
-    )
-    return jsonable(found)
+def duty_facts(facts) -> dict:
+    """The keyword arguments ``Reference.duty`` takes, read from product facts."""
+    return {
+        "origin": str(facts.get("country_of_origin") or ""),
+        "customs_value": _decimal(facts.get("customs_value")),
+        "currency": facts.get("currency") or None,
+        "quantity": _decimal(facts.get("quantity")),
+        "quantity_unit": facts.get("quantity_unit") or None,
+        "net_weight_kg": _decimal(facts.get("net_weight_kg")),
+    }
+
+
+def estimate(reference, code: str, arguments: dict) -> dict:
+    """Return the schedule's duty estimate for ``code`` as JSON-safe data."""
+    found = reference.duty(code, **arguments)
+    return {
+        "code": found.code,
+        "computable": found.computable,
+        "total": None if found.total is None else str(found.total),
+        "currency": found.currency,
+        "lines": [jsonable(line) for line in getattr(found, "lines", ())],
+        "notes": list(found.notes),
+        "preferences": list(getattr(found, "preferences", ())),
+    }
 
 
 def money(amount: Decimal, currency: str | None) -> str:
@@ -36,13 +48,14 @@ def money(amount: Decimal, currency: str | None) -> str:
     return f"${text}" if currency in (None, "USD") else f"{currency} {text}"
 
 
-def exposure(selected: dict, alternative: dict, label: str) -> str:
+def exposure(selected: dict, alternative: dict, fmt) -> str:
     """Say how much more or less ``alternative`` would cost than the selected code."""
+    label = fmt(alternative["code"])
     if not (selected.get("computable") and alternative.get("computable")):
         missing = selected if not selected.get("computable") else alternative
         why = "; ".join(missing.get("notes") or []) or "no total"
         return (
-            f"{label}: no comparison, the duty of {missing.get('code')} is not computable ({why})."
+            f"{label}: no comparison, the duty of {fmt(missing['code'])} is not computable ({why})."
         )
     diff = Decimal(alternative["total"]) - Decimal(selected["total"])
     currency = selected.get("currency")
@@ -53,13 +66,26 @@ def exposure(selected: dict, alternative: dict, label: str) -> str:
 
 
 def compare(reference, facts, selected: str, alternatives: list[str], fmt) -> dict:
-    """Return ``{"selected", "alternatives", "exposure"}`` for the selected and next codes."""
+    """Return ``{"selected", "alternatives", "exposure", "declared"}`` for the selected code,
+    the next two, and the importer's declared code when it is another declarable line (what
+    keeping the old code would cost or save is what a broker is asked first)."""
+    empty = {"selected": None, "alternatives": [], "exposure": [], "declared": None}
     if reference is None or not selected:
-        return {"selected": None, "alternatives": [], "exposure": []}
-    chosen = estimate(reference, selected, facts)
-    others = [estimate(reference, code, facts) for code in alternatives[:ALTERNATIVES]]
-    return {
+        return empty
+    arguments = duty_facts(facts)
+    chosen = estimate(reference, selected, arguments)
+    others = [estimate(reference, code, arguments) for code in alternatives[:ALTERNATIVES]]
+    result = {
         "selected": chosen,
         "alternatives": others,
-        "exposure": [exposure(chosen, other, fmt(other["code"])) for other in others],
+        "exposure": [exposure(chosen, other, fmt) for other in others],
+        "declared": None,
     }
+    declared = str(facts.get("declared_code") or "")
+    if declared and declared != selected and reference.is_declarable(declared):
+        found = estimate(reference, declared, arguments)
+        message = exposure(chosen, found, fmt).replace(
+            fmt(declared), f"The declared code {fmt(declared)}", 1
+        )
+        result["declared"] = {"estimate": found, "exposure": message}
+    return result

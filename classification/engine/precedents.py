@@ -6,9 +6,10 @@ descriptions (word-set similarity of at least ``SIMILAR_MIN``). Within a kind th
 then the most recent decision comes first, so a broker's later correction outranks an older one.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from rulepacks import routing
 from rulepacks.format.normalize import tokens
@@ -97,13 +98,14 @@ class PrecedentIndex:
     def _similar(self, words: frozenset[str]) -> list[tuple[Precedent, float]]:
         if not words:
             return []
-        shared: dict[int, int] = defaultdict(int)
-        for w in words:
-            for i in self._by_word.get(w, ()):
-                shared[i] += 1
+        # Counting shared words over the postings in C (Counter over a chained iterable) keeps
+        # lookups fast when common words ("steel", "cotton") have long posting lists.
+        shared = Counter(chain.from_iterable(self._by_word.get(w, ()) for w in words))
+        size = len(words)
         scored = []
         for i, common in shared.items():
-            similarity = common / len(words | self._words[i])  # Jaccard over meaningful words
+            # Jaccard = common / (|query| + |other| - common) >= SIMILAR_MIN
+            similarity = common / (size + len(self._words[i]) - common)
             if similarity >= SIMILAR_MIN:
                 scored.append((round(similarity, 4), i))
         scored.sort(key=lambda s: (-s[0], s[1]))

@@ -1,5 +1,7 @@
 """Turn ``rulepacks.routing`` reason codes into messages a broker can act on, with detail."""
 
+from dataclasses import dataclass
+
 from classification.engine.types import Reason
 from rulepacks import routing
 from rulepacks.format.normalize import tokens
@@ -50,78 +52,136 @@ def _matched(hits) -> list[dict]:
     ]
 
 
-def explain(routed, *, facts, evaluation, flags, pack, thresholds, reference) -> tuple[Reason, ...]:
+@dataclass(frozen=True)
+class _Context:
+    routed: object
+    facts: object
+    evaluation: object
+    flags: object
+    min_confidence: float
+    tie_margin: float
+    agency_policy: str
+
+
+def _no_pack(c: _Context):
+    destination = c.facts.get("destination") or "the destination"
+    return f"No active rule pack for {destination}: a compliance lead must activate one.", {}
+
+
+def _incomplete(c: _Context):
+    missing = list(routing.missing_facts(c.facts))
+    return f"{routing.REASON_LABELS[routing.INCOMPLETE_FACTS]}: {', '.join(missing)}.", {
+        "missing": missing
+    }
+
+
+def _denied(c: _Context):
+    hits = c.evaluation.denied
+    return "Denied goods: " + "; ".join(d.reason for d in hits), {"entries": _matched(hits)}
+
+
+def _no_candidate(c: _Context):
+    return "No rule, precedent or schedule text proposed a declarable code.", {}
+
+
+def _low_confidence(c: _Context):
+    score, minimum = c.routed.confidence, c.min_confidence
+    message = f"Confidence {score:.2f} is below the pack's minimum {minimum:.2f}."
+    return message, {"confidence": score, "minimum": minimum}
+
+
+def _tie(c: _Context):
+    best, runner = c.routed, c.routed.runner_up
+    message = (
+        f"Runner-up {fmt(runner.code)} ({runner.confidence:.2f}) is within "
+        f"{c.tie_margin:.2f} of {fmt(best.code)} ({best.confidence:.2f})."
+    )
+    margin = round(best.confidence - runner.confidence, 4)
+    return message, {
+        "code": best.code,
+        "runner_up": runner.code,
+        "margin": margin,
+        "tie_margin": c.tie_margin,
+    }
+
+
+def _restricted(c: _Context):
+    hits = c.evaluation.restrictions
+    return "Restricted goods: " + "; ".join(r.reason for r in hits), {"entries": _matched(hits)}
+
+
+def _agency(c: _Context):
+    flags = c.flags
+    triggered = list(routing.agency_flags(flags.pga, c.agency_policy))
+    names = ", ".join(flags.agencies) or ", ".join(flags.pga)
+    message = (
+        f"{fmt(c.routed.code)} carries partner government agency flags "
+        f"{', '.join(triggered)} ({names})."
+    )
+    detail = {
+        "pga": list(flags.pga),
+        "review_flags": triggered,
+        "policy": c.agency_policy,
+        "agencies": list(flags.agencies),
+    }
+    return message, detail
+
+
+def _trade_remedy(c: _Context):
+    detail = {
+        "antidumping": bool(c.flags.antidumping),
+        "countervailing": bool(c.flags.countervailing),
+    }
+    kinds = " and ".join(
+        name
+        for name, on in (
+            ("anti-dumping", detail["antidumping"]),
+            ("countervailing", detail["countervailing"]),
+        )
+        if on
+    )
+    message = f"{fmt(c.routed.code)} is flagged for {kinds} duty cases: check the producer."
+    return message, detail
+
+
+def _high_risk(c: _Context):
+    origin = str(c.facts.get("country_of_origin") or "").upper()
+    return f"Origin {origin} is a high-risk origin in this pack.", {"origin": origin}
+
+
+def _vague_description(c: _Context):
+    detail = vague_detail(c.facts)
+    message = "Description too vague to classify; a broker needs " + "; ".join(detail["questions"])
+    return message + ".", detail
+
+
+_EXPLAIN = {
+    routing.NO_ACTIVE_RULE_PACK: _no_pack,
+    routing.INCOMPLETE_FACTS: _incomplete,
+    routing.DENIED_GOODS: _denied,
+    routing.NO_CANDIDATE: _no_candidate,
+    routing.LOW_CONFIDENCE: _low_confidence,
+    routing.TIE: _tie,
+    routing.RESTRICTED_GOODS: _restricted,
+    routing.AGENCY_REQUIREMENTS: _agency,
+    routing.TRADE_REMEDY: _trade_remedy,
+    routing.HIGH_RISK_ROUTE: _high_risk,
+    routing.VAGUE_DESCRIPTION: _vague_description,
+}
+
+
+def explain(
+    routed, *, facts, evaluation, flags, thresholds, agency_policy="required"
+) -> tuple[Reason, ...]:
     """Return one ``Reason`` per routing reason code, in the routing's order."""
-    min_confidence, tie_margin = thresholds
-    destination = facts.get("destination") or "the destination"
+    context = _Context(routed, facts, evaluation, flags, *thresholds, agency_policy)
     out = []
     for code in routed.reasons:
-        label = routing.REASON_LABELS[code]
-        detail: dict = {}
-        if code == routing.NO_ACTIVE_RULE_PACK:
-            message = f"No active rule pack for {destination}: a compliance lead must activate one."
-        elif code == routing.INCOMPLETE_FACTS:
-            detail = {"missing": list(routing.missing_facts(facts))}
-            message = f"{label}: {', '.join(detail['missing'])}."
-        elif code == routing.DENIED_GOODS:
-            detail = {"entries": _matched(evaluation.denied)}
-            message = "Denied goods: " + "; ".join(d.reason for d in evaluation.denied)
-        elif code == routing.NO_CANDIDATE:
-            message = "No rule, precedent or schedule text proposed a declarable code."
-        elif code == routing.LOW_CONFIDENCE:
-            detail = {"confidence": routed.confidence, "minimum": min_confidence}
-            message = (
-                f"Confidence {routed.confidence:.2f} is below the pack's minimum "
-                f"{min_confidence:.2f}."
-            )
-        elif code == routing.TIE:
-            runner = routed.runner_up
-            detail = {
-                "code": routed.code,
-                "runner_up": runner.code,
-                "margin": round(routed.confidence - runner.confidence, 4),
-                "tie_margin": tie_margin,
-            }
-            message = (
-                f"Runner-up {fmt(runner.code)} ({runner.confidence:.2f}) is within "
-                f"{tie_margin:.2f} of {fmt(routed.code)} ({routed.confidence:.2f})."
-            )
-        elif code == routing.RESTRICTED_GOODS:
-            detail = {"entries": _matched(evaluation.restrictions)}
-            message = "Restricted goods: " + "; ".join(r.reason for r in evaluation.restrictions)
-        elif code == routing.AGENCY_REQUIREMENTS:
-            detail = {"pga": list(flags.pga), "agencies": list(flags.agencies)}
-            names = ", ".join(flags.agencies) or ", ".join(flags.pga)
-            message = f"{fmt(routed.code)} carries partner government agency flags ({names})."
-        elif code == routing.TRADE_REMEDY:
-            detail = {
-                "antidumping": bool(flags.antidumping),
-                "countervailing": bool(flags.countervailing),
-            }
-            kinds = [
-                n
-                for n, on in (
-                    ("anti-dumping", flags.antidumping),
-                    ("countervailing", flags.countervailing),
-                )
-                if on
-            ]
-            message = (
-                f"{fmt(routed.code)} is flagged for {' and '.join(kinds)} duty cases: "
-                "check the producer."
-            )
-        elif code == routing.HIGH_RISK_ROUTE:
-            detail = {"origin": str(facts.get("country_of_origin") or "").upper()}
-            message = f"Origin {detail['origin']} is a high-risk origin in this pack."
-        elif code == routing.VAGUE_DESCRIPTION:
-            detail = vague_detail(facts)
-            message = (
-                "Description too vague to classify; a broker needs "
-                + "; ".join(detail["questions"])
-                + "."
-            )
-        else:  # a reason added to routing later still reaches the decision
-            message = label
+        handler = _EXPLAIN.get(code)
+        if handler is None:  # a reason added to routing later still reaches the decision
+            out.append(Reason(code, routing.REASON_LABELS.get(code, code), {}))
+            continue
+        message, detail = handler(context)
         out.append(Reason(code, message, detail))
     return tuple(out)
 

@@ -66,16 +66,34 @@ def build_query(facts: Mapping[str, object]) -> tuple[str, frozenset[str]]:
     return " ".join(words), core
 
 
+_heading_cache: dict[tuple, frozenset[str]] = {}
+_HEADING_CACHE_SIZE = 50_000
+
+
 def _heading_text(reference, code: str) -> frozenset[str]:
-    texts = []
-    for prefix in (code[:4], code[:6]):
-        line = reference.line(prefix)
-        if line is not None:
-            texts.append(line.description)
-    hs = getattr(reference, "hs_description", None)
-    if hs is not None:
-        texts.append(hs(code))
-    return frozenset(w for t in texts for w in meaningful(t))
+    """Meaningful words of a subheading's heading (HS4) and subheading (HS6) texts.
+
+    Cached by schedule identity rather than by the ``Reference`` object, so a reloaded schedule
+    does not keep its predecessor's reference alive.
+    """
+    schedule = getattr(reference, "schedule_id", None)
+    key = (
+        getattr(reference, "jurisdiction", ""),
+        getattr(reference, "revision", ""),
+        schedule if schedule is not None else id(reference),
+        code,
+    )
+    found = _heading_cache.get(key)
+    if found is None:
+        texts = [line.description for p in (code[:4], code[:6]) if (line := reference.line(p))]
+        hs = getattr(reference, "hs_description", None)
+        if hs is not None:
+            texts.append(hs(code))
+        found = frozenset(w for t in texts for w in meaningful(t))
+        if len(_heading_cache) >= _HEADING_CACHE_SIZE:
+            _heading_cache.clear()
+        _heading_cache[key] = found
+    return found
 
 
 def search_candidates(
@@ -100,13 +118,9 @@ def search_candidates(
         subheading_mass[h.code[:6]] += h.score / top
         heading_count[h.code[:4]] += 1
     best_sub = max(subheading_mass.values())
-    heading_words: dict[str, frozenset[str]] = {}
     scored = []
     for h in hits:
-        head = h.code[:4]
-        if head not in heading_words:
-            heading_words[head] = _heading_text(reference, h.code)
-        core_share = len(core & heading_words[head]) / len(core) if core else 0.0
+        core_share = len(core & _heading_text(reference, h.code[:6])) / len(core) if core else 0.0
         relevance = (
             h.score / top
             + SUBHEADING_WEIGHT * subheading_mass[h.code[:6]] / best_sub

@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("catalog", "0001_initial"),
+        ("rulepacks", "0002_immutability_trigger"),
         ("workbench", "0002_alter_tenant_options"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -151,7 +152,16 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("attempt", models.PositiveIntegerField()),
-                ("rule_pack_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "rule_pack",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="rulepacks.rulepack",
+                    ),
+                ),
                 ("rule_pack_version", models.CharField(blank=True, max_length=100)),
                 ("rule_pack_sha256", models.CharField(blank=True, max_length=64)),
                 ("jurisdiction", models.CharField(max_length=8)),

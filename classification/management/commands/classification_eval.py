@@ -94,11 +94,11 @@ class Command(BaseCommand):
             raise CommandError(f"tenant {slug!r} has no active rule pack for {jurisdiction}")
         _, pack = active
         precedents = None
-        try:  # the tenant's finalized decisions, once the classification app provides them
+        try:  # the tenant's finalized decisions (classification.selectors, the lead's module)
             from classification import selectors as decision_selectors
-
-            build = getattr(decision_selectors, "precedent_index", None)
-            precedents = build(tenant, jurisdiction) if build else None
         except ImportError:
-            precedents = None
+            decision_selectors = None
+        load = getattr(decision_selectors, "precedents_for", None)
+        if load is not None:
+            precedents = load(tenant.pk, jurisdiction)
         return pack, precedents

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rulepacks.format import parse
+from rulepacks.format.normalize import tokens
 
 
 @dataclass
@@ -77,19 +78,20 @@ class FakeReference:
     revision = "2026 Rev 4 (test)"
     national = True
 
-    def __init__(self, *, flags=None, search=None):
+    def __init__(self, *, flags=None, search=None, lines=None):
+        self.lines = {**LINES, **(lines or {})}
         self.flag_map = dict(flags or {})
         self.search_hits = search  # None: word overlap; else a fixed list of (code, score)
         self.searches = 0
 
     def line(self, code):
-        found = LINES.get(code)
+        found = self.lines.get(code)
         if found is None:
             return None
         return Line(code, found[0], found[0], found[1])
 
     def is_declarable(self, code):
-        return code in LINES and LINES[code][1]
+        return code in self.lines and self.lines[code][1]
 
     def hs_description(self, code):
         return ""
@@ -100,11 +102,11 @@ class FakeReference:
     def search(self, text, limit=10):
         self.searches += 1
         if self.search_hits is not None:
-            return [Hit(c, s, LINES[c][0]) for c, s in self.search_hits][:limit]
-        words = set(text.lower().split())
+            return [Hit(c, s, self.lines[c][0]) for c, s in self.search_hits][:limit]
+        words = set(tokens(text))
         scored = []
-        for code, (description, declarable) in LINES.items():
-            overlap = len(words & set(description.lower().replace(",", "").split()))
+        for code, (description, declarable) in self.lines.items():
+            overlap = len(words & set(tokens(description)))
             if declarable and overlap:
                 scored.append(Hit(code, round(min(1.0, overlap / 4), 4), description))
         scored.sort(key=lambda h: (-h.score, h.code))
@@ -156,6 +158,7 @@ tie_margin = 0.05
 
 [routing]
 high_risk_origins = ["KP"]
+agency_review = "{agency}"
 """
 
 RULES = """\
@@ -267,7 +270,7 @@ materials = { any = ["dog fur", "cat fur"] }
 """
 
 
-def pack(*, min_confidence=0.82, rules=RULES):
-    result = parse(HEAD.format(min_confidence=min_confidence) + "\n" + rules)
+def pack(*, min_confidence=0.82, rules=RULES, agency="required"):
+    result = parse(HEAD.format(min_confidence=min_confidence, agency=agency) + "\n" + rules)
     assert result.ok, result.problems
     return result.pack

@@ -95,12 +95,25 @@ def test_a_review_restriction_goes_to_review_with_its_reason_and_risk():
 
 
 def test_agency_flags_on_the_selected_code_go_to_review():
-    flags = {"6109100012": Flags(pga=["FD1"], agencies=["Food and Drug Administration"])}
+    flags = {"6109100012": Flags(pga=["FD1", "FD2"], agencies=["Food and Drug Administration"])}
     decision = run(facts(TEE), reference=FakeReference(flags=flags, search=[]))
     assert decision.outcome == "needs_review"
     assert codes_of(decision) == ["agency_requirements"]
-    assert decision.flags["pga"] == ["FD1"]
-    assert "Food and Drug Administration" in decision.reasons[0].message
+    assert decision.flags["pga"] == ["FD1", "FD2"]
+    reason = decision.reasons[0]
+    assert reason.detail["review_flags"] == ["FD2"]
+    assert "FD2 (Food and Drug Administration)" in reason.message
+
+
+def test_flags_saying_agency_data_may_be_required_follow_the_packs_policy():
+    flags = {"6109100012": Flags(pga=["FD1"], agencies=["Food and Drug Administration"])}
+    reference = FakeReference(flags=flags, search=[])
+    default = run(facts(TEE), reference=reference)
+    assert default.outcome == "classified"
+    assert default.flags["pga"] == ["FD1"]  # recorded even when it does not route
+    decision = run(facts(TEE), pack=fakes.pack(agency="any"), reference=reference)
+    assert decision.outcome == "needs_review"
+    assert codes_of(decision) == ["agency_requirements"]
 
 
 def test_anti_dumping_or_countervailing_flags_go_to_review():
@@ -141,7 +154,7 @@ def test_a_vague_description_with_no_candidate_is_blocked_and_still_says_what_is
 
 
 def test_several_reasons_are_all_recorded():
-    flags = {"8211920000": Flags(pga=["FW1"], agencies=["US Fish and Wildlife Service"])}
+    flags = {"8211920000": Flags(pga=["FW2"], agencies=["US Fish and Wildlife Service"])}
     product = facts("Knife", materials=["steel"], country_of_origin="KP")
     decision = run(product, reference=FakeReference(flags=flags, search=[]))
     assert decision.outcome == "needs_review"
