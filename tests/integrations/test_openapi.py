@@ -62,3 +62,10 @@ def test_the_response_checker_rejects_a_body_that_does_not_match(checker):
         assert "position" in str(err) or "required" in str(err)
     else:
         raise AssertionError("a mismatching body passed the OpenAPI check")
+
+
+def test_the_swagger_files_are_shipped_as_static_files():
+    from django.contrib.staticfiles import finders
+
+    for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui.css"):
+        assert finders.find(name), name

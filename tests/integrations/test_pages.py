@@ -201,3 +201,17 @@ def test_the_navigation_links_integrations_only_for_those_who_manage_them(cast):
     for role in Role.values:
         html = cast.client(role).get("/t/acme/").content.decode()
         assert ('href="/t/acme/integrations/"' in html) == (role in INTEGRATORS), role
+
+
+def test_dead_deliveries_show_on_the_dashboard(cast, endpoint):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    finalize(make_decision(cast.tenant, "TEE-1"))
+    delivery.dispatch_pending()
+    WebhookDelivery.objects.update(max_attempts=1)
+    delivery.deliver_due(now=timezone.now() + timedelta(minutes=1))
+    assert WebhookDelivery.objects.get().status == "dead"
+    html = cast.client(Role.COMPLIANCE_LEAD).get("/t/acme/").content.decode()
+    assert "Dead webhooks" in html
