@@ -15,6 +15,7 @@ review and exports never wait on a receiver.
 """
 
 import json
+import logging
 import random
 import time
 import uuid
@@ -25,6 +26,7 @@ from http.client import HTTPException
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 import audit
 from audit import outbox
@@ -38,6 +40,8 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+
+log = logging.getLogger(__name__)
 
 TEST_EVENT_TYPE = "webhook.test"
 USER_AGENT = "CustomsWorkbench-Webhooks/1"
@@ -137,26 +141,37 @@ def _feed_entry(event: OutboxEvent) -> FeedEntry:
         product_id=int(payload["product_id"]),
         sku=str(payload["sku"])[:64],
         final_code=str(payload["final_code"])[:16],
-        finalized_at=payload.get("finalized_at")
-        or payload.get("decided_at")
-        or payload.get("occurred_at")
-        or event.created_at,
+        finalized_at=_when(payload, event),
         finalized_by=str(finalized_by)[:200],
         data=payload,
     )
 
 
+def _when(payload: dict, event: OutboxEvent):
+    for key in ("finalized_at", "decided_at", "occurred_at"):
+        value = parse_datetime(str(payload.get(key) or ""))
+        if value is not None:
+            return value
+    return event.created_at
+
+
 def _append_to_feed(events: list[OutboxEvent]) -> int:
-    finalized = [e for e in events if e.type == outbox.DECISION_FINALIZED]
-    for tenant_id in sorted({e.tenant_id for e in finalized}):
+    entries = []
+    for event in events:
+        if event.type != outbox.DECISION_FINALIZED:
+            continue
+        try:
+            entries.append(_feed_entry(event))
+        except (KeyError, TypeError, ValueError):
+            # One malformed payload must not hold up the outbox behind it.
+            log.exception("outbox event %s: not a finalization the feed can hold", event.pk)
+    for tenant_id in sorted({e.tenant_id for e in entries}):
         # Held until commit: the next append for this tenant takes its id after this one is
         # visible, so feed positions appear in increasing order (see FeedEntry).
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [FEED_LOCK_NAMESPACE, tenant_id])
-        FeedEntry.objects.bulk_create(
-            [_feed_entry(e) for e in finalized if e.tenant_id == tenant_id]
-        )
-    return len(finalized)
+        FeedEntry.objects.bulk_create([e for e in entries if e.tenant_id == tenant_id])
+    return len(entries)
 
 
 def _fan_out(events: list[OutboxEvent], now) -> list[WebhookDelivery]:

@@ -117,3 +117,25 @@ def test_an_append_committing_late_is_never_overtaken_by_a_later_one(cast, monke
     assert errors == []
     page = selectors.feed_page(tenant=cast.tenant, after=0, limit=10)
     assert [e.sku for e in page.items] == ["FIRST", "SECOND"]
+
+
+def test_a_malformed_finalization_does_not_hold_up_the_outbox(cast):
+    from audit import outbox
+    from audit.models import OutboxEvent
+
+    with transaction.atomic():
+        outbox.emit(
+            tenant=cast.tenant,
+            type=outbox.DECISION_FINALIZED,
+            payload={
+                "decision_id": "not-a-number",
+                "product_id": 1,
+                "sku": "X",
+                "final_code": "6109100012",
+                "link": "/t/acme/",
+            },
+        )
+    finalize(make_decision(cast.tenant, "GOOD"))
+    assert delivery.dispatch_pending() == 2
+    assert not OutboxEvent.objects.filter(status="pending").exists()
+    assert [e.sku for e in FeedEntry.objects.all()] == ["GOOD"]
