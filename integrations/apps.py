@@ -46,21 +46,3 @@ class IntegrationsConfig(AppConfig):
         post_save.connect(
             _wake_on_outbox_event, sender=OutboxEvent, dispatch_uid="integrations-wake"
         )
-
-    def dashboard_tiles(self, tenant):
-        from django.urls import reverse
-
-        from integrations.models import DeliveryStatus, WebhookDelivery
-        from workbench.dashboard import Tile
-
-        dead = WebhookDelivery.objects.filter(tenant=tenant, status=DeliveryStatus.DEAD).count()
-        if not dead:
-            return []
-        return [
-            Tile(
-                "Dead webhooks",
-                dead,
-                reverse("integrations:index", args=[tenant.slug]),
-                "deliveries a receiver never accepted; redeliver them from the endpoint page",
-            )
-        ]

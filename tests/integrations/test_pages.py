@@ -203,7 +203,7 @@ def test_the_navigation_links_integrations_only_for_those_who_manage_them(cast):
         assert ('href="/t/acme/integrations/"' in html) == (role in INTEGRATORS), role
 
 
-def test_dead_deliveries_show_on_the_dashboard(cast, endpoint):
+def test_dead_deliveries_are_counted_on_the_integrations_page(cast, endpoint):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -213,5 +213,5 @@ def test_dead_deliveries_show_on_the_dashboard(cast, endpoint):
     WebhookDelivery.objects.update(max_attempts=1)
     delivery.deliver_due(now=timezone.now() + timedelta(minutes=1))
     assert WebhookDelivery.objects.get().status == "dead"
-    html = cast.client(Role.COMPLIANCE_LEAD).get("/t/acme/").content.decode()
-    assert "Dead webhooks" in html
+    html = cast.client(Role.COMPLIANCE_LEAD).get("/t/acme/integrations/").content.decode()
+    assert '<span class="chip status-dead">1</span>' in html
