@@ -281,6 +281,43 @@ def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product
     return product, True
 
 
+@transaction.atomic
+def product_upsert(*, actor, tenant, raw: dict) -> tuple[Product, str]:
+    """Create or update one product of ``tenant`` from raw facts, with the import's validation.
+
+    Returns ``(product, "created" | "updated" | "unchanged")``; identical facts write nothing.
+    Raises ``ValidationError({fact: message})`` with ``validate_row``'s messages, writing
+    nothing. Serialised with imports and edits by the tenant's catalog lock. Audited as
+    ``catalog.product.created`` (with the facts) or ``catalog.product.updated`` (the changes).
+    """
+    facts, errors = F.validate_row(raw)
+    if errors:
+        raise ValidationError({e.field: ValidationError(e.message, code="invalid") for e in errors})
+    loader.lock_tenant_catalog(tenant.pk)
+    product = Product.objects.filter(tenant=tenant, sku=facts["sku"]).first()
+    if product is not None:
+        product, changed = product_update_facts(actor=actor, product=product, raw=raw)
+        return product, "updated" if changed else "unchanged"
+    product = Product(tenant=tenant, sku=facts["sku"])
+    _denormalise(product, facts)
+    product.full_clean(exclude=["current_version"])
+    product.save()
+    version = ProductVersion(
+        product=product, n=1, facts=facts, sha256=F.facts_sha256(facts), created_by=actor
+    )
+    version.full_clean()
+    version.save()
+    product.current_version = version
+    product.save(update_fields=["current_version", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="catalog.product.created",
+        target=product,
+        data={"sku": product.sku, "version": 1, "facts": facts},
+    )
+    return product, "created"
+
+
 def _denormalise(product: Product, facts: dict) -> None:
     product.name = facts["name"]
     product.description = facts["description"]

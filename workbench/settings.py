@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_q",
+    "ninja",  # the API docs page serves its Swagger UI files from static, not a CDN
     "workbench",
     "audit",
     "catalog",

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from integrations.api import api as integrations_api
 from workbench import views
 
 tenant_patterns = [
@@ -34,5 +35,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("api/v1/", integrations_api.urls),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
 ]
