@@ -32,7 +32,7 @@ from classification.models import (
     ReviewStatus,
     Route,
 )
-from rulepacks import routing
+from rulepacks import promote, routing
 from tariffs import codes
 from tariffs import services as tariff_services
 from workbench.access import user_has_tenant_perm
@@ -682,15 +682,6 @@ def review_promote_golden(*, actor, state: ReviewState, version: int):
     """
     state = _lock(state, version)
     _require_status(state, (ReviewStatus.FINAL,), "promoted to a golden case")
-    try:
-        from rulepacks import promote
-    except ImportError:  # rule packs (issue 5) not merged into this build yet
-        raise ValidationError(
-            {
-                "__all__": "Rule packs are not available in this build, "
-                "so no golden case can be added."
-            }
-        ) from None
     pack = promote.rulepacks_promote_golden(
         actor=actor,
         tenant=state.tenant,

@@ -35,17 +35,22 @@ _WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.
 
 
 def _service_modules():
+    """Every module named ``services`` (or inside a ``services`` package) of a project app."""
     for config in apps.get_app_configs():
         if not Path(config.path).is_relative_to(settings.BASE_DIR):
             continue
-        try:
-            module = importlib.import_module(f"{config.name}.services")
-        except ModuleNotFoundError:
-            continue
-        yield module
-        if hasattr(module, "__path__"):  # a services package
-            for info in pkgutil.walk_packages(module.__path__, f"{module.__name__}."):
-                yield importlib.import_module(info.name)
+        package = importlib.import_module(config.name)
+        names = [f"{config.name}.services"] + [
+            info.name
+            for info in pkgutil.walk_packages(package.__path__, f"{config.name}.")
+            if ".migrations" not in info.name
+            and (info.name.endswith(".services") or ".services." in info.name)
+        ]
+        for name in dict.fromkeys(names):
+            try:
+                yield importlib.import_module(name)
+            except ModuleNotFoundError:
+                continue
 
 
 def discovered_services() -> set[str]:
@@ -82,6 +87,18 @@ PURE = {
     "tariffs.services.code_validate",
     "tariffs.services.code_uses",
     "tariffs.services.invalid_code_uses",
+    "integrations.services.token_digest",
+    "integrations.services.token_authenticate",
+    "classification.review.services.conflict_message",
+    "classification.review.services.last_action",
+    "classification.review.services.may_decide",
+    "classification.review.services.bulk_refusal",
+}
+# Operational bookkeeping that is deliberately not an audit record, and the only tables it may
+# touch: request counters for rate limiting.
+HOUSEKEEPING = {
+    "integrations.services.token_rate_check": {"integrations_apiratewindow"},
+    "integrations.services.purge_rate_windows": {"integrations_apiratewindow"},
 }
 # Services documented to leave the audit event to their caller, which records the decision that
 # made the change; each entry says who audits. Their cases must still write (or the entry lies).
@@ -510,6 +527,343 @@ COVERAGE = {
     "audit.services.export_fail": [_export_fail],
     "audit.services.export_record_download": [_export_record_download],
 }
+
+
+def _product_upsert(cast):
+    from catalog import services as catalog_services
+
+    catalog_services.product_upsert(
+        actor=cast.users["analyst"],
+        tenant=cast.tenant,
+        raw={
+            "sku": "API-1",
+            "name": "Tee",
+            "description": "Men's knitted cotton T-shirt",
+            "country_of_origin": "BD",
+            "materials": "cotton",
+            "intended_use": "Casual wear",
+            "product_type": "T-shirt",
+            "destination": "US",
+        },
+    )
+
+
+# --- integrations ---------------------------------------------------------------------------
+
+
+def _token(cast, scope="read"):
+    from integrations import services as integration_services
+
+    return integration_services.token_create(
+        actor=cast.users["tenant_admin"], tenant=cast.tenant, name="ERP", scope=scope
+    )
+
+
+def _token_create(cast):
+    _token(cast)
+
+
+def _token_revoke(cast):
+    from integrations import services as integration_services
+
+    token, _ = _token(cast)
+    yield
+    integration_services.token_revoke(actor=cast.users["tenant_admin"], token=token)
+
+
+def _token_digest(cast):
+    from integrations import services as integration_services
+
+    integration_services.token_digest("wbt_x")
+
+
+def _token_authenticate(cast):
+    from integrations import services as integration_services
+
+    _, plaintext = _token(cast)
+    yield
+    integration_services.token_authenticate(plaintext)
+
+
+def _token_rate_check(cast):
+    from integrations import services as integration_services
+
+    token, _ = _token(cast)
+    yield
+    integration_services.token_rate_check(token=token)
+
+
+def _purge_rate_windows(cast):
+    from integrations import services as integration_services
+
+    token, _ = _token(cast)
+    integration_services.token_rate_check(token=token, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    yield
+    integration_services.purge_rate_windows()
+
+
+def _token_record_use(cast):
+    from integrations import services as integration_services
+
+    token, _ = _token(cast)
+    yield
+    integration_services.token_record_use(token=token, method="GET", path="/api/v1/", ip=None)
+
+
+def _endpoint(cast):
+    from django.test import override_settings
+
+    from integrations import services as integration_services
+
+    with override_settings(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_LOOPBACK=True):
+        endpoint, _ = integration_services.endpoint_create(
+            actor=cast.users["compliance_lead"],
+            tenant=cast.tenant,
+            url="http://127.0.0.1:9/hook",
+            event_types=["decision.finalized"],
+        )
+    return endpoint
+
+
+def _endpoint_create(cast):
+    _endpoint(cast)
+
+
+def _endpoint_update(cast):
+    from django.test import override_settings
+
+    from integrations import services as integration_services
+
+    endpoint = _endpoint(cast)
+    yield
+    with override_settings(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_LOOPBACK=True):
+        integration_services.endpoint_update(
+            actor=cast.users["compliance_lead"],
+            endpoint=endpoint,
+            url=endpoint.url,
+            event_types=["decision.finalized"],
+            description="ERP",
+            enabled=False,
+        )
+
+
+def _endpoint_rotate_secret(cast):
+    from integrations import services as integration_services
+
+    endpoint = _endpoint(cast)
+    yield
+    integration_services.endpoint_rotate_secret(
+        actor=cast.users["compliance_lead"], endpoint=endpoint
+    )
+
+
+# --- review ---------------------------------------------------------------------------------
+
+REVIEW_CODE = "8471300100"
+
+
+def _review_state(cast, *, reasons=("low_confidence",)):
+    """A needs-review decision on a declarable code of a small current schedule."""
+    from decimal import Decimal
+
+    from classification import services as classification_services
+    from classification.models import Decision, Job, ReviewState
+
+    _schedule_load_usitc(cast)
+    product = _a_product(cast)
+    request = classification_services.request_create(
+        actor=None, tenant=cast.tenant, product_ids=[product.pk]
+    )
+    job = Job.objects.get(request=request)
+    Job.objects.filter(pk=job.pk).update(status="done")
+    decision = Decision.objects.create(
+        tenant=cast.tenant,
+        job=job,
+        attempt=1,
+        product=product,
+        product_version_id=job.product_version_id,
+        jurisdiction="US",
+        schedule_revision="2026 Rev 9",
+        engine_version="test",
+        selected_code=REVIEW_CODE,
+        confidence=0.7,
+        outcome="needs_review",
+        reasons=list(reasons),
+        risk_band="low",
+        duty_total=Decimal("0.00"),
+        duty_currency="USD",
+        evidence={
+            "candidates": [
+                {
+                    "code": REVIEW_CODE,
+                    "score": 0.7,
+                    "description": "Portable",
+                    "rationale": "",
+                    "sources": [],
+                    "duty": None,
+                }
+            ],
+            "rejected": [],
+            "reasons": [],
+            "duty": {},
+            "flags": {},
+        },
+    )
+    return ReviewState.objects.select_related("decision", "product", "tenant").get(pk=decision.pk)
+
+
+def _review(name):
+    from classification.review import services as review_services
+
+    return getattr(review_services, name)
+
+
+def _review_accept(cast):
+    state = _review_state(cast)
+    yield
+    _review("review_accept")(actor=cast.users["broker"], state=state, version=state.version)
+
+
+def _review_override(cast):
+    state = _review_state(cast)
+    yield
+    _review("review_override")(
+        actor=cast.users["broker"],
+        state=state,
+        version=state.version,
+        code="8471.30.01.00",
+        reason_code="supplier_evidence",
+        note="Supplier datasheet: portable, under 10 kg",
+    )
+
+
+def _review_escalate(cast):
+    state = _review_state(cast)
+    yield
+    _review("review_escalate")(
+        actor=cast.users["broker"],
+        state=state,
+        version=state.version,
+        route="legal",
+        note="Needs counsel",
+    )
+
+
+def _review_request_info(cast):
+    state = _review_state(cast)
+    yield
+    _review("review_request_info")(
+        actor=cast.users["broker"],
+        state=state,
+        version=state.version,
+        missing_facts=["materials"],
+        message="Which materials, by weight?",
+    )
+
+
+def _review_info_received(cast):
+    state = _review_state(cast)
+    _review("review_request_info")(
+        actor=cast.users["broker"],
+        state=state,
+        version=state.version,
+        missing_facts=["materials"],
+        message="Which materials, by weight?",
+    )
+    yield
+    _review("review_info_received")(
+        actor=cast.users["analyst"],
+        tenant_id=cast.tenant.pk,
+        product_id=state.product_id,
+        changed_facts=["materials"],
+    )
+
+
+def _review_assign(cast):
+    state = _review_state(cast)
+    yield
+    _review("review_assign")(actor=cast.users["broker"], state=state, version=state.version)
+
+
+def _review_grant_decider(cast):
+    state = _review_state(cast)
+    _review("review_escalate")(
+        actor=cast.users["broker"],
+        state=state,
+        version=state.version,
+        route="legal",
+        note="Needs counsel",
+    )
+    state.refresh_from_db()
+    yield
+    _review("review_grant_decider")(
+        actor=cast.users["compliance_lead"],
+        state=state,
+        version=state.version,
+        username=cast.users["auditor"].username,
+    )
+
+
+def _review_bulk_accept(cast):
+    state = _review_state(cast)
+    yield
+    _review("review_bulk_accept")(
+        actor=cast.users["broker"],
+        tenant=cast.tenant,
+        items=[(state.pk, state.version)],
+        note="Low-risk batch",
+    )
+
+
+def _review_promote_golden(cast):
+    state = _review_state(cast)
+    _review("review_accept")(actor=cast.users["broker"], state=state, version=state.version)
+    state.refresh_from_db()
+    _pack(cast)
+    yield
+    _review("review_promote_golden")(
+        actor=cast.users["compliance_lead"], state=state, version=state.version
+    )
+
+
+def _review_reads(cast):
+    state = _review_state(cast)
+    yield
+    for name in ("last_action", "bulk_refusal"):
+        _review(name)(state)
+    _review("conflict_message")(state, None)
+    _review("may_decide")(cast.users["broker"], state)
+
+
+COVERAGE.update(
+    {
+        "catalog.services.product_upsert": [_product_upsert],
+        "integrations.services.token_create": [_token_create],
+        "integrations.services.token_revoke": [_token_revoke],
+        "integrations.services.token_digest": [_token_digest],
+        "integrations.services.token_authenticate": [_token_authenticate],
+        "integrations.services.token_rate_check": [_token_rate_check],
+        "integrations.services.purge_rate_windows": [_purge_rate_windows],
+        "integrations.services.token_record_use": [_token_record_use],
+        "integrations.services.endpoint_create": [_endpoint_create],
+        "integrations.services.endpoint_update": [_endpoint_update],
+        "integrations.services.endpoint_rotate_secret": [_endpoint_rotate_secret],
+        "classification.review.services.review_accept": [_review_accept],
+        "classification.review.services.review_override": [_review_override],
+        "classification.review.services.review_escalate": [_review_escalate],
+        "classification.review.services.review_request_info": [_review_request_info],
+        "classification.review.services.review_info_received": [_review_info_received],
+        "classification.review.services.review_assign": [_review_assign],
+        "classification.review.services.review_grant_decider": [_review_grant_decider],
+        "classification.review.services.review_bulk_accept": [_review_bulk_accept],
+        "classification.review.services.review_promote_golden": [_review_promote_golden],
+        "classification.review.services.conflict_message": [_review_reads],
+        "classification.review.services.last_action": [_review_reads],
+        "classification.review.services.may_decide": [_review_reads],
+        "classification.review.services.bulk_refusal": [_review_reads],
+    }
+)
+
 # Calls that must change nothing at all (and so record nothing).
 NO_OP_CASES = {_membership_set_same, _hs_nomenclature_reload}
 CASES = [(name, case) for name, cases in COVERAGE.items() for case in cases]
@@ -540,6 +894,11 @@ def test_a_service_that_writes_records_an_audit_event(cast, service, case):
     events = AuditEvent.objects.count() - events_before
     if service in PURE:
         assert not counter.tables and not events, f"{service} is pure but wrote rows"
+    elif service in HOUSEKEEPING:
+        assert counter.tables, f"{case.__name__} exercised nothing: fix the case"
+        assert set(counter.tables) <= HOUSEKEEPING[service], (
+            f"{service} wrote {sorted(set(counter.tables))}, beyond its bookkeeping tables"
+        )
     elif service in CALLER_AUDITS:
         assert counter.tables, f"{service} is listed as caller-audited but wrote nothing"
     elif case in NO_OP_CASES:
