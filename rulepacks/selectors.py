@@ -5,6 +5,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 
 from rulepacks import backtest, deps, routing
@@ -67,11 +68,17 @@ def active_compiled(tenant, jurisdiction: str) -> tuple[RulePack, CompiledPack] 
 def finalized_decision_cases(tenant, jurisdiction: str) -> list[Case]:
     """Return the tenant's finalized broker decisions for ``jurisdiction`` as backtest cases.
 
-    Decisions and their review arrive with the review issue; until then there are none. The
-    classification app will fill this in (source ``"decision"``, facts from the decided product
-    version, expected code = the broker's final code).
+    Rule packs cannot import the app that holds decisions (classification depends on rule packs,
+    not the reverse), so any app may contribute cases through ``AppConfig.decision_cases(tenant,
+    jurisdiction)``: source ``"decision"``, facts of the decided product version, expected code =
+    the broker's final code.
     """
-    return []
+    cases: list[Case] = []
+    for config in apps.get_app_configs():
+        provider = getattr(config, "decision_cases", None)
+        if provider is not None:
+            cases.extend(provider(tenant, jurisdiction))
+    return cases
 
 
 def source_diff(old: RulePack | None, new: RulePack) -> list[tuple[str, str]]:

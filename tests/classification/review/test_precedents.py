@@ -65,3 +65,13 @@ def test_final_decisions_are_offered_as_backtest_cases_one_per_product(cast, mak
     case = cases[0]
     assert case.source == "decision" and case.expect_code == again.decision.selected_code
     assert case.facts["sku"] == first.product.sku and broker.username in case.where
+
+
+def test_rule_pack_backtests_receive_final_decisions_through_the_app_hook(cast, make_decision):
+    from rulepacks import selectors as rulepack_selectors
+
+    state = make_decision()
+    services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
+    cases = rulepack_selectors.finalized_decision_cases(cast.tenant, "US")
+    assert [c.id for c in cases] == [f"decision-{state.pk}"]
+    assert rulepack_selectors.finalized_decision_cases(cast.tenant, "GB") == []
