@@ -196,6 +196,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 1000,
     "label": "Background tasks",
+    "log_level": env.get_str("WORKER_LOG_LEVEL", "WARNING"),
 }
 
 LOGGING = {
@@ -207,6 +208,7 @@ LOGGING = {
     "loggers": {
         "pgserver": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "django_q": {"level": env.get_str("WORKER_LOG_LEVEL", "WARNING")},
+        # django-q2 logs as "django-q" (every enqueue at INFO).
+        "django-q": {"level": env.get_str("WORKER_LOG_LEVEL", "WARNING")},
     },
 }
