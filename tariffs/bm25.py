@@ -101,6 +101,14 @@ class SearchIndex:
             for index, weight in self.weights[word]:
                 scores[index] += idf * weight
         ceiling = sum(self.idf[w] * (self.K1 + 1) for w in words) or 1.0
-        # Documents are in code order, so ties keep the lower code first.
-        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+        # Best ``limit`` by score, ties to the lower index (documents are in code order). The
+        # threshold comes from a key-less nlargest over the floats (C speed); only documents at
+        # or above it are sorted with the tie-break, which gives exactly the same answer as
+        # ranking every document by (score, -index).
+        if len(scores) > limit:
+            threshold = heapq.nlargest(limit, scores.values())[-1]
+            pool = [(i, v) for i, v in scores.items() if v >= threshold]
+        else:
+            pool = list(scores.items())
+        best = sorted(pool, key=lambda item: (-item[1], item[0]))[:limit]
         return [(self.codes[i], round(min(score / ceiling, 1.0), 4)) for i, score in best]
