@@ -19,12 +19,17 @@ PROGRESS_EVERY = 5000
 
 
 class ValidRow(NamedTuple):
-    """A row that passed: its canonical facts JSON and that JSON's SHA-256."""
+    """A row that passed: its canonical facts JSON, that JSON's SHA-256, and the facts a
+    product row keeps beside its current version (for lists and filters)."""
 
     row: int
     sku: str
     json: str
     sha256: str
+    name: str
+    description: str
+    destination: str
+    country_of_origin: str
 
 
 @dataclass
@@ -32,13 +37,15 @@ class ReadResult:
     sheet: str
     headers: list[str]
     ignored_columns: list[str]
+    # Valid rows, unless the caller took them as they were read (``read_catalog(sink=...)``).
     valid: list[ValidRow] = field(default_factory=list)
+    valid_count: int = 0
     # {"row": n, "values": [cell text...], "errors": [{"column": header, "message": ...}]}
     refused: list[dict] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
-        return len(self.valid) + len(self.refused)
+        return self.valid_count + len(self.refused)
 
 
 def default_limits() -> Limits:
@@ -91,10 +98,16 @@ def _cell_text(value) -> str:
 
 
 def read_catalog(
-    fileobj, filename: str, limits: Limits | None = None, progress: Callable | None = None
+    fileobj,
+    filename: str,
+    limits: Limits | None = None,
+    progress: Callable | None = None,
+    sink: Callable[[ValidRow], None] | None = None,
 ) -> ReadResult:
     """Read and validate a whole catalog file; raise ``FileRefused`` for a file-level problem.
 
+    Valid rows go to ``sink`` as they are read (each SKU once), else into ``result.valid``. A
+    ``FileRefused`` may come after rows went to the sink: the caller must then discard them.
     ``progress(done, estimate)`` is called every few thousand rows.
     """
     table = open_table(fileobj, filename, limits or default_limits())
@@ -106,7 +119,8 @@ def read_catalog(
     items = list(columns.items())
     width = max(columns.values()) + 1
     sha256, validate, to_json = hashlib.sha256, F.validate_row, F.facts_json
-    valid, problems = result.valid, table.formula_problems
+    keep, problems = sink or result.valid.append, table.formula_problems
+    accepted = 0
     # This loop runs once per row of files of 100k rows or more: keep it lean.
     for count, (number, cells) in enumerate(table.rows, start=1):
         if len(cells) < width:
@@ -114,14 +128,30 @@ def read_catalog(
         raw = {key: cells[index] for key, index in items}
         facts, errors = validate(raw)
         sku = facts["sku"] if facts is not None else _cell_text(raw["sku"])
+        repeated = False
         if sku:
             first = seen_skus.setdefault(sku, number)
-            if first != number and len(duplicates) < 5:
-                duplicates.append(f"'{sku}' on rows {first} and {number}")
+            if first != number:
+                repeated = True  # the file will be refused; the sink sees each SKU once
+                if len(duplicates) < 5:
+                    duplicates.append(f"'{sku}' on rows {first} and {number}")
         cell_errors = _formula_errors(problems, number, columns) if problems else []
         if facts is not None and not cell_errors:
-            text = to_json(facts)
-            valid.append(ValidRow(number, sku, text, sha256(text.encode()).hexdigest()))
+            accepted += 1
+            if not repeated:
+                text = to_json(facts)
+                keep(
+                    ValidRow(
+                        number,
+                        sku,
+                        text,
+                        sha256(text.encode()).hexdigest(),
+                        facts["name"],
+                        facts["description"],
+                        facts["destination"],
+                        facts["country_of_origin"],
+                    )
+                )
         else:
             failed = {e["field"] for e in cell_errors}
             errors = cell_errors + [
@@ -130,6 +160,7 @@ def read_catalog(
             result.refused.append(_refused_row(number, cells, len(table.headers), errors, label_of))
         if progress and count % PROGRESS_EVERY == 0:
             progress(count, table.estimated_rows)
+    result.valid_count = accepted
     if duplicates:
         raise FileRefused(
             "Each SKU may appear only once in a file. Duplicate SKU "

@@ -19,7 +19,11 @@ class ClassificationStatus(models.TextChoices):
 class Product(models.Model):
     """A tenant's product, identified by its SKU; its facts live in versions."""
 
-    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    # Indexed by the (tenant, sku) unique constraint and the (tenant, …) indexes below; one more
+    # index on tenant alone would only slow imports down.
+    tenant = models.ForeignKey(
+        "workbench.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     sku = models.CharField(max_length=64)
     current_version = models.ForeignKey(
         "catalog.ProductVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -1,8 +1,9 @@
 """Catalog writes: imports, fact edits, and the classification status other apps set.
 
-Every write is audited in the same transaction. An import validates the whole file outside any
-transaction, then one short transaction writes all valid rows, the batch counts and the audit
-event(s); a file-level refusal writes no product and no version.
+Every write is audited in the same transaction. An import reads and validates the file in one
+transaction that writes its valid rows as they come (``loader.RowWriter``), then the batch counts
+and the audit event(s); a file-level refusal rolls all of it back, so no product and no version
+of a refused file is ever written.
 """
 
 import hashlib
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 import audit
@@ -112,15 +113,16 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
     stored = batch.stored_file if fileobj is None else ""
     if stored:
         fileobj = default_storage.open(stored, "rb")
+    progress = _Progress(batch.pk, enabled=not connection.in_atomic_block)
     try:
-        result = importer.read_catalog(fileobj, batch.filename, progress=_progress(batch.pk))
-        _commit(batch, result)
+        _read_and_write(batch, fileobj, progress)
     except FileRefused as err:
         _refuse(batch, str(err))
     except Exception:
         log.exception("catalog import %s failed", batch.pk)
         _fail(batch)
     finally:
+        progress.close()
         if stored:
             fileobj.close()
             default_storage.delete(stored)
@@ -128,13 +130,30 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
     return batch
 
 
-def _progress(batch_id: int):
-    def report(done: int, estimate: int | None) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            processed_rows=done, total_rows=max(estimate or 0, done)
-        )
+class _Progress:
+    """Reports rows read through a separate connection, so that the batch page sees it while
+    the import's own transaction is still open (only when that transaction is the outermost)."""
 
-    return report
+    def __init__(self, batch_id: int, enabled: bool):
+        self.batch_id, self.enabled, self.conn = batch_id, enabled, None
+
+    def __call__(self, done: int, estimate: int | None) -> None:
+        if not self.enabled:
+            return
+        if self.conn is None:
+            self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.conn.cursor() as cursor:
+            # SKIP LOCKED: progress is worth less than never waiting on the batch row.
+            cursor.execute(
+                "UPDATE catalog_importbatch SET processed_rows = %s, total_rows = %s "
+                "WHERE id IN (SELECT id FROM catalog_importbatch WHERE id = %s "
+                "AND status = 'running' FOR UPDATE SKIP LOCKED)",
+                [done, max(estimate or 0, done), self.batch_id],
+            )
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 def _actor_label(batch: ImportBatch) -> str | None:
@@ -142,13 +161,21 @@ def _actor_label(batch: ImportBatch) -> str | None:
 
 
 @transaction.atomic
-def _commit(batch: ImportBatch, result: importer.ReadResult) -> None:
-    counts = loader.upsert_rows(
-        tenant_id=batch.tenant_id,
-        batch_id=batch.pk,
-        rows=result.valid,
-        detail_limit=AUDIT_DETAIL_MAX,
-    )
+def _read_and_write(batch: ImportBatch, fileobj, progress) -> None:
+    """Validate the file and write its valid rows as they are read, in one transaction.
+
+    A file-level refusal found halfway (a duplicate SKU, the row limit) raises out of the
+    transaction, so the rows already written are rolled back with it.
+    """
+    with loader.RowWriter(
+        tenant_id=batch.tenant_id, batch_id=batch.pk, detail_limit=AUDIT_DETAIL_MAX
+    ) as writer:
+        result = importer.read_catalog(fileobj, batch.filename, progress=progress, sink=writer.add)
+        counts = writer.finish()
+    _commit(batch, result, counts)
+
+
+def _commit(batch: ImportBatch, result: importer.ReadResult, counts: loader.UpsertCounts) -> None:
     batch.status = ImportStatus.DONE
     batch.sheet = result.sheet
     batch.headers = result.headers

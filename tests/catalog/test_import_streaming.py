@@ -1,0 +1,143 @@
+"""Rows are written in chunks while the file is still being read (``loader.RowWriter``).
+
+These tests shrink the chunk so that a small file spans several chunks, and check what an
+analyst relies on: a file refused halfway writes nothing, a writer failure writes nothing,
+re-imports across chunks version exactly the changed rows, and a background run's progress is
+visible to others while its transaction is open.
+"""
+
+import io
+import sys
+
+import pytest
+from django.db import connections
+
+from audit.models import AuditEvent
+from catalog import loader, services
+from catalog.models import ImportBatch, ImportStatus, Product, ProductVersion
+from tests.catalog.conftest import csv_bytes, row, xlsx_bytes
+from tests.catalog.test_import_refusals import assert_refused
+from tests.factories import TenantFactory
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(loader, "MAX_PENDING", 1)
+
+
+def test_a_duplicate_sku_after_several_written_chunks_rolls_all_of_them_back(
+    run_import, small_chunks
+):
+    rows = [row(f"S-{i:02d}") for i in range(20)] + [row("S-03", Name="Again")]
+    batch = run_import(xlsx_bytes(rows))
+    assert_refused(batch, "Duplicate SKU 'S-03' on rows 5 and 22")
+
+
+def test_the_row_limit_reached_after_written_chunks_rolls_all_of_them_back(
+    run_import, small_chunks, settings
+):
+    settings.IMPORT_MAX_ROWS = 10
+    batch = run_import(csv_bytes([row(f"S-{i:02d}") for i in range(12)]), "c.csv")
+    assert_refused(batch, "more than 10 product rows (the limit)")
+
+
+def test_a_failure_in_the_writer_fails_the_batch_and_writes_nothing(
+    run_import, small_chunks, monkeypatch
+):
+    interval = sys.getswitchinterval()
+    calls = []
+
+    def failing(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        return original(self, rows)
+
+    original = loader.RowWriter._write
+    monkeypatch.setattr(loader.RowWriter, "_write", failing)
+    batch = run_import(xlsx_bytes([row(f"S-{i:02d}") for i in range(12)]))
+    assert batch.status == ImportStatus.FAILED
+    assert "nothing was written" in batch.message
+    assert Product.objects.count() == 0 and ProductVersion.objects.count() == 0
+    assert calls[:2] == [3, 3]
+    assert sys.getswitchinterval() == interval
+
+
+def test_a_re_import_across_chunks_versions_exactly_the_changed_rows(
+    run_import, small_chunks, cast
+):
+    first = run_import(xlsx_bytes([row(f"S-{i:02d}") for i in range(10)]))
+    assert (first.new_count, first.updated_count, first.unchanged_count) == (10, 0, 0)
+    again = [
+        row(f"S-{i:02d}", Materials="polyester") if i % 3 == 0 else row(f"S-{i:02d}")
+        for i in range(10)
+    ] + [row("S-10")]
+    batch = run_import(xlsx_bytes(again))
+    assert (batch.new_count, batch.updated_count, batch.unchanged_count) == (1, 4, 6)
+    for i in range(11):
+        product = Product.objects.get(tenant=cast.tenant, sku=f"S-{i:02d}")
+        expected = 2 if i % 3 == 0 and i < 10 else 1
+        assert product.current_version.n == expected, product.sku
+        assert product.versions.count() == expected
+        materials = ["polyester"] if expected == 2 else ["cotton", "elastane"]
+        assert product.current_version.facts["materials"] == materials
+    changed = Product.objects.get(sku="S-03")
+    assert changed.current_version.import_batch_id == batch.pk
+    # Small batches are audited per product, with what changed.
+    event = AuditEvent.objects.get(verb="catalog.product.updated", target_id=str(changed.pk))
+    assert event.data["changes"] == {"materials": [["cotton", "elastane"], ["polyester"]]}
+    created = AuditEvent.objects.filter(verb="catalog.product.created", data__import_batch=batch.pk)
+    assert [e.data["sku"] for e in created] == ["S-10"]
+
+
+def test_product_rows_carry_the_facts_lists_filter_on(run_import, small_chunks, cast):
+    run_import(xlsx_bytes([row("A-1"), row("B-2", **{"Country of origin": "vn"})]))
+    run_import(xlsx_bytes([row("A-1", Name="Renamed shirt", Destination="gb")]))
+    product = Product.objects.get(tenant=cast.tenant, sku="A-1")
+    assert (product.name, product.destination, product.country_of_origin) == (
+        "Renamed shirt",
+        "GB",
+        "BD",
+    )
+    assert product.current_version.facts["name"] == "Renamed shirt"
+    assert Product.objects.get(sku="B-2").country_of_origin == "VN"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_others_while_the_import_transaction_is_open(monkeypatch):
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 2)
+    monkeypatch.setattr("catalog.importer.PROGRESS_EVERY", 4)
+    tenant = TenantFactory(slug="progress")
+    seen = []
+    original = loader.RowWriter._write
+
+    def observing(self, rows):
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT status, processed_rows FROM catalog_importbatch WHERE tenant_id = %s",
+                    [tenant.pk],
+                )
+                seen.append(cursor.fetchone())
+                cursor.execute(
+                    "SELECT count(*) FROM catalog_product WHERE tenant_id = %s", [tenant.pk]
+                )
+                seen.append(cursor.fetchone())
+        finally:
+            other.close()
+        return original(self, rows)
+
+    monkeypatch.setattr(loader.RowWriter, "_write", observing)
+    batch = services.import_batch_start(
+        actor=None,
+        tenant=tenant,
+        fileobj=io.BytesIO(csv_bytes([row(f"S-{i:02d}") for i in range(12)])),
+        filename="c.csv",
+        background=False,
+    )
+    assert batch.status == ImportStatus.DONE and batch.new_count == 12
+    assert ("running", 8) in seen  # progress committed while rows were still being written
+    assert (0,) in seen and (12,) not in seen  # the products themselves only at the end
+    assert ImportBatch.objects.get(pk=batch.pk).processed_rows == 12
