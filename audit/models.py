@@ -8,6 +8,8 @@ that ``manage.py audit_verify`` walks. Events without a tenant (logins) form a s
 from django.conf import settings
 from django.db import models
 
+from workbench.fields import BulkJSONField
+
 GENESIS_HASH = "0" * 64
 
 
@@ -24,7 +26,7 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=100, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
-    data = models.JSONField(default=dict)
+    data = BulkJSONField(default=dict)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
@@ -78,7 +80,7 @@ class OutboxEvent(models.Model):
 
     tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
     type = models.CharField(max_length=64)
-    payload = models.JSONField()
+    payload = BulkJSONField()
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()

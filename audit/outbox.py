@@ -17,10 +17,15 @@ happen, and never misses one that did. Delivery (webhooks, retries) is the integ
 
 from django.db import connection, models
 from django.db.transaction import TransactionManagementError
+from django.dispatch import Signal
 from django.utils import timezone
 
 from audit import canonical
 from audit.models import OutboxEvent
+
+# Sent in the transaction, after events were written: ``tenant``, ``events`` (saved rows). For
+# wake-ups only (integrations), never domain flow.
+emitted = Signal()
 
 DECISION_CREATED = "decision.created"
 DECISION_FINALIZED = "decision.finalized"
@@ -72,28 +77,46 @@ def emit(*, tenant, type: str, payload: dict, target=None) -> OutboxEvent:
     unknown type or a payload missing the keys its type promises. The stored payload is the
     given one plus ``type``, ``tenant`` (slug) and ``occurred_at``, as JSON.
     """
+    return emit_many(tenant=tenant, events=[(type, payload, target)])[0]
+
+
+def emit_many(*, tenant, events: list[tuple[str, dict, object]]) -> list[OutboxEvent]:
+    """Write several ``(type, payload, target)`` events of one tenant with one insert.
+
+    Same checks and guarantees as ``emit``; nothing is written if any event is refused.
+    """
     if not connection.in_atomic_block:
+        kinds = ", ".join(sorted({type for type, _payload, _target in events}))
         raise TransactionManagementError(
-            f"outbox.emit({type!r}) must run inside the transaction of the change it announces"
+            f"outbox.emit({kinds!r}) must run inside the transaction of the change it announces"
         )
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown outbox event type {type!r}")
-    missing = REQUIRED_KEYS[type] - set(payload)
-    if missing:
-        raise ValueError(f"{type} payload lacks {', '.join(sorted(missing))}")
-    now = timezone.now()
-    target_type, target_id = "", ""
-    if isinstance(target, models.Model):
-        target_type, target_id = target._meta.label_lower, str(target.pk)
-    elif target is not None:
-        target_type, target_id = str(target[0]), str(target[1])
-    body = {**payload, "type": type, "tenant": tenant.slug, "occurred_at": now}
-    return OutboxEvent.objects.create(
-        tenant=tenant,
-        type=type,
-        payload=canonical.normalise(body),
-        target_type=target_type,
-        target_id=target_id,
-        created_at=now,
-        available_at=now,
-    )
+    now, rows = timezone.now(), []
+    for type, payload, target in events:
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown outbox event type {type!r}")
+        missing = REQUIRED_KEYS[type] - set(payload)
+        if missing:
+            raise ValueError(f"{type} payload lacks {', '.join(sorted(missing))}")
+        target_type, target_id = "", ""
+        if isinstance(target, models.Model):
+            target_type, target_id = target._meta.label_lower, str(target.pk)
+        elif target is not None:
+            target_type, target_id = str(target[0]), str(target[1])
+        body = {**payload, "type": type, "tenant": tenant.slug, "occurred_at": now}
+        rows.append(
+            OutboxEvent(
+                tenant=tenant,
+                type=type,
+                payload=canonical.normalise(body),
+                target_type=target_type,
+                target_id=target_id,
+                created_at=now,
+                available_at=now,
+            )
+        )
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        rows = OutboxEvent.objects.bulk_create(rows)
+    emitted.send(sender=OutboxEvent, tenant=tenant, events=rows)
+    return rows

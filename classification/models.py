@@ -9,6 +9,8 @@ result commits only while the token it was leased with still holds. A ``Decision
 from django.conf import settings
 from django.db import models
 
+from workbench.fields import BulkJSONField
+
 MAX_PRODUCTS_PER_REQUEST = 100
 CLAIM_BATCH_SIZE = 25
 DEFAULT_MAX_ATTEMPTS = 3
@@ -128,11 +130,11 @@ class Decision(models.Model):
     selected_code = models.CharField(max_length=16, blank=True)
     confidence = models.FloatField()
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    reasons = models.JSONField(default=list, help_text="Reason codes (DESIGN §5).")
+    reasons = BulkJSONField(default=list, help_text="Reason codes (DESIGN §5).")
     risk_band = models.CharField(max_length=8, choices=RiskBand.choices)
     duty_total = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     duty_currency = models.CharField(max_length=3, blank=True)
-    evidence = models.JSONField(help_text="The engine's full decision: candidates, rejected, duty.")
+    evidence = BulkJSONField(help_text="The engine's full decision: candidates, rejected, duty.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

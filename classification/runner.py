@@ -151,24 +151,23 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
 def _announce(decisions: list[Decision], *, skus: dict[int, str]) -> None:
     """Emit ``decision.created`` for each decision, in the batch's transaction."""
     tenants = {t.pk: t for t in Tenant.objects.filter(pk__in={d.tenant_id for d in decisions})}
+    by_tenant: dict[int, list] = {}
     for decision in decisions:
         tenant = tenants[decision.tenant_id]
-        outbox.emit(
-            tenant=tenant,
-            type=outbox.DECISION_CREATED,
-            target=decision,
-            payload={
-                "decision_id": decision.pk,
-                "product_id": decision.product_id,
-                "sku": skus.get(decision.product_id, ""),
-                "outcome": decision.outcome,
-                "selected_code": decision.selected_code,
-                "reasons": decision.reasons,
-                "risk_band": decision.risk_band,
-                "rule_pack_sha256": decision.rule_pack_sha256,
-                "link": outbox.link(tenant, f"classification/decisions/{decision.pk}/"),
-            },
-        )
+        payload = {
+            "decision_id": decision.pk,
+            "product_id": decision.product_id,
+            "sku": skus.get(decision.product_id, ""),
+            "outcome": decision.outcome,
+            "selected_code": decision.selected_code,
+            "reasons": decision.reasons,
+            "risk_band": decision.risk_band,
+            "rule_pack_sha256": decision.rule_pack_sha256,
+            "link": outbox.link(tenant, f"classification/decisions/{decision.pk}/"),
+        }
+        by_tenant.setdefault(tenant.pk, []).append((outbox.DECISION_CREATED, payload, decision))
+    for tenant_id, events in by_tenant.items():
+        outbox.emit_many(tenant=tenants[tenant_id], events=events)
 
 
 def _audit_entry(decision: Decision, owner: str) -> dict:

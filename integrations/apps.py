@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db import connection, transaction
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 def _ensure_schedule(sender, **kwargs):
@@ -9,26 +9,26 @@ def _ensure_schedule(sender, **kwargs):
     tasks.ensure_schedule()
 
 
-def _wake_on_outbox_event(sender, instance, created, **kwargs):
+def _wake_on_outbox_events(sender, tenant, events, **kwargs):
     """Wake a delivery worker once per transaction that wrote an event someone waits for.
 
-    Only a wake-up, never domain flow: ``audit.outbox.emit`` stays unaware of webhooks, and the
+    Only a wake-up, never domain flow: ``audit.outbox`` stays unaware of webhooks, and the
     every-minute schedule dispatches every event anyway. Finalizations feed the API's final
     classifications feed, so they always wake; other types only when an enabled endpoint of the
     tenant subscribes to them.
     """
-    if not created:
-        return
     from audit import outbox
     from integrations import tasks
     from integrations.models import WebhookEndpoint
 
     if any(func is tasks.wake for _sids, func, _robust in connection.run_on_commit):
         return
-    if instance.type != outbox.DECISION_FINALIZED and not (
+    types = {event.type for event in events}
+    if outbox.DECISION_FINALIZED not in types and not any(
         WebhookEndpoint.objects.filter(
-            tenant_id=instance.tenant_id, enabled=True, event_types__contains=[instance.type]
+            tenant_id=tenant.pk, enabled=True, event_types__contains=[type]
         ).exists()
+        for type in sorted(types)
     ):
         return
     transaction.on_commit(tasks.wake, robust=True)
@@ -40,9 +40,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from audit.models import OutboxEvent
+        from audit import outbox
 
         post_migrate.connect(_ensure_schedule, sender=self)
-        post_save.connect(
-            _wake_on_outbox_event, sender=OutboxEvent, dispatch_uid="integrations-wake"
-        )
+        outbox.emitted.connect(_wake_on_outbox_events, dispatch_uid="integrations-wake")
