@@ -13,6 +13,26 @@ def _field_names(cls) -> tuple[str, ...]:
 
 def jsonable(value):
     """Return ``value`` as JSON-safe data: Decimals as strings, tuples as lists, keys as text."""
+    # Exact types first: a worker converts a few hundred nodes per decision.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is tuple or kind is list:
+        return [jsonable(v) for v in value]
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is float:
+        return round(value, 6)
+    names = _DATACLASS_FIELDS.get(kind)
+    if names is not None:
+        return {name: jsonable(getattr(value, name)) for name in names}
+    return _jsonable(value)
+
+
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _jsonable(value):
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -22,7 +42,8 @@ def jsonable(value):
     if isinstance(value, Enum):
         return jsonable(value.value)
     if is_dataclass(value) and not isinstance(value, type):
-        return {name: jsonable(getattr(value, name)) for name in _field_names(type(value))}
+        _DATACLASS_FIELDS[type(value)] = names = _field_names(type(value))
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
