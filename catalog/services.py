@@ -215,6 +215,8 @@ def _commit(batch: ImportBatch, result: importer.ReadResult, counts: loader.Upse
             "refused": batch.refused_count,
         },
     )
+    if counts.updated:
+        hooks.catalog_imported(actor=batch.created_by, tenant_id=batch.tenant_id, batch_id=batch.pk)
     outbox.emit(
         tenant=batch.tenant,
         type=outbox.CATALOG_IMPORT_COMPLETED,

@@ -91,6 +91,14 @@ class ClassificationConfig(AppConfig):
             actor=actor, tenant_id=tenant_id, product_id=product_id, changed_facts=changed_facts
         )
 
+    def on_catalog_imported(self, *, actor, tenant_id, batch_id):
+        """Classify again the products of an import whose new facts a broker asked for."""
+        from classification.review import services as review_services
+
+        review_services.review_info_received_from_import(
+            actor=actor, tenant_id=tenant_id, batch_id=batch_id
+        )
+
     def demo_steps(self):
         from classification import demo
 

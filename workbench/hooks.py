@@ -2,8 +2,10 @@
 
 The catalog announces that a product's facts changed; any app may react by defining
 ``on_product_changed(*, actor, product_id, tenant_id, changed_facts)`` on its ``AppConfig``
-(classification re-classifies a product a broker asked facts for). Hooks run after the
-catalog's transaction commits, so they never see, or undo, a change that did not happen.
+(classification re-classifies a product a broker asked facts for). An import that gave existing
+products new versions calls ``on_catalog_imported(*, actor, tenant_id, batch_id)`` once instead
+of one call per product (the versions name their batch). Hooks run after the catalog's
+transaction commits, so they never see, or undo, a change that did not happen.
 """
 
 import logging
@@ -16,18 +18,37 @@ log = logging.getLogger(__name__)
 
 def product_changed(*, actor, product_id: int, tenant_id: int, changed_facts) -> None:
     """After commit, call every installed app's ``on_product_changed`` with the changed facts."""
-    changed = sorted(changed_facts)
+    _after_commit(
+        "on_product_changed",
+        f"product {product_id}",
+        actor=actor,
+        product_id=product_id,
+        tenant_id=tenant_id,
+        changed_facts=sorted(changed_facts),
+    )
 
+
+def catalog_imported(*, actor, tenant_id: int, batch_id: int) -> None:
+    """After commit, call every installed app's ``on_catalog_imported`` for an import batch
+    that wrote new versions of existing products."""
+    _after_commit(
+        "on_catalog_imported",
+        f"import batch {batch_id}",
+        actor=actor,
+        tenant_id=tenant_id,
+        batch_id=batch_id,
+    )
+
+
+def _after_commit(name: str, subject: str, **kwargs) -> None:
     def run() -> None:
         for config in apps.get_app_configs():
-            hook = getattr(config, "on_product_changed", None)
+            hook = getattr(config, name, None)
             if hook is None:
                 continue
             try:
-                hook(actor=actor, product_id=product_id, tenant_id=tenant_id, changed_facts=changed)
-            except Exception:  # the edit is committed; one app's failure must not undo or hide it
-                log.exception(
-                    "on_product_changed of %s failed for product %s", config.label, product_id
-                )
+                hook(**kwargs)
+            except Exception:  # the change is committed; one app's failure must not undo or hide it
+                log.exception("%s of %s failed for %s", name, config.label, subject)
 
     transaction.on_commit(run)

@@ -18,9 +18,10 @@ from guardian.shortcuts import assign_perm
 
 import audit
 from audit import outbox
+from audit import services as audit_services
 from catalog import facts as catalog_facts
 from catalog import services as catalog_services
-from catalog.models import ClassificationStatus
+from catalog.models import ClassificationStatus, ProductVersion
 from classification import services as classification_services
 from classification.models import (
     ActionKind,
@@ -511,6 +512,30 @@ def review_info_received(
             tenant=answered[0].tenant,
             product_ids=[product_id],
             source=RequestSource.INFO_UPDATE,
+        )
+    return actions
+
+
+def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) -> list:
+    """Pass an import's new facts to the review items that asked for them.
+
+    Runs after the import committed (``on_catalog_imported``): for each product of the tenant
+    that the batch gave a new version and that has an item waiting for information, the facts
+    that differ from its previous version go to ``review_info_received`` (which audits). Reads
+    only the few waiting items, however large the import.
+    """
+    waiting = ReviewState.objects.filter(
+        tenant_id=tenant_id, status=ReviewStatus.INFO_REQUESTED
+    ).values("product_id")
+    versions = ProductVersion.objects.filter(
+        import_batch_id=batch_id, product__tenant_id=tenant_id, product_id__in=waiting, n__gt=1
+    )
+    actions = []
+    for version in versions:
+        previous = ProductVersion.objects.get(product_id=version.product_id, n=version.n - 1)
+        changed = audit_services.changes(previous.facts, version.facts)
+        actions += review_info_received(
+            actor=actor, tenant_id=tenant_id, product_id=version.product_id, changed_facts=changed
         )
     return actions
 

@@ -761,7 +761,8 @@ def _review_request_info(cast):
     )
 
 
-def _review_info_received(cast):
+def _asked_for_materials(cast):
+    """A review item whose broker asked for the product's materials."""
     state = _review_state(cast)
     _review("review_request_info")(
         actor=cast.users["broker"],
@@ -770,12 +771,32 @@ def _review_info_received(cast):
         missing_facts=["materials"],
         message="Which materials, by weight?",
     )
+    return state
+
+
+def _review_info_received(cast):
+    state = _asked_for_materials(cast)
     yield
     _review("review_info_received")(
         actor=cast.users["analyst"],
         tenant_id=cast.tenant.pk,
         product_id=state.product_id,
         changed_facts=["materials"],
+    )
+
+
+def _review_info_received_from_import(cast):
+    from catalog.models import ImportBatch
+    from tests.classification.conftest import import_products
+
+    state = _asked_for_materials(cast)
+    import_products(
+        cast.tenant, cast.users["analyst"], [{"SKU": state.product.sku, "Materials": "acrylic"}]
+    )
+    batch = ImportBatch.objects.order_by("-pk").first()
+    yield
+    _review("review_info_received_from_import")(
+        actor=cast.users["analyst"], tenant_id=cast.tenant.pk, batch_id=batch.pk
     )
 
 
@@ -853,6 +874,9 @@ COVERAGE.update(
         "classification.review.services.review_escalate": [_review_escalate],
         "classification.review.services.review_request_info": [_review_request_info],
         "classification.review.services.review_info_received": [_review_info_received],
+        "classification.review.services.review_info_received_from_import": [
+            _review_info_received_from_import
+        ],
         "classification.review.services.review_assign": [_review_assign],
         "classification.review.services.review_grant_decider": [_review_grant_decider],
         "classification.review.services.review_bulk_accept": [_review_bulk_accept],

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from classification.models import ClassificationRequest, ReviewState
 from classification.review import services
 from workbench import hooks
@@ -81,3 +82,41 @@ def test_an_analysts_fact_update_through_the_catalog_classifies_the_product_agai
     assert ClassificationRequest.objects.count() == before + 1
     assert request.source == "info_update" and request.requested_by == cast.users[Role.ANALYST]
     assert ReviewState.objects.get(pk=state.pk).status == "superseded"
+
+
+def _reimport(cast, product, **changes):
+    from tests.classification.conftest import import_products
+
+    return import_products(cast.tenant, cast.users[Role.ANALYST], [{"SKU": product.sku, **changes}])
+
+
+def test_a_re_import_with_the_asked_for_fact_classifies_the_product_again(
+    cast, make_decision, django_capture_on_commit_callbacks
+):
+    state = make_decision()
+    _ask(cast, state)
+    waiting = make_decision()  # asked too, but not in the file
+    _ask(cast, waiting)
+    before = ClassificationRequest.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        _reimport(cast, state.product, Materials="acrylic")
+    assert ClassificationRequest.objects.count() == before + 1
+    request = ClassificationRequest.objects.order_by("-pk").first()
+    assert request.source == "info_update" and request.requested_by == cast.users[Role.ANALYST]
+    assert list(request.jobs.values_list("product_id", flat=True)) == [state.product_id]
+    assert ReviewState.objects.get(pk=state.pk).status == "superseded"
+    assert ReviewState.objects.get(pk=waiting.pk).status == "info_requested"
+    event = AuditEvent.objects.get(verb="classification.review.info_received")
+    assert event.data["updated_facts"] == ["materials"]
+
+
+def test_a_re_import_that_changes_other_facts_leaves_the_item_waiting(
+    cast, make_decision, django_capture_on_commit_callbacks
+):
+    state = make_decision()
+    _ask(cast, state)
+    before = ClassificationRequest.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        _reimport(cast, state.product, **{"Intended use": "Outdoor wear"})
+    assert ClassificationRequest.objects.count() == before
+    assert ReviewState.objects.get(pk=state.pk).status == "info_requested"
