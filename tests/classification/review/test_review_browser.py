@@ -31,12 +31,22 @@ def test_a_broker_triages_by_keyboard_and_a_lead_resolves_the_escalation(
     page, live_server, cast, make_decision, us_schedule, browser
 ):
     first, second, third = (make_decision() for _ in range(3))
+    page.set_viewport_size({"width": 1400, "height": 900})
     log_in(page, live_server, cast.users[Role.BROKER].username)
     expect(page.locator("[data-review-row]")).to_have_count(3)
+    # Nothing opened yet: the queue takes most of the width, not half.
+    queue = page.locator(".review-split > section").first
+    assert (
+        queue.bounding_box()["width"] > 0.6 * page.locator(".review-split").bounding_box()["width"]
+    )
 
     # Enter opens the first item; a accepts it and the next item opens by itself.
     page.keyboard.press("Enter")
     expect(panel_of(page, first)).to_be_visible()
+    # Open: queue and evidence share the width.
+    assert (
+        queue.bounding_box()["width"] < 0.6 * page.locator(".review-split").bounding_box()["width"]
+    )
     expect(page).to_have_url(re.compile(rf"/review/{first.pk}/"))
     page.keyboard.press("a")
     expect(panel_of(page, second)).to_be_visible()
