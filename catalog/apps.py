@@ -1,10 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedule(sender, **kwargs):
+    from catalog import tasks
+
+    tasks.ensure_schedule()
 
 
 class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self) -> None:
+        post_migrate.connect(_ensure_schedule, sender=self)
 
     def dashboard_tiles(self, tenant):
         from django.urls import reverse

@@ -10,12 +10,14 @@ import hashlib
 import logging
 import os
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import audit
@@ -233,28 +235,68 @@ def _commit(batch: ImportBatch, result: importer.ReadResult, counts: loader.Upse
     )
 
 
-@transaction.atomic
 def _refuse(batch: ImportBatch, message: str) -> None:
+    _end_unwritten(batch, ImportStatus.REFUSED, message, "catalog.import.refused", message=message)
+
+
+INTERNAL_ERROR = (
+    "The import stopped on an internal error; nothing was written. "
+    "Try again, and tell your administrator if it happens again."
+)
+STALLED = (
+    "The background worker running this import stopped before it finished; nothing from this "
+    "file was written. Upload the file again, and tell your administrator if it happens again."
+)
+
+
+def _fail(batch: ImportBatch, message: str = INTERNAL_ERROR, reason: str = "internal_error"):
+    _end_unwritten(batch, ImportStatus.FAILED, message, "catalog.import.failed", reason=reason)
+
+
+@transaction.atomic
+def _end_unwritten(batch: ImportBatch, status: str, shown: str, verb: str, **data) -> None:
+    """End a batch that wrote no product, with the message its page shows; audited."""
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportStatus.REFUSED, message=message, finished_at=timezone.now(), stored_file=""
+        status=status, message=shown, finished_at=timezone.now(), stored_file=""
     )
     audit.record(
         actor=batch.created_by,
         actor_label=_actor_label(batch),
-        verb="catalog.import.refused",
+        verb=verb,
         target=batch,
-        data={"filename": batch.filename, "file_sha256": batch.file_sha256, "message": message},
+        tenant=batch.tenant,
+        data={"filename": batch.filename, "file_sha256": batch.file_sha256, **data},
     )
 
 
-def _fail(batch: ImportBatch) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportStatus.FAILED,
-        message="The import stopped on an internal error; nothing was written. "
-        "Try again, and tell your administrator if it happens again.",
-        finished_at=timezone.now(),
-        stored_file="",
-    )
+def import_batches_fail_stalled() -> int:
+    """Fail the imports whose background worker died, and delete their uploaded copies.
+
+    A batch still queued or running after the worker's retry window will never finish: the
+    task is not retried (``max_attempts`` 1), and its transaction rolled back when the worker
+    went, so nothing of the file was written. Each is marked failed with a message that says
+    so, and audited (``catalog.import.failed``, reason ``stalled``). Returns how many.
+    """
+    limit = timezone.now() - timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
+    stalled = ImportBatch.objects.filter(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).filter(Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit))
+    count = 0
+    for batch in stalled.select_related("tenant", "created_by"):
+        with transaction.atomic():
+            locked = (
+                ImportBatch.objects.select_for_update(skip_locked=True)
+                .filter(pk=batch.pk, status=batch.status)
+                .first()
+            )
+            if locked is None:
+                continue  # finished meanwhile, or another sweep has it
+            _fail(batch, STALLED, "stalled")
+            if batch.stored_file:
+                stored = batch.stored_file
+                transaction.on_commit(lambda name=stored: default_storage.delete(name))
+        count += 1
+    return count
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """django-q2 tasks: thin wrappers that wake workers. The Job table is the truth."""
 
-from django_q.models import Schedule
 from django_q.tasks import async_task
+
+from workbench.schedules import ensure_every
 
 DRAIN_TASK = "classification.tasks.drain_queue"
 SCHEDULE_NAME = "classification: drain the job queue"
@@ -28,12 +29,4 @@ def wake(count: int = 1) -> None:
 
 def ensure_schedule() -> None:
     """Create (or correct) the every-minute safety-net drain. Idempotent."""
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": DRAIN_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    ensure_every(name=SCHEDULE_NAME, func=DRAIN_TASK, minutes=1)

@@ -1,7 +1,8 @@
 """django-q2 tasks for webhooks: thin wrappers; the outbox and delivery tables are the truth."""
 
-from django_q.models import Schedule
 from django_q.tasks import async_task
+
+from workbench.schedules import ensure_every
 
 RUN_TASK = "integrations.tasks.run"
 SCHEDULE_NAME = "integrations: dispatch the outbox and deliver webhooks"
@@ -38,12 +39,4 @@ def wake() -> None:
 
 def ensure_schedule() -> None:
     """Create (or correct) the every-minute run that retries deliveries. Idempotent."""
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": RUN_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    ensure_every(name=SCHEDULE_NAME, func=RUN_TASK, minutes=1)

@@ -232,6 +232,23 @@ def _import_background(cast):
     catalog_services.import_batch_process(batch_id=batch.pk)
 
 
+def _import_fail_stalled(cast):
+    from catalog import services as catalog_services
+    from catalog.models import ImportBatch
+
+    batch = catalog_services.import_batch_start(
+        actor=cast.users["analyst"],
+        tenant=cast.tenant,
+        fileobj=io.BytesIO(_catalog_csv("B-1")),
+        filename="catalog.csv",
+        background=True,
+    )
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ImportBatch.objects.filter(pk=batch.pk).update(status="running", started_at=long_ago)
+    yield
+    assert catalog_services.import_batches_fail_stalled() == 1
+
+
 def _a_product(cast):
     from catalog.models import Product
 
@@ -501,6 +518,7 @@ COVERAGE = {
     "rulepacks.services.rulepack_activate": [_rulepack_activate],
     "catalog.services.import_batch_start": [_import_inline, _import_refused],
     "catalog.services.import_batch_process": [_import_background],
+    "catalog.services.import_batches_fail_stalled": [_import_fail_stalled],
     "catalog.services.product_update_facts": [_product_update_facts],
     "catalog.services.product_set_classification": [_product_set_classification],
     "tariffs.services.schedule_load_usitc": [_schedule_load_usitc],

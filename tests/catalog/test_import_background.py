@@ -1,9 +1,14 @@
 """Large files run as a django-q2 task (inline in tests: Q_CLUSTER sync)."""
 
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from audit.models import AuditEvent
 from catalog import services
 from catalog.models import ImportBatch, ImportStatus, Product
 from tests.catalog.conftest import row, xlsx_bytes
@@ -40,3 +45,64 @@ def test_a_background_refusal_is_recorded_on_the_batch(
     assert batch.status == ImportStatus.REFUSED and "is not an Excel workbook" in batch.message
     page = client.get(reverse("catalog:batch_detail", args=["acme", batch.pk]))
     assert b"File refused" in page.content
+
+
+def _stalled_batch(cast, *, age_seconds: int, status=ImportStatus.RUNNING):
+    """A background import whose worker went away ``age_seconds`` ago, its upload still stored."""
+    stored = default_storage.save(
+        f"catalog-imports/{cast.tenant.pk}/stalled.xlsx", ContentFile(xlsx_bytes([row("A-1")]))
+    )
+    started = timezone.now() - timedelta(seconds=age_seconds)
+    return ImportBatch.objects.create(
+        tenant=cast.tenant,
+        created_by=cast.users[Role.ANALYST],
+        filename="stalled.xlsx",
+        file_sha256="0" * 64,
+        size_bytes=100,
+        stored_file=stored,
+        status=status,
+        started_at=started if status == ImportStatus.RUNNING else None,
+    )
+
+
+def test_the_sweep_fails_imports_whose_worker_stopped_and_deletes_their_upload(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    retry = settings.Q_CLUSTER["retry"]
+    dead = _stalled_batch(cast, age_seconds=retry + 5)
+    alive = _stalled_batch(cast, age_seconds=retry - 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.import_batches_fail_stalled() == 1
+    dead.refresh_from_db()
+    assert dead.status == ImportStatus.FAILED and dead.stored_file == ""
+    assert "worker running this import stopped" in dead.message
+    assert "nothing from this file was written" in dead.message
+    _dirs, files = default_storage.listdir(f"catalog-imports/{cast.tenant.pk}")
+    assert len(files) == 1  # only the live import's upload is left
+    alive.refresh_from_db()
+    assert alive.status == ImportStatus.RUNNING and alive.stored_file
+    event = AuditEvent.objects.get(verb="catalog.import.failed", target_id=str(dead.pk))
+    assert event.data["reason"] == "stalled" and event.actor == cast.users[Role.ANALYST]
+    page = cast.client(Role.ANALYST).get(reverse("catalog:batch_detail", args=["acme", dead.pk]))
+    assert b"Import failed" in page.content and b"File refused" not in page.content
+    assert services.import_batches_fail_stalled() == 0  # done ones are left alone
+
+
+def test_a_queued_import_never_started_is_swept_by_its_age(cast, settings):
+    batch = _stalled_batch(cast, age_seconds=0, status=ImportStatus.QUEUED)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1)
+    )
+    assert services.import_batches_fail_stalled() == 1
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.FAILED
+
+
+def test_the_sweep_is_scheduled_once_however_often_migrations_run(db):
+    from django_q.models import Schedule
+
+    from catalog import tasks
+
+    tasks.ensure_schedule()
+    tasks.ensure_schedule()
+    schedule = Schedule.objects.get(name=tasks.SWEEP_SCHEDULE)
+    assert schedule.func == tasks.SWEEP_TASK and schedule.minutes == 10
