@@ -351,6 +351,26 @@ def _seal(export: AuditExport, built, inline: bytes | None, stored: str) -> Audi
     return export
 
 
+EXPORT_STALLED = (
+    "The worker building this export stopped before it finished; nothing was sealed. "
+    "Request the export again."
+)
+
+
+def exports_fail_stalled() -> int:
+    """Fail the exports whose worker died mid-build; return how many.
+
+    An export still running after the worker's retry window will never finish (the task is
+    not retried). Each goes through ``export_fail`` (audited, ``audit_export.failed``).
+    """
+    limit = timezone.now() - dt.timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
+    stalled = AuditExport.objects.filter(status=ExportStatus.RUNNING, started_at__lt=limit)
+    ids = list(stalled.values_list("pk", flat=True))
+    for export_id in ids:
+        export_fail(export_id=export_id, reason=EXPORT_STALLED)
+    return len(ids)
+
+
 @transaction.atomic
 def export_fail(*, export_id: int, reason: str) -> AuditExport:
     """Mark an unfinished export failed with ``reason``; audit it and emit

@@ -3,6 +3,10 @@
 from django_q.tasks import async_task
 
 from audit import services
+from workbench.schedules import ensure_every
+
+SWEEP_TASK = "audit.tasks.fail_stalled_exports"
+SWEEP_SCHEDULE = "audit: fail exports whose worker stopped"
 
 
 def enqueue_export(export_id: int) -> None:
@@ -13,3 +17,13 @@ def enqueue_export(export_id: int) -> None:
 def build_export(export_id: int) -> None:
     """Build one queued audit export; failures are recorded on the export, never raised."""
     services.export_build(export_id=export_id)
+
+
+def fail_stalled_exports() -> int:
+    """Mark exports whose worker died as failed; return how many."""
+    return services.exports_fail_stalled()
+
+
+def ensure_schedule() -> None:
+    """Create (or correct) the sweep for stalled exports, every ten minutes. Idempotent."""
+    ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=10)

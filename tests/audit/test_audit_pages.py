@@ -297,3 +297,29 @@ def test_the_log_links_to_exports_only_for_those_who_may_open_them(cast):
     assert (
         "/audit/exports/" not in cast.client("tenant_admin").get("/t/acme/audit/").content.decode()
     )
+
+
+def test_the_sweep_fails_exports_whose_worker_stopped_and_leaves_live_ones(cast, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from audit.models import AuditEvent, OutboxEvent
+
+    retry = settings.Q_CLUSTER["retry"]
+    dead, alive = (
+        services.export_request(actor=None, tenant=cast.tenant, scope={}, background=False)
+        for _ in range(2)
+    )
+    for export, age in ((dead, retry + 5), (alive, retry - 60)):
+        AuditExport.objects.filter(pk=export.pk).update(
+            status="running", started_at=timezone.now() - dt.timedelta(seconds=age)
+        )
+    assert services.exports_fail_stalled() == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == "failed" and "worker building this export stopped" in dead.failure_reason
+    assert alive.status == "running"
+    assert AuditEvent.objects.filter(verb="audit.export.failed", target_id=str(dead.pk)).exists()
+    assert OutboxEvent.objects.filter(type="audit_export.failed", target_id=str(dead.pk)).exists()
+    assert services.exports_fail_stalled() == 0

@@ -182,6 +182,16 @@ def _export_fail(cast):
     audit_services.export_fail(export_id=export.pk, reason="disk full")
 
 
+def _exports_fail_stalled(cast):
+    from audit.models import AuditExport
+
+    export = _queued_export(cast)
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    AuditExport.objects.filter(pk=export.pk).update(status="running", started_at=long_ago)
+    yield
+    assert audit_services.exports_fail_stalled() == 1
+
+
 def _export_record_download(cast):
     export = audit_services.export_build(export_id=_queued_export(cast).pk)
     audit_services.export_record_download(
@@ -543,6 +553,7 @@ COVERAGE = {
     "audit.services.export_request": [_export_request],
     "audit.services.export_build": [_export_build],
     "audit.services.export_fail": [_export_fail],
+    "audit.services.exports_fail_stalled": [_exports_fail_stalled],
     "audit.services.export_record_download": [_export_record_download],
 }
 
