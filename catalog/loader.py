@@ -132,7 +132,7 @@ class RowWriter:
     def _load_existing(self) -> tuple[int, int, int]:
         """Read the tenant's SKUs with their current version (on the writer, while the file is
         opened): a file holds each SKU once and the tenant's catalog lock keeps other writers
-        out, so this stays true for every chunk."""
+        out, so this stays true for every chunk. About 200 bytes per product of the tenant."""
         with psycopg.Cursor(self.raw) as cursor:
             cursor.execute(
                 "SELECT p.sku, p.id, v.sha256, v.n FROM catalog_product p "
@@ -167,6 +167,8 @@ class RowWriter:
                 new.append(row)
             elif found[1] != row.sha256:
                 changed.append((row, found))
+        if not new and not changed:
+            return 0, 0, len(rows)  # a re-import of unchanged rows writes nothing
         now, batch, tenant = self.now, self.batch_id, self.tenant_id
         with psycopg.Cursor(self.raw) as cursor:
             # Ids from the tables' own sequences up front: a new product goes in once, with its
