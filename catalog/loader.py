@@ -14,6 +14,7 @@ rolled back whole, so nothing of it is ever visible.
 
 import json
 import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -61,6 +62,30 @@ FROM {_CHANGED} c WHERE p.id = c.product_id
 """
 
 
+class _FastSwitching:
+    """Lower the interpreter's switch interval while any writer runs (imports may overlap in
+    one process, e.g. web threads); the last one out restores what it was."""
+
+    def __init__(self):
+        self.lock, self.users, self.saved = threading.Lock(), 0, 0.005
+
+    def __enter__(self):
+        with self.lock:
+            if not self.users:
+                self.saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(SWITCH_INTERVAL, self.saved))
+            self.users += 1
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.users -= 1
+            if not self.users:
+                sys.setswitchinterval(self.saved)
+
+
+_fast_switching = _FastSwitching()
+
+
 @dataclass(frozen=True)
 class UpsertCounts:
     new: int
@@ -96,7 +121,7 @@ class RowWriter:
         self.counts = [0, 0, 0]
         self.existing: dict[str, tuple[int, str, int]] = {}
         self.executor: ThreadPoolExecutor | None = None
-        self.switch_interval: float | None = None
+        self.switching = False
 
     def __enter__(self) -> "RowWriter":
         if not connection.in_atomic_block:
@@ -123,8 +148,8 @@ class RowWriter:
         # The thread uses the same database connection, hence the same transaction; this
         # thread does not touch the connection again until the writer has stopped.
         self.raw = connection.connection
-        self.switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(SWITCH_INTERVAL, self.switch_interval))
+        _fast_switching.__enter__()
+        self.switching = True
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-writer")
         self.pending.append(self.executor.submit(self._load_existing))
         return self
@@ -227,9 +252,9 @@ class RowWriter:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
-        if self.switch_interval is not None:
-            sys.setswitchinterval(self.switch_interval)
-            self.switch_interval = None
+        if self.switching:
+            _fast_switching.__exit__()
+            self.switching = False
 
     def __exit__(self, *exc) -> None:
         self._stop()  # on an exception, the caller's transaction rolls everything back

@@ -141,3 +141,15 @@ def test_progress_is_visible_to_others_while_the_import_transaction_is_open(monk
     assert ("running", 8) in seen  # progress committed while rows were still being written
     assert (0,) in seen and (12,) not in seen  # the products themselves only at the end
     assert ImportBatch.objects.get(pk=batch.pk).processed_rows == 12
+
+
+def test_overlapping_writers_restore_the_interpreters_switch_interval_once_both_end():
+    original = sys.getswitchinterval()
+    switching = loader._FastSwitching()
+    switching.__enter__()  # import A starts
+    switching.__enter__()  # import B starts in another thread of the same process
+    assert sys.getswitchinterval() == min(loader.SWITCH_INTERVAL, original)
+    switching.__exit__()  # A ends first: B still runs
+    assert sys.getswitchinterval() == min(loader.SWITCH_INTERVAL, original)
+    switching.__exit__()
+    assert sys.getswitchinterval() == original
