@@ -115,6 +115,43 @@ def decisions_for_product(product) -> QuerySet[Decision]:
     )
 
 
+@dataclass(frozen=True)
+class FactsChanged:
+    """A decision's product has newer facts than the version it classified."""
+
+    classified: int  # version n the decision classified
+    current: int  # version n the catalog holds now
+    facts: tuple[str, ...]  # labels of the facts that differ
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The product's facts changed after this decision: it classified version "
+            f"{self.classified}, the catalog now holds version {self.current} "
+            f"({', '.join(self.facts)}). Classify the product again; "
+            "a decision on old facts cannot become final."
+        )
+
+
+def facts_changed(decision, *, current_version_id: int | None = None) -> FactsChanged | None:
+    """Return how the product's current facts differ from those ``decision`` classified, or
+    None when they are the same facts (compared by SHA-256). ``current_version_id`` overrides
+    the product's (a caller that just locked the product row passes what it read)."""
+    from audit.services import changes
+    from catalog.facts import LABELS
+    from catalog.models import ProductVersion
+
+    current_id = current_version_id or decision.product.current_version_id
+    if current_id is None or current_id == decision.product_version_id:
+        return None
+    versions = ProductVersion.objects.in_bulk([current_id, decision.product_version_id])
+    old, new = versions[decision.product_version_id], versions[current_id]
+    if old.sha256 == new.sha256:
+        return None  # changed, then changed back: the facts are the ones classified
+    keys = sorted(changes(old.facts, new.facts))
+    return FactsChanged(old.n, new.n, tuple(LABELS.get(k, k) for k in keys))
+
+
 def dead_jobs(tenant) -> QuerySet[Job]:
     """Return the tenant's dead jobs with their products, newest first."""
     return (

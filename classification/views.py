@@ -146,7 +146,12 @@ def decision_detail(request, pk: int):
     return render(
         request,
         "classification/decision.html",
-        {"decision": decision, "ev": decision.evidence, "history": history},
+        {
+            "decision": decision,
+            "ev": decision.evidence,
+            "history": history,
+            "facts_changed": selectors.facts_changed(decision),
+        },
     )
 
 

@@ -22,6 +22,7 @@ from audit import services as audit_services
 from catalog import facts as catalog_facts
 from catalog import services as catalog_services
 from catalog.models import ClassificationStatus, ProductVersion
+from classification import selectors as classification_selectors
 from classification import services as classification_services
 from classification.models import (
     ActionKind,
@@ -131,6 +132,26 @@ def _require_status(state: ReviewState, allowed, verb: str) -> None:
         "__all__",
         f"This decision is {state.get_status_display().lower()}; it cannot be {verb}.",
     )
+
+
+def stale_facts(state: ReviewState) -> str | None:
+    """Say why the item's decision may not become final because the product's facts changed
+    after it, or None. Locks the product row, so an edit cannot slip in before the commit."""
+    from catalog.models import Product
+
+    current = (
+        Product.objects.select_for_update()
+        .filter(pk=state.product_id)
+        .values_list("current_version_id", flat=True)
+        .first()
+    )
+    changed = classification_selectors.facts_changed(state.decision, current_version_id=current)
+    return changed.message if changed else None
+
+
+def _require_current_facts(state: ReviewState) -> None:
+    message = stale_facts(state)
+    _require(message is None, "__all__", message or "")
 
 
 def _require_decider(actor, state: ReviewState) -> None:
@@ -247,6 +268,7 @@ def review_accept(*, actor, state: ReviewState, version: int, note: str = "") ->
     state = _lock(state, version)
     _require_status(state, (ReviewStatus.OPEN, ReviewStatus.ESCALATED), "accepted")
     _require_decider(actor, state)
+    _require_current_facts(state)
     _require(
         bool(state.decision.selected_code),
         "__all__",
@@ -345,6 +367,7 @@ def review_override(
     state = _lock(state, version)
     _require_status(state, (ReviewStatus.OPEN, ReviewStatus.ESCALATED), "overridden")
     _require_decider(actor, state)
+    _require_current_facts(state)
     errors = {}
     try:
         digits = _check_code(state, code)
@@ -674,7 +697,7 @@ def review_bulk_accept(*, actor, tenant, items, note: str) -> BulkResult:
     if missing:
         result.refused.append(("—", f"{missing} selected items are not in this tenant's queues"))
     for state in states:
-        why = bulk_refusal(state)
+        why = bulk_refusal(state) or stale_facts(state)
         if why is None and state.version != versions[state.pk]:
             why = conflict_message(state, last_action(state)).split(";")[0]
         if why:

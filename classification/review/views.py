@@ -22,6 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
+from classification import selectors as classification_selectors
 from classification.models import EvidenceFile, ReviewStatus
 from classification.review import access, forms, selectors, services
 from rulepacks import routing
@@ -179,6 +180,9 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         "actions": selectors.actions_for(state),
         "history": selectors.product_history(state),
         "duties": selectors.duty_comparison(decision),
+        "facts_changed": classification_selectors.facts_changed(decision)
+        if state.is_open
+        else None,
         "forms": action_forms,
         "conflict": conflict,
         "may_decide": may_decide and state.is_open,

@@ -93,6 +93,7 @@ PURE = {
     "classification.review.services.last_action",
     "classification.review.services.may_decide",
     "classification.review.services.bulk_refusal",
+    "classification.review.services.stale_facts",
 }
 # Operational bookkeeping that is deliberately not an audit record, and the only tables it may
 # touch: request counters for rate limiting.
@@ -879,7 +880,7 @@ def _review_promote_golden(cast):
 def _review_reads(cast):
     state = _review_state(cast)
     yield
-    for name in ("last_action", "bulk_refusal"):
+    for name in ("last_action", "bulk_refusal", "stale_facts"):
         _review(name)(state)
     _review("conflict_message")(state, None)
     _review("may_decide")(cast.users["broker"], state)
@@ -914,6 +915,7 @@ COVERAGE.update(
         "classification.review.services.last_action": [_review_reads],
         "classification.review.services.may_decide": [_review_reads],
         "classification.review.services.bulk_refusal": [_review_reads],
+        "classification.review.services.stale_facts": [_review_reads],
     }
 )
 

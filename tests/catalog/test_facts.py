@@ -41,6 +41,13 @@ def test_the_same_facts_always_hash_the_same():
     assert F.facts_sha256(a) == F.facts_sha256(b)
 
 
+def test_materials_as_a_list_mean_the_same_as_semicolon_separated_text():
+    text, _ = F.validate_row({**VALID, "materials": " cotton ;elastane; "})
+    listed, _ = F.validate_row({**VALID, "materials": ["cotton", " elastane", ""]})
+    assert text["materials"] == listed["materials"] == ["cotton", "elastane"]
+    assert F.facts_sha256(text) == F.facts_sha256(listed)
+
+
 def test_every_required_fact_is_named_when_missing():
     errors = errors_of({})
     assert set(errors) == set(F.REQUIRED)

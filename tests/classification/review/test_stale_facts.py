@@ -1,0 +1,101 @@
+"""A decision on facts that changed afterwards is advice about another product: it cannot become
+final, and every page that shows it says so."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from catalog import services as catalog_services
+from catalog.models import Product
+from classification.models import ReviewAction, ReviewState
+from classification.review import services
+from tests.classification.review.conftest import WOMENS
+from workbench.roles import Role
+
+
+def _change_materials(cast, state, materials=("acrylic",)):
+    product = Product.objects.get(pk=state.product_id)
+    facts = {**product.current_version.facts, "materials": "; ".join(materials)}
+    catalog_services.product_update_facts(
+        actor=cast.users[Role.ANALYST], product=product, raw=facts
+    )
+
+
+def _nothing_final(state, events_before):
+    fresh = ReviewState.objects.get(pk=state.pk)
+    assert fresh.status == "open" and fresh.version == 1 and not fresh.final_code
+    assert not ReviewAction.objects.filter(decision_id=state.pk).exists()
+    assert Product.objects.get(pk=state.product_id).classification_status != "final"
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_accepting_a_decision_whose_facts_changed_is_refused_and_says_what_changed(
+    cast, make_decision
+):
+    state = make_decision()
+    _change_materials(cast, state)
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as err:
+        services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
+    message = " ".join(err.value.message_dict["__all__"])
+    assert "it classified version 1, the catalog now holds version 2 (Materials)" in message
+    assert "Classify the product again" in message
+    _nothing_final(state, events)
+
+
+def test_overriding_a_decision_whose_facts_changed_is_refused(cast, make_decision, us_schedule):
+    state = make_decision()
+    _change_materials(cast, state)
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as err:
+        services.review_override(
+            actor=cast.users[Role.BROKER],
+            state=state,
+            version=1,
+            code=WOMENS,
+            reason_code="supplier_evidence",
+            note="Spec sheet.",
+        )
+    assert "facts changed after this decision" in " ".join(err.value.message_dict["__all__"])
+    _nothing_final(state, events)
+
+
+def test_bulk_accept_leaves_out_items_whose_facts_changed(cast, make_decision):
+    current, changed = make_decision(), make_decision()
+    _change_materials(cast, changed)
+    result = services.review_bulk_accept(
+        actor=cast.users[Role.BROKER],
+        tenant=cast.tenant,
+        items=[(current.pk, 1), (changed.pk, 1)],
+        note="Checked.",
+    )
+    assert [s.pk for s in result.accepted] == [current.pk]
+    why = dict(result.refused)[changed.product.sku]
+    assert "the catalog now holds version 2 (Materials)" in why
+    assert ReviewState.objects.get(pk=changed.pk).status == "open"
+
+
+def test_facts_changed_back_to_the_classified_ones_make_the_decision_current_again(
+    cast, make_decision
+):
+    state = make_decision()
+    original = list(Product.objects.get(pk=state.product_id).current_version.facts["materials"])
+    _change_materials(cast, state)
+    _change_materials(cast, state, materials=original)  # version 3, the facts of version 1
+    services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
+    assert ReviewState.objects.get(pk=state.pk).status == "final"
+
+
+def test_the_decision_page_and_the_review_panel_warn_about_changed_facts(cast, make_decision):
+    state = make_decision()
+    client = cast.client(Role.BROKER)
+    decision_url = reverse("classification:decision", args=["acme", state.pk])
+    panel_url = reverse("classification:review_panel", args=["acme", state.pk])
+    for url in (decision_url, panel_url):
+        assert b"data-facts-changed" not in client.get(url).content
+    _change_materials(cast, state)
+    for url in (decision_url, panel_url):
+        body = client.get(url).content.decode()
+        assert "data-facts-changed" in body
+        assert "the catalog now holds version 2 (Materials)" in body
