@@ -84,15 +84,20 @@ class ClassificationConfig(AppConfig):
         return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
 
     def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
-        """Classify a product again when an analyst updated facts a broker asked for."""
+        """Classify a product again when an analyst updated facts a broker asked for, or facts
+        its decision awaiting review did not see."""
         from classification.review import services as review_services
 
         review_services.review_info_received(
             actor=actor, tenant_id=tenant_id, product_id=product_id, changed_facts=changed_facts
         )
+        review_services.review_facts_changed(
+            actor=actor, tenant_id=tenant_id, product_ids=[product_id]
+        )
 
     def on_catalog_imported(self, *, actor, tenant_id, batch_id):
-        """Classify again the products of an import whose new facts a broker asked for."""
+        """Classify again the products of an import whose new facts a broker asked for, or whose
+        decision awaiting review classified older facts."""
         from classification.review import services as review_services
 
         review_services.review_info_received_from_import(

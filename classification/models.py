@@ -22,6 +22,7 @@ class RequestSource(models.TextChoices):
     CLI = "cli", "Command line"
     API = "api", "API"
     INFO_UPDATE = "info_update", "Facts updated after a request for information"
+    FACTS_CHANGED = "facts_changed", "Facts changed while a decision awaited review"
     DEMO = "demo", "Demo data"
 
 

@@ -25,6 +25,7 @@ from catalog.models import ClassificationStatus, ProductVersion
 from classification import selectors as classification_selectors
 from classification import services as classification_services
 from classification.models import (
+    MAX_PRODUCTS_PER_REQUEST,
     ActionKind,
     EvidenceFile,
     OverrideReason,
@@ -539,6 +540,37 @@ def review_info_received(
     return actions
 
 
+@transaction.atomic
+def review_facts_changed(*, actor, tenant_id: int, product_ids) -> list[int]:
+    """Classify again the products whose facts changed while their decision awaited review.
+
+    Runs after the catalog's change committed. An open or escalated item whose decision
+    classified other facts can no longer become final (``stale_facts``), so its product is
+    queued for a new decision (source ``facts_changed``), which supersedes the item when it
+    lands. Items waiting for information are ``review_info_received``'s. Returns the product ids
+    queued; each request is audited by ``request_create``.
+    """
+    states = (
+        ReviewState.objects.filter(
+            tenant_id=tenant_id,
+            product_id__in=list(product_ids),
+            status__in=(ReviewStatus.OPEN, ReviewStatus.ESCALATED),
+        )
+        .select_related("decision", "product", "tenant")
+        .order_by("product_id")
+    )
+    stale = [s for s in states if classification_selectors.facts_changed(s.decision)]
+    queued = [s.product_id for s in stale]
+    for start in range(0, len(queued), MAX_PRODUCTS_PER_REQUEST):
+        classification_services.request_create(
+            actor=actor,
+            tenant=stale[0].tenant,
+            product_ids=queued[start : start + MAX_PRODUCTS_PER_REQUEST],
+            source=RequestSource.FACTS_CHANGED,
+        )
+    return queued
+
+
 def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) -> list:
     """Pass an import's new facts to the review items that asked for them.
 
@@ -560,6 +592,13 @@ def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) ->
         actions += review_info_received(
             actor=actor, tenant_id=tenant_id, product_id=version.product_id, changed_facts=changed
         )
+    open_items = ReviewState.objects.filter(
+        tenant_id=tenant_id, status__in=(ReviewStatus.OPEN, ReviewStatus.ESCALATED)
+    ).values("product_id")
+    changed_products = ProductVersion.objects.filter(
+        import_batch_id=batch_id, product__tenant_id=tenant_id, product_id__in=open_items, n__gt=1
+    ).values_list("product_id", flat=True)
+    review_facts_changed(actor=actor, tenant_id=tenant_id, product_ids=list(changed_products))
     return actions
 
 

@@ -830,6 +830,21 @@ def _review_info_received_from_import(cast):
     )
 
 
+def _review_facts_changed(cast):
+    from catalog import services as catalog_services
+
+    state = _review_state(cast)
+    product = state.product
+    product.refresh_from_db()
+    facts = dict(product.current_version.facts, materials=["acrylic"])
+    catalog_services.product_update_facts(actor=cast.users["analyst"], product=product, raw=facts)
+    yield
+    queued = _review("review_facts_changed")(
+        actor=cast.users["analyst"], tenant_id=cast.tenant.pk, product_ids=[product.pk]
+    )
+    assert queued == [product.pk]
+
+
 def _review_assign(cast):
     state = _review_state(cast)
     yield
@@ -904,6 +919,7 @@ COVERAGE.update(
         "classification.review.services.review_escalate": [_review_escalate],
         "classification.review.services.review_request_info": [_review_request_info],
         "classification.review.services.review_info_received": [_review_info_received],
+        "classification.review.services.review_facts_changed": [_review_facts_changed],
         "classification.review.services.review_info_received_from_import": [
             _review_info_received_from_import
         ],

@@ -8,7 +8,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from catalog import services as catalog_services
 from catalog.models import Product
-from classification.models import ReviewAction, ReviewState
+from classification.models import ClassificationRequest, ReviewAction, ReviewState
 from classification.review import services
 from tests.classification.review.conftest import WOMENS
 from workbench.roles import Role
@@ -99,3 +99,44 @@ def test_the_decision_page_and_the_review_panel_warn_about_changed_facts(cast, m
         body = client.get(url).content.decode()
         assert "data-facts-changed" in body
         assert "the catalog now holds version 2 (Materials)" in body
+
+
+def test_an_edit_queues_a_new_classification_for_an_item_awaiting_review(
+    cast, make_decision, django_capture_on_commit_callbacks
+):
+    state, untouched = make_decision(), make_decision()
+    before = ClassificationRequest.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        _change_materials(cast, state)
+    assert ClassificationRequest.objects.count() == before + 1
+    request = ClassificationRequest.objects.order_by("-pk").first()
+    assert request.source == "facts_changed" and request.requested_by == cast.users[Role.ANALYST]
+    assert list(request.jobs.values_list("product_id", flat=True)) == [state.product_id]
+    assert ReviewState.objects.get(pk=untouched.pk).status == "open"
+    event = AuditEvent.objects.filter(verb="classification.request.created").latest("seq")
+    assert event.data.get("source") == "facts_changed"
+
+
+def test_a_re_import_queues_new_classifications_only_for_changed_items_awaiting_review(
+    cast, make_decision, django_capture_on_commit_callbacks
+):
+    from tests.classification.conftest import import_products
+
+    changed, same, final = make_decision(), make_decision(), make_decision()
+    services.review_accept(actor=cast.users[Role.BROKER], state=final, version=1)
+    before = ClassificationRequest.objects.count()
+    rows = [
+        {"SKU": changed.product.sku, "Materials": "acrylic"},
+        {"SKU": same.product.sku},
+        {"SKU": final.product.sku, "Materials": "acrylic"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        import_products(cast.tenant, cast.users[Role.ANALYST], rows)
+    assert ClassificationRequest.objects.count() == before + 1
+    request = ClassificationRequest.objects.order_by("-pk").first()
+    assert request.source == "facts_changed"
+    assert list(request.jobs.values_list("product_id", flat=True)) == [changed.product_id]
+    # The final decision stays final; its page says the facts moved on.
+    assert ReviewState.objects.get(pk=final.pk).status == "final"
+    page = cast.client(Role.BROKER).get(reverse("classification:decision", args=["acme", final.pk]))
+    assert b"data-facts-changed" in page.content
