@@ -269,3 +269,19 @@ def test_a_stalled_background_import_says_so_and_stops_polling(cast, settings, q
     response = cast.client(Role.ANALYST).get(url("batch_detail", batch.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert b"Import stalled" in response.content and b"hx-trigger" not in response.content
+
+
+def test_the_product_page_classifies_the_product_for_those_who_may_request_it(cast, imported):
+    from classification.models import ClassificationRequest
+
+    product = Product.objects.get(sku="A-1")
+    auditor_page = cast.client(Role.AUDITOR).get(url("product_detail", product.pk))
+    assert b"data-classify-product" not in auditor_page.content
+    client = cast.client(Role.ANALYST)
+    assert b"data-classify-product" in client.get(url("product_detail", product.pk)).content
+    response = client.post(
+        reverse("classification:classify_selected", args=["acme"]), {"product": product.pk}
+    )
+    request = ClassificationRequest.objects.get()
+    assert response.status_code == 302 and f"/requests/{request.pk}/" in response["Location"]
+    assert list(request.jobs.values_list("product_id", flat=True)) == [product.pk]
