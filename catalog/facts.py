@@ -340,7 +340,7 @@ def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError
 
     given = raw.get("materials")
     parts = given if isinstance(given, list | tuple) else _text(given).split(";")
-    materials = [_text(m) for m in parts]
+    materials = [m.strip() if type(m) is str else _text(m) for m in parts]
     facts["materials"] = [m for m in materials if m] or None
 
     destination = _text(raw.get("destination")).upper()
