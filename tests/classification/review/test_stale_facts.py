@@ -140,3 +140,19 @@ def test_a_re_import_queues_new_classifications_only_for_changed_items_awaiting_
     assert ReviewState.objects.get(pk=final.pk).status == "final"
     page = cast.client(Role.BROKER).get(reverse("classification:decision", args=["acme", final.pk]))
     assert b"data-facts-changed" in page.content
+
+
+def test_a_broker_accepting_in_the_panel_sees_why_it_was_refused(cast, make_decision):
+    state = make_decision()
+    _change_materials(cast, state)
+    response = cast.client(Role.BROKER).post(
+        reverse("classification:review_accept", args=["acme", state.pk]),
+        {"accept-version": 1, "accept-note": ""},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    # Once in the panel's warning, once as the refused action's error.
+    assert body.count("the catalog now holds version 2 (Materials)") == 2
+    assert 'class="errorlist nonfield"' in body
+    assert ReviewState.objects.get(pk=state.pk).status == "open"
