@@ -7,6 +7,7 @@ from django.conf import settings
 
 from catalog import facts as F
 from catalog.models import ClassificationStatus
+from catalog.selectors import FINAL_FACTS_CHANGED
 
 
 class UploadForm(forms.Form):
@@ -35,7 +36,13 @@ class ProductFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=200)
     destination = forms.ChoiceField(required=False, label="Destination")
     status = forms.ChoiceField(
-        required=False, label="Status", choices=[("", "Any"), *list(ClassificationStatus.choices)]
+        required=False,
+        label="Status",
+        choices=[
+            ("", "Any"),
+            *list(ClassificationStatus.choices),
+            (FINAL_FACTS_CHANGED, "Final, facts changed since"),
+        ],
     )
 
     def __init__(self, *args, **kwargs):

@@ -39,6 +39,10 @@ class Product(models.Model):
         default=ClassificationStatus.UNCLASSIFIED,
     )
     final_code = models.CharField(max_length=16, blank=True)
+    # SHA-256 of the facts the final decision classified; compared with the current version's to
+    # find final codes chosen for facts that have changed since. A database default, so bulk
+    # imports that do not name the column still write rows.
+    final_facts_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,6 +58,17 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} — {self.name}"
+
+    @property
+    def final_facts_changed(self) -> bool:
+        """Whether the final code was chosen for facts other than the current ones. Uses the
+        ``current_sha256`` annotation of list queries when present."""
+        if self.classification_status != ClassificationStatus.FINAL or not self.final_facts_sha256:
+            return False
+        current = getattr(self, "current_sha256", None)
+        if current is None and self.current_version_id:
+            current = self.current_version.sha256
+        return current is not None and current != self.final_facts_sha256
 
 
 class ProductVersion(models.Model):

@@ -1,9 +1,12 @@
 """Catalog reads: lists with their filters, a product's history, recent imports."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from audit import services as audit_services
-from catalog.models import ImportBatch, Product, ProductVersion
+from catalog.models import ClassificationStatus, ImportBatch, Product, ProductVersion
+
+# A status filter beyond the statuses: final codes chosen for facts that changed since.
+FINAL_FACTS_CHANGED = "final_facts_changed"
 
 
 def product_list(
@@ -17,9 +20,15 @@ def product_list(
         )
     if destination:
         products = products.filter(destination=destination)
-    if status:
+    if status == FINAL_FACTS_CHANGED:
+        products = (
+            products.filter(classification_status=ClassificationStatus.FINAL)
+            .exclude(final_facts_sha256="")
+            .exclude(final_facts_sha256=F("current_version__sha256"))
+        )
+    elif status:
         products = products.filter(classification_status=status)
-    return products.order_by("sku")
+    return products.annotate(current_sha256=F("current_version__sha256")).order_by("sku")
 
 
 def product_count(*, tenant) -> int:

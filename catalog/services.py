@@ -397,8 +397,11 @@ def _denormalise(product: Product, facts: dict) -> None:
 
 
 @transaction.atomic
-def product_set_classification(*, product: Product, status: str, final_code: str = "") -> Product:
-    """Set a product's classification status and final code (the classification app's call).
+def product_set_classification(
+    *, product: Product, status: str, final_code: str = "", final_facts_sha256: str = ""
+) -> Product:
+    """Set a product's classification status and final code (the classification app's call),
+    with the SHA-256 of the facts the final decision classified.
 
     Writes no audit event: the caller records its own decision. Raises ``ValidationError`` for
     an unknown status or a code that is not digits.
@@ -409,7 +412,10 @@ def product_set_classification(*, product: Product, status: str, final_code: str
         raise ValidationError({"final_code": "A tariff code is stored as digits only."})
     product.classification_status = status
     product.final_code = final_code
-    product.save(update_fields=["classification_status", "final_code", "updated_at"])
+    product.final_facts_sha256 = final_facts_sha256 if final_code else ""
+    product.save(
+        update_fields=["classification_status", "final_code", "final_facts_sha256", "updated_at"]
+    )
     return product
 
 

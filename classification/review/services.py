@@ -227,7 +227,10 @@ def _finalize(state: ReviewState, *, actor, kind: str, code: str, **fields) -> R
     state.missing_facts = []
     action = _append(state, actor=actor, kind=kind, code=code, **fields)
     catalog_services.product_set_classification(
-        product=state.product, status=ClassificationStatus.FINAL, final_code=code
+        product=state.product,
+        status=ClassificationStatus.FINAL,
+        final_code=code,
+        final_facts_sha256=state.decision.product_version.sha256,
     )
     data = {
         "sku": state.product.sku,

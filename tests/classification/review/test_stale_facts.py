@@ -156,3 +156,26 @@ def test_a_broker_accepting_in_the_panel_sees_why_it_was_refused(cast, make_deci
     assert body.count("the catalog now holds version 2 (Materials)") == 2
     assert 'class="errorlist nonfield"' in body
     assert ReviewState.objects.get(pk=state.pk).status == "open"
+
+
+def test_the_catalog_finds_final_codes_chosen_for_facts_that_changed_since(cast, make_decision):
+    final, current = make_decision(), make_decision()
+    for state in (final, current):
+        services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
+    product = Product.objects.get(pk=final.product_id)
+    assert product.final_facts_sha256 == final.decision.product_version.sha256
+    client = cast.client(Role.COMPLIANCE_LEAD)
+    listing = reverse("catalog:product_list", args=["acme"])
+    assert b"data-final-facts-changed" not in client.get(listing).content
+    _change_materials(cast, final)
+
+    page = client.get(listing, {"status": "final_facts_changed"}).content.decode()
+    assert final.product.sku in page and current.product.sku not in page
+    assert page.count("data-final-facts-changed") == 1
+    detail = reverse("catalog:product_detail", args=["acme", final.product_id])
+    assert "data-final-facts-changed" in client.get(detail).content.decode()
+    # Changed back to the facts the broker decided on: nothing to flag.
+    original = final.decision.product_version.facts["materials"]
+    _change_materials(cast, final, materials=original)
+    page = client.get(listing, {"status": "final_facts_changed"}).content.decode()
+    assert final.product.sku not in page
