@@ -1,15 +1,10 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+
+from workbench import schedules
 
 # Detail pages that show an object's history (workbench object panels), and who may see it.
 HISTORY_KINDS = ("product", "decision", "rulepack")
 HISTORY_PERMISSION = "read_tenant"
-
-
-def _ensure_schedule(sender, **kwargs):
-    from audit import tasks
-
-    tasks.ensure_schedule()
 
 
 class AuditConfig(AppConfig):
@@ -18,7 +13,7 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self) -> None:
-        post_migrate.connect(_ensure_schedule, sender=self)
+        schedules.ensure_on_migrate(self)
 
     def object_panels(self, kind, request, obj):
         """Add the history panel (events about ``obj``) to product, decision and pack pages."""

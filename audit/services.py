@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from audit import canonical
 from audit.models import GENESIS_HASH, AuditEvent, AuditExport, ExportStatus
+from workbench import schedules
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +364,7 @@ def exports_fail_stalled() -> int:
     An export still running after the worker's retry window will never finish (the task is
     not retried). Each goes through ``export_fail`` (audited, ``audit_export.failed``).
     """
-    limit = timezone.now() - dt.timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
+    limit = timezone.now() - schedules.retry_window()
     stalled = AuditExport.objects.filter(status=ExportStatus.RUNNING, started_at__lt=limit)
     ids = list(stalled.values_list("pk", flat=True))
     for export_id in ids:

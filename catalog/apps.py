@@ -1,11 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
-
-def _ensure_schedule(sender, **kwargs):
-    from catalog import tasks
-
-    tasks.ensure_schedule()
+from workbench import schedules
 
 
 class CatalogConfig(AppConfig):
@@ -14,7 +9,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        post_migrate.connect(_ensure_schedule, sender=self)
+        schedules.ensure_on_migrate(self)
 
     def dashboard_tiles(self, tenant):
         from django.urls import reverse

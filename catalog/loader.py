@@ -69,14 +69,14 @@ class _FastSwitching:
     def __init__(self):
         self.lock, self.users, self.saved = threading.Lock(), 0, 0.005
 
-    def __enter__(self):
+    def hold(self) -> None:
         with self.lock:
             if not self.users:
                 self.saved = sys.getswitchinterval()
                 sys.setswitchinterval(min(SWITCH_INTERVAL, self.saved))
             self.users += 1
 
-    def __exit__(self, *exc):
+    def release(self) -> None:
         with self.lock:
             self.users -= 1
             if not self.users:
@@ -148,7 +148,7 @@ class RowWriter:
         # The thread uses the same database connection, hence the same transaction; this
         # thread does not touch the connection again until the writer has stopped.
         self.raw = connection.connection
-        _fast_switching.__enter__()
+        _fast_switching.hold()
         self.switching = True
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-writer")
         self.pending.append(self.executor.submit(self._load_existing))
@@ -253,7 +253,7 @@ class RowWriter:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
         if self.switching:
-            _fast_switching.__exit__()
+            _fast_switching.release()
             self.switching = False
 
     def __exit__(self, *exc) -> None:

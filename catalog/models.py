@@ -1,7 +1,5 @@
 """Products, the versions of their customs facts, and catalog import runs."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -178,9 +176,10 @@ class ImportBatch(models.Model):
         """Whether a background run has outlived the worker's retry window (a crashed worker)."""
         if self.is_terminal:
             return False
+        from workbench.schedules import retry_window
+
         since = self.started_at or self.created_at
-        limit = timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
-        return since is not None and timezone.now() - since > limit
+        return since is not None and timezone.now() - since > retry_window()
 
     @property
     def progress_percent(self) -> int:

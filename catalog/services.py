@@ -10,7 +10,6 @@ import hashlib
 import logging
 import os
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,7 +26,7 @@ from catalog import facts as F
 from catalog import importer, loader
 from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
 from catalog.reader import FileRefused
-from workbench import hooks
+from workbench import hooks, schedules
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +276,7 @@ def import_batches_fail_stalled() -> int:
     went, so nothing of the file was written. Each is marked failed with a message that says
     so, and audited (``catalog.import.failed``, reason ``stalled``). Returns how many.
     """
-    limit = timezone.now() - timedelta(seconds=settings.Q_CLUSTER.get("retry", 660))
+    limit = timezone.now() - schedules.retry_window()
     stalled = ImportBatch.objects.filter(
         status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
     ).filter(Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit))

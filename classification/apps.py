@@ -1,11 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
-
-def _ensure_schedule(sender, **kwargs):
-    from classification import tasks
-
-    tasks.ensure_schedule()
+from workbench import schedules
 
 
 class ClassificationConfig(AppConfig):
@@ -15,7 +10,7 @@ class ClassificationConfig(AppConfig):
 
     def ready(self) -> None:
         # The safety-net drain schedule is created in code, idempotently, after every migrate.
-        post_migrate.connect(_ensure_schedule, sender=self)
+        schedules.ensure_on_migrate(self)
 
     def dashboard_tiles(self, tenant):
         from django.db.models import Count
@@ -98,10 +93,18 @@ class ClassificationConfig(AppConfig):
     def on_catalog_imported(self, *, actor, tenant_id, batch_id):
         """Classify again the products of an import whose new facts a broker asked for, or whose
         decision awaiting review classified older facts."""
+        from classification.review import selectors as review_selectors
         from classification.review import services as review_services
 
         review_services.review_info_received_from_import(
             actor=actor, tenant_id=tenant_id, batch_id=batch_id
+        )
+        review_services.review_facts_changed(
+            actor=actor,
+            tenant_id=tenant_id,
+            product_ids=review_selectors.products_versioned_by_import(
+                tenant_id=tenant_id, batch_id=batch_id
+            ),
         )
 
     def demo_steps(self):

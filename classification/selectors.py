@@ -5,6 +5,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from audit.services import changes
+from catalog.facts import LABELS
+from catalog.models import ProductVersion
 from classification import engine
 from classification.models import ClassificationRequest, Decision, Job, JobStatus
 from rulepacks import selectors as rulepack_selectors
@@ -137,10 +140,6 @@ def facts_changed(decision, *, current_version_id: int | None = None) -> FactsCh
     """Return how the product's current facts differ from those ``decision`` classified, or
     None when they are the same facts (compared by SHA-256). ``current_version_id`` overrides
     the product's (a caller that just locked the product row passes what it read)."""
-    from audit.services import changes
-    from catalog.facts import LABELS
-    from catalog.models import ProductVersion
-
     current_id = current_version_id or decision.product.current_version_id
     if current_id is None or current_id == decision.product_version_id:
         return None

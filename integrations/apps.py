@@ -1,12 +1,7 @@
 from django.apps import AppConfig
 from django.db import connection, transaction
-from django.db.models.signals import post_migrate
 
-
-def _ensure_schedule(sender, **kwargs):
-    from integrations import tasks
-
-    tasks.ensure_schedule()
+from workbench import schedules
 
 
 def _wake_on_outbox_events(sender, tenant, events, **kwargs):
@@ -42,5 +37,5 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from audit import outbox
 
-        post_migrate.connect(_ensure_schedule, sender=self)
+        schedules.ensure_on_migrate(self)
         outbox.emitted.connect(_wake_on_outbox_events, dispatch_uid="integrations-wake")

@@ -27,6 +27,15 @@ from classification.models import (
 PAGE_SIZE = 50
 
 
+def products_versioned_by_import(*, tenant_id: int, batch_id: int) -> QuerySet:
+    """The ids of the tenant's existing products an import gave a new version (a subquery)."""
+    from catalog.models import ProductVersion
+
+    return ProductVersion.objects.filter(
+        import_batch_id=batch_id, product__tenant_id=tenant_id, n__gt=1
+    ).values("product_id")
+
+
 @dataclass(frozen=True)
 class Queue:
     key: str

@@ -21,7 +21,7 @@ from audit import outbox
 from audit import services as audit_services
 from catalog import facts as catalog_facts
 from catalog import services as catalog_services
-from catalog.models import ClassificationStatus, ProductVersion
+from catalog.models import ClassificationStatus, Product, ProductVersion
 from classification import selectors as classification_selectors
 from classification import services as classification_services
 from classification.models import (
@@ -35,6 +35,7 @@ from classification.models import (
     ReviewStatus,
     Route,
 )
+from classification.review import selectors as review_selectors
 from rulepacks import promote, routing
 from tariffs import codes
 from tariffs import services as tariff_services
@@ -138,8 +139,6 @@ def _require_status(state: ReviewState, allowed, verb: str) -> None:
 def stale_facts(state: ReviewState) -> str | None:
     """Say why the item's decision may not become final because the product's facts changed
     after it, or None. Locks the product row, so an edit cannot slip in before the commit."""
-    from catalog.models import Product
-
     current = (
         Product.objects.select_for_update()
         .filter(pk=state.product_id)
@@ -550,13 +549,14 @@ def review_facts_changed(*, actor, tenant_id: int, product_ids) -> list[int]:
     Runs after the catalog's change committed. An open or escalated item whose decision
     classified other facts can no longer become final (``stale_facts``), so its product is
     queued for a new decision (source ``facts_changed``), which supersedes the item when it
-    lands. Items waiting for information are ``review_info_received``'s. Returns the product ids
-    queued; each request is audited by ``request_create``.
+    lands. Items waiting for information are ``review_info_received``'s. ``product_ids`` may be
+    a subquery (an import's products). Returns the product ids queued; each request is audited
+    by ``request_create``.
     """
     states = (
         ReviewState.objects.filter(
             tenant_id=tenant_id,
-            product_id__in=list(product_ids),
+            product_id__in=product_ids,
             status__in=(ReviewStatus.OPEN, ReviewStatus.ESCALATED),
         )
         .select_related("decision", "product", "tenant")
@@ -585,8 +585,11 @@ def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) ->
     waiting = ReviewState.objects.filter(
         tenant_id=tenant_id, status=ReviewStatus.INFO_REQUESTED
     ).values("product_id")
+    versioned = review_selectors.products_versioned_by_import(
+        tenant_id=tenant_id, batch_id=batch_id
+    )
     versions = ProductVersion.objects.filter(
-        import_batch_id=batch_id, product__tenant_id=tenant_id, product_id__in=waiting, n__gt=1
+        import_batch_id=batch_id, product_id__in=versioned.filter(product_id__in=waiting)
     )
     actions = []
     for version in versions:
@@ -595,13 +598,6 @@ def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) ->
         actions += review_info_received(
             actor=actor, tenant_id=tenant_id, product_id=version.product_id, changed_facts=changed
         )
-    open_items = ReviewState.objects.filter(
-        tenant_id=tenant_id, status__in=(ReviewStatus.OPEN, ReviewStatus.ESCALATED)
-    ).values("product_id")
-    changed_products = ProductVersion.objects.filter(
-        import_batch_id=batch_id, product__tenant_id=tenant_id, product_id__in=open_items, n__gt=1
-    ).values_list("product_id", flat=True)
-    review_facts_changed(actor=actor, tenant_id=tenant_id, product_ids=list(changed_products))
     return actions
 
 

@@ -146,10 +146,10 @@ def test_progress_is_visible_to_others_while_the_import_transaction_is_open(monk
 def test_overlapping_writers_restore_the_interpreters_switch_interval_once_both_end():
     original = sys.getswitchinterval()
     switching = loader._FastSwitching()
-    switching.__enter__()  # import A starts
-    switching.__enter__()  # import B starts in another thread of the same process
+    switching.hold()  # import A starts
+    switching.hold()  # import B starts in another thread of the same process
     assert sys.getswitchinterval() == min(loader.SWITCH_INTERVAL, original)
-    switching.__exit__()  # A ends first: B still runs
+    switching.release()  # A ends first: B still runs
     assert sys.getswitchinterval() == min(loader.SWITCH_INTERVAL, original)
-    switching.__exit__()
+    switching.release()
     assert sys.getswitchinterval() == original

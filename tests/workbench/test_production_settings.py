@@ -47,6 +47,12 @@ def test_without_debug_a_missing_secret_key_stops_the_process():
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+def test_commands_that_only_read_migrations_need_no_secret_key():
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
 def test_without_debug_a_weak_secret_key_stops_the_process():
     result = _manage("check", SECRET_KEY="changeme")
     assert result.returncode != 0
