@@ -1,10 +1,12 @@
 """Benchmark: import a realistic 100,000-row xlsx catalog end to end (file → rows committed).
 
-Prints rows/s, the floor measured in the same run (python-calamine reading the same file plus
-PostgreSQL COPY of the same rows into a temporary table), the ratio to it, and peak memory.
-Targets (issue 3): end to end ≤ 10 s, ≤ 3× the floor, peak memory ≤ 500 MB. For reference it also
-prints the database's own share: COPY of the same rows as products and versions into the catalog
-tables, with their indexes and foreign-key checks (rolled back).
+Prints rows/s, two floors measured in the same run and the ratio to each, and peak memory:
+python-calamine reading the same file plus PostgreSQL COPY of the same rows into a temporary
+table, and the same plus an upsert of those rows by SKU into a keyed temporary table (the issue
+counts "COPY plus an upsert"). Targets (issue 3): end to end ≤ 10 s, ≤ 3× the floor, peak memory
+≤ 500 MB. For reference it also prints the database's own share: COPY of the same rows as
+products and versions into the catalog tables, with their indexes and foreign-key checks
+(rolled back).
 
     DEBUG=1 .venv/bin/python bench/bench_catalog_import.py [--rows 100000]
 """
@@ -150,8 +152,12 @@ def generate(path: Path, rows: int) -> None:
     wb.save(path)
 
 
-def floor(path: Path) -> int:
-    """Read every row with calamine and COPY them into a temporary table; return the row count."""
+def floor(path: Path, upsert: bool = False) -> int:
+    """Read every row with calamine and COPY them into a temporary table; return the row count.
+
+    With ``upsert``, also upsert them by SKU into a temporary keyed table (the issue puts the
+    floor's database part at "COPY plus an upsert"): the least a loader of these rows does.
+    """
     from django.db import connection, transaction
     from python_calamine import CalamineWorkbook
 
@@ -167,6 +173,16 @@ def floor(path: Path) -> int:
             for cells in rows:
                 copy.write_row([str(c) for c in cells])
                 count += 1
+        if upsert:
+            cursor.execute(
+                f"CREATE TEMP TABLE bench_floor_keyed (tenant_id int, {cols}, "
+                "UNIQUE (tenant_id, c0)) ON COMMIT DROP"
+            )
+            updates = ", ".join(f"c{i} = EXCLUDED.c{i}" for i in range(1, len(HEADERS)))
+            cursor.execute(
+                f"INSERT INTO bench_floor_keyed (tenant_id, {names}) SELECT 1, {names} "
+                f"FROM bench_floor ON CONFLICT (tenant_id, c0) DO UPDATE SET {updates}"
+            )
     return count
 
 
@@ -229,6 +245,9 @@ def reset_tenant(slug: str):
             [tenant.pk],
         )
         cursor.execute("DELETE FROM catalog_product WHERE tenant_id = %s", [tenant.pk])
+        # Each round's first import should meet the tables as a tenant's first import does, not
+        # with the previous round's 100k dead rows still in every index.
+        cursor.execute("VACUUM catalog_product, catalog_productversion")
     return tenant
 
 
@@ -262,9 +281,10 @@ def main() -> None:
     django.setup()
     # The machine is shared: alternate floor and import runs and keep the best of each, so that
     # a burst of someone else's load does not land on one side of the ratio only.
-    floors, firsts, agains = [], [], []
+    floors, upserts, firsts, agains = [], [], [], []
     for _ in range(args.rounds):
         floors.append(timed(floor, path))
+        upserts.append(timed(floor, path, True))
         tenant = reset_tenant("bench-catalog")
         firsts.append(timed(import_once, tenant, path))
         agains.append(timed(import_once, tenant, path))
@@ -272,6 +292,7 @@ def main() -> None:
     # Measured after peak memory: it holds every row at once, which the import does not.
     copy_s = min(catalog_copy(path, reset_tenant("bench-catalog")) for _ in range(args.rounds))
     floor_s, floor_cpu, _ = min(floors)
+    upsert_s, upsert_cpu, _ = min(upserts)
     first_s, first_cpu, batch = min(firsts, key=lambda t: t[0])
     again_s, again_cpu, again = min(agains, key=lambda t: t[0])
     rows = batch.total_rows
@@ -290,12 +311,18 @@ def main() -> None:
         f"(client CPU {again_cpu:.2f} s) — {again.unchanged_count:,} unchanged"
     )
     print(
-        f"floor (calamine read + COPY of the same rows): {floor_s:.2f} s "
-        f"(client CPU {floor_cpu:.2f} s)"
+        f"floor (calamine read + COPY of the same rows into a temporary table): {floor_s:.2f} s "
+        f"(client CPU {floor_cpu:.2f} s); ratio {first_s / floor_s:.2f}×"
     )
     print(
-        f"ratio to floor: {first_s / floor_s:.2f}× (target ≤ 3×); "
-        f"end to end target ≤ 10 s: {'met' if first_s <= 10 else 'MISSED'}"
+        f"floor with the upsert the issue counts (read + COPY + upsert by SKU into a keyed "
+        f"temporary table): {upsert_s:.2f} s (client CPU {upsert_cpu:.2f} s); "
+        f"ratio {first_s / upsert_s:.2f}×"
+    )
+    print(
+        f"target ≤ 3× the floor: {'met' if first_s <= 3 * upsert_s else 'MISSED'} against the "
+        f"floor with the upsert, {'met' if first_s <= 3 * floor_s else 'MISSED'} against the one "
+        f"without; end to end ≤ 10 s: {'met' if first_s <= 10 else 'MISSED'}"
     )
     print(f"peak memory: {peak_mb:.0f} MB (target ≤ 500 MB)")
     print(

@@ -8,7 +8,7 @@ the same product always yields the same canonical JSON and therefore the same SH
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -238,38 +238,105 @@ def _text(value: object) -> str:
 
 _PLAIN_NUMBER = re.compile(r"(\d{1,15})(?:\.(\d{1,6}))?")
 
+# Each fact's check: cell value → (normalised value or None, error messages). ``validate_row``
+# runs them one row at a time; ``RowChecker`` runs them a column at a time. Both use these only.
+Check = Callable[[object], tuple[object, tuple[str, ...]]]
+_OK: tuple[str, ...] = ()
 
-def _decimal(value: object, errors: list, field: str) -> str | None:
-    """Return a non-negative decimal as its shortest plain text ('4.80' → '4.8'), or None."""
-    if isinstance(value, bool):
-        errors.append(FactError(field, f"{value!r} is not a number"))
-        return None
-    if isinstance(value, float):
+
+def _text_check(key: str) -> Check:
+    limit = MAX_LENGTHS[key]
+
+    def check(value: object) -> tuple[str | None, tuple[str, ...]]:
+        text = _text(value)
+        if len(text) > limit:
+            return text or None, (f"is {len(text)} characters long (at most {limit})",)
+        return text or None, _OK
+
+    return check
+
+
+_sku_text = _text_check("sku")
+
+
+def _check_sku(value: object) -> tuple[str | None, tuple[str, ...]]:
+    if isinstance(value, float) and not value.is_integer():
+        return _text(value) or None, (f"{value!r} was stored as a number; use text",)
+    sku, messages = _sku_text(value)
+    if sku and ("\n" in sku or "\t" in sku):
+        messages += ("must be on one line",)
+    return sku, messages
+
+
+def _check_origin(value: object) -> tuple[str | None, tuple[str, ...]]:
+    origin = _text(value)
+    if not origin:
+        return None, _OK
+    if len(origin) == 2 and origin.upper() in _countries():
+        return origin.upper(), _OK
+    return None, (f"{origin!r} is not an ISO 3166 country code{_country_hint(origin)}",)
+
+
+def _check_materials(given: object) -> tuple[list[str] | None, tuple[str, ...]]:
+    parts = given if isinstance(given, list | tuple) else _text(given).split(";")
+    materials = [m.strip() if type(m) is str else _text(m) for m in parts]
+    return [m for m in materials if m] or None, _OK
+
+
+def _check_destination(value: object) -> tuple[str | None, tuple[str, ...]]:
+    destination = _text(value).upper()
+    if not destination:
+        return None, _OK
+    allowed = settings.JURISDICTIONS
+    if destination in allowed:
+        return destination, _OK
+    return None, (f"{destination!r} is not a destination ({', '.join(allowed)})",)
+
+
+def _check_decimal(value: object) -> tuple[str | None, tuple[str, ...]]:
+    """A non-negative decimal as its shortest plain text ('4.80' → '4.8')."""
+    if type(value) is float:  # what a numeric spreadsheet cell gives
+        if value.is_integer():
+            text = str(int(value))
+            if 0 <= value < 1e15:
+                return text, _OK
+        else:
+            text = repr(value)  # the shortest text that reads back as this float
+            if 0 < value < 1e15 and "e" not in text and len(text) - text.index(".") <= 7:
+                return text, _OK  # already plain: no leading or trailing zeros to drop
+    elif isinstance(value, bool):
+        return None, (f"{value!r} is not a number",)
+    elif isinstance(value, float):
         text = str(int(value)) if value.is_integer() else repr(value)
     else:
         text = _text(value)
         if " " in text or "\u00a0" in text:
             text = text.replace(" ", "").replace("\u00a0", "")
     if not text:
-        return None
+        return None, _OK
     plain = _PLAIN_NUMBER.fullmatch(text)
     if plain:  # fast path, same result as Decimal(text).normalize() without the Decimal
         whole, fraction = plain[1].lstrip("0") or "0", (plain[2] or "").rstrip("0")
-        return f"{whole}.{fraction}" if fraction else whole
+        return (f"{whole}.{fraction}" if fraction else whole), _OK
     try:
         number = Decimal(text)
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite() or not _DECIMAL_RE.match(f"{abs(number):f}"):
-        errors.append(
-            FactError(field, f"{text!r} is not a number (use digits and a '.' decimal point)")
-        )
-        return None
+        return None, (f"{text!r} is not a number (use digits and a '.' decimal point)",)
     if number < 0:
-        errors.append(FactError(field, f"{text!r} must not be negative"))
-        return None
+        return None, (f"{text!r} must not be negative",)
     normal = number.normalize()
-    return f"{normal:f}" if normal != 0 else "0"
+    return (f"{normal:f}" if normal != 0 else "0"), _OK
+
+
+def _check_currency(value: object) -> tuple[str | None, tuple[str, ...]]:
+    currency = _text(value).upper()
+    if not currency:
+        return None, _OK
+    if currency in _currencies():
+        return currency, _OK
+    return None, (f"{currency!r} is not an ISO 4217 currency code",)
 
 
 def declared_code(value: object) -> tuple[str | None, str | None]:
@@ -297,6 +364,38 @@ def declared_code(value: object) -> tuple[str | None, str | None]:
     return text, None
 
 
+def _check_declared_code(value: object) -> tuple[str | None, tuple[str, ...]]:
+    code, error = declared_code(value)
+    return code, ((error,) if error else _OK)
+
+
+# In the order their messages are listed.
+CHECKS: dict[str, Check] = {
+    "sku": _check_sku,
+    **{
+        key: _text_check(key)
+        for key in (
+            "name",
+            "description",
+            "intended_use",
+            "product_type",
+            "quantity_unit",
+            "supplier",
+            "notes",
+        )
+    },
+    "country_of_origin": _check_origin,
+    "materials": _check_materials,
+    "destination": _check_destination,
+    "customs_value": _check_decimal,
+    "quantity": _check_decimal,
+    "net_weight_kg": _check_decimal,
+    "currency": _check_currency,
+    "declared_code": _check_declared_code,
+}
+assert set(CHECKS) == set(FACT_KEYS)
+
+
 def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError]]:
     """Validate and normalise one product's facts; return ``(facts, [])`` or ``(None, errors)``.
 
@@ -305,71 +404,11 @@ def validate_row(raw: Mapping[str, object]) -> tuple[dict | None, list[FactError
     """
     errors: list[FactError] = []
     facts: dict[str, object] = dict.fromkeys(FACT_KEYS)
-    for key in (
-        "sku",
-        "name",
-        "description",
-        "intended_use",
-        "product_type",
-        "quantity_unit",
-        "supplier",
-        "notes",
-    ):
-        text = _text(raw.get(key))
-        if key == "sku" and isinstance(raw.get(key), float) and not raw[key].is_integer():
-            errors.append(FactError(key, f"{raw[key]!r} was stored as a number; use text"))
-        elif len(text) > MAX_LENGTHS[key]:
-            errors.append(
-                FactError(key, f"is {len(text)} characters long (at most {MAX_LENGTHS[key]})")
-            )
-        facts[key] = text or None
-    if facts["sku"] and any(ch in facts["sku"] for ch in "\n\t"):
-        errors.append(FactError("sku", "must be on one line"))
-
-    origin = _text(raw.get("country_of_origin"))
-    if origin:
-        if origin.upper() in _countries() and len(origin) == 2:
-            facts["country_of_origin"] = origin.upper()
-        else:
-            errors.append(
-                FactError(
-                    "country_of_origin",
-                    f"{origin!r} is not an ISO 3166 country code{_country_hint(origin)}",
-                )
-            )
-
-    given = raw.get("materials")
-    parts = given if isinstance(given, list | tuple) else _text(given).split(";")
-    materials = [m.strip() if type(m) is str else _text(m) for m in parts]
-    facts["materials"] = [m for m in materials if m] or None
-
-    destination = _text(raw.get("destination")).upper()
-    if destination:
-        allowed = settings.JURISDICTIONS
-        if destination in allowed:
-            facts["destination"] = destination
-        else:
-            errors.append(
-                FactError(
-                    "destination", f"{destination!r} is not a destination ({', '.join(allowed)})"
-                )
-            )
-
-    for key in ("customs_value", "quantity", "net_weight_kg"):
-        facts[key] = _decimal(raw.get(key), errors, key)
-
-    currency = _text(raw.get("currency")).upper()
-    if currency:
-        if currency in _currencies():
-            facts["currency"] = currency
-        else:
-            errors.append(FactError("currency", f"{currency!r} is not an ISO 4217 currency code"))
-
-    code, code_error = declared_code(raw.get("declared_code"))
-    facts["declared_code"] = code
-    if code_error:
-        errors.append(FactError("declared_code", code_error))
-
+    get = raw.get
+    for key, check in CHECKS.items():
+        facts[key], messages = check(get(key))
+        for message in messages:
+            errors.append(FactError(key, message))
     _check_required(facts, errors)
     _check_pairs(facts, errors)
     if errors:
@@ -399,6 +438,8 @@ def _check_pairs(facts: dict, errors: list[FactError]) -> None:
 # Normalised facts hold only strings, lists of strings and None, for which this encoder writes
 # exactly what ``audit.canonical.dumps`` writes; reusing one instance saves its set-up per row.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# How that encoder writes a string (it calls this very function).
+_string = json.encoder.encode_basestring
 
 
 def facts_json(facts: Mapping) -> str:
@@ -414,3 +455,102 @@ def facts_sha256(facts: Mapping) -> str:
 def describe_errors(errors: Iterable[FactError]) -> str:
     """Return errors as one line: ``Country of origin: 'Chna' is not…; Name: is required``."""
     return "; ".join(f"{LABELS.get(e.field, e.field)}: {e.message}" for e in errors)
+
+
+# Facts whose cells repeat down a catalog (origins, materials, units, suppliers…): their checks
+# are remembered per distinct text, up to this many per column and file.
+_REPEATING = (
+    "country_of_origin",
+    "materials",
+    "intended_use",
+    "product_type",
+    "destination",
+    "currency",
+    "quantity",
+    "quantity_unit",
+    "supplier",
+    "declared_code",
+    "notes",
+)
+MEMO_LIMIT = 4096
+_MISSING = object()
+_SORTED_KEYS = tuple(sorted(FACT_KEYS))
+# What RowChecker returns for a row that passes: the row's canonical facts JSON and the facts a
+# product row keeps beside its current version.
+Checked = tuple[str, str, str, str, str, str]  # json, sku, name, description, destination, origin
+
+
+class RowChecker:
+    """``validate_row`` plus ``facts_json`` for a file's rows, a column at a time.
+
+    An import checks 100k rows; per row, ``validate_row`` builds a dict of raw cells, a dict of
+    facts and then their JSON. This runs the same ``CHECKS`` down each column instead, remembers
+    the results for repeating cells, and assembles each row's canonical JSON from per-cell pieces.
+    It only says which rows pass: for a row that does not, it returns None and the caller asks
+    ``validate_row`` for the messages. Tests hold the two to the same answers.
+    """
+
+    def __init__(self, columns: Mapping[str, int]):
+        self.columns = dict(columns)
+        self.memos = {key: {} for key in _REPEATING}
+
+    def check(self, rows: list) -> list[Checked | None]:
+        """Check rows of cells (each at least as wide as the last mapped column)."""
+        n = len(rows)
+        if not n:
+            return []
+        cells = list(zip(*rows, strict=False))
+        by_key = {}
+        for key in _SORTED_KEYS:
+            index = self.columns.get(key)
+            values = cells[index] if index is not None else (None,) * n
+            by_key[key] = self._column(key, values)
+        bad = set()
+        for column in by_key.values():
+            if None in column:
+                bad.update(i for i, cell in enumerate(column) if cell is None)
+        # Pairs: a customs value needs its currency, a quantity its unit.
+        for amount, unit in (("customs_value", "currency"), ("quantity", "quantity_unit")):
+            for i, (a, u) in enumerate(zip(by_key[amount], by_key[unit], strict=True)):
+                if a is not None and u is not None and a[1] is not None and u[1] is None:
+                    bad.add(i)
+        pieces = [[cell[0] if cell is not None else "" for cell in by_key[k]] for k in _SORTED_KEYS]
+        values = [
+            [cell[1] if cell is not None else None for cell in by_key[k]]
+            for k in ("sku", "name", "description", "destination", "country_of_origin")
+        ]
+        jsons = ["{" + ",".join(parts) + "}" for parts in zip(*pieces, strict=True)]
+        return [
+            None if i in bad else (jsons[i], *plain)
+            for i, plain in enumerate(zip(*values, strict=True))
+        ]
+
+    def _column(self, key: str, values) -> list[tuple[str, object] | None]:
+        """Each cell as ``('"key":<JSON>', normalised value)``, or None where it fails (an
+        error, or a required fact missing)."""
+        check, prefix, required = CHECKS[key], f'"{key}":', key in REQUIRED
+        memo, null = self.memos.get(key), (f"{prefix}null", None)
+
+        def cell(value):
+            normal, messages = check(value)
+            if messages or (required and normal is None):
+                return None
+            if normal is None:
+                return null
+            if type(normal) is str:
+                return prefix + _string(normal), normal
+            return prefix + _CANONICAL(normal), normal
+
+        if memo is None:
+            return [cell(value) for value in values]
+        # The memo holds text keys only, and no number or date equals a text: a lookup of any
+        # cell is safe. Misses (new texts, numbers) are filled in after.
+        seen = memo.get
+        out = [seen(value, _MISSING) for value in values]
+        if _MISSING in out:
+            for i, value in enumerate(values):
+                if out[i] is _MISSING:
+                    out[i] = result = cell(value)
+                    if type(value) is str and len(memo) < MEMO_LIMIT:
+                        memo[value] = result
+        return out

@@ -1,13 +1,16 @@
 """The import pipeline's pure half: map headers, validate every row, refuse the file or not.
 
-No ORM here: ``read_catalog`` turns a file object into valid rows (facts, canonical JSON,
-SHA-256) and refused rows (cells and reasons), or raises ``FileRefused``. The whole file is
-validated before anything is written, so a file-level refusal writes nothing.
+No ORM here: ``read_catalog`` turns a file object into valid rows (canonical facts JSON,
+SHA-256) and refused rows (cells and reasons), or raises ``FileRefused``. Rows are checked a
+thousand at a time, column by column (``facts.RowChecker``); ``facts.validate_row`` gives the
+reasons for the rows it refuses. Valid rows may go to a sink while reading goes on: a file-level
+refusal found later must then roll back what the sink wrote (``catalog.services`` does).
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import NamedTuple
 
 from django.conf import settings
@@ -16,6 +19,8 @@ from catalog import facts as F
 from catalog.reader import FileRefused, Limits, column_letter, open_table
 
 PROGRESS_EVERY = 5000
+# Rows checked together, column by column (``facts.RowChecker``).
+CHECK_ROWS = 1000
 
 
 class ValidRow(NamedTuple):
@@ -118,48 +123,52 @@ def read_catalog(
     label_of = {key: column_name(table.headers[index], key) for key, index in columns.items()}
     items = list(columns.items())
     width = max(columns.values()) + 1
-    sha256, validate, to_json = hashlib.sha256, F.validate_row, F.facts_json
-    keep, problems = sink or result.valid.append, table.formula_problems
-    accepted = 0
-    # This loop runs once per row of files of 100k rows or more: keep it lean.
-    for count, (number, cells) in enumerate(table.rows, start=1):
-        if len(cells) < width:
-            cells = list(cells) + [None] * (width - len(cells))
-        raw = {key: cells[index] for key, index in items}
-        facts, errors = validate(raw)
-        sku = facts["sku"] if facts is not None else _cell_text(raw["sku"])
-        repeated = False
-        if sku:
-            first = seen_skus.setdefault(sku, number)
-            if first != number:
-                repeated = True  # the file will be refused; the sink sees each SKU once
-                if len(duplicates) < 5:
-                    duplicates.append(f"'{sku}' on rows {first} and {number}")
-        cell_errors = _formula_errors(problems, number, columns) if problems else []
-        if facts is not None and not cell_errors:
-            accepted += 1
-            if not repeated:
-                text = to_json(facts)
-                keep(
-                    ValidRow(
-                        number,
-                        sku,
-                        text,
-                        sha256(text.encode()).hexdigest(),
-                        facts["name"],
-                        facts["description"],
-                        facts["destination"],
-                        facts["country_of_origin"],
-                    )
+    checker = F.RowChecker(columns)
+    sha256, keep, problems = hashlib.sha256, sink or result.valid.append, table.formula_problems
+    accepted = count = 0
+    # These loops run once per row of files of 100k rows or more: keep them lean.
+    for chunk in _chunks(table.rows, CHECK_ROWS):
+        padded = [
+            cells if len(cells) >= width else list(cells) + [None] * (width - len(cells))
+            for _, cells in chunk
+        ]
+        for (number, _), cells, checked in zip(chunk, padded, checker.check(padded), strict=True):
+            count += 1
+            if checked is not None:
+                text, sku = checked[0], checked[1]
+                errors = []
+            else:  # refused: validate_row says why (and, should it accept, that stands)
+                facts, errors = F.validate_row({key: cells[index] for key, index in items})
+                sku = facts["sku"] if facts is not None else _cell_text(cells[columns["sku"]])
+                if facts is not None:
+                    text = F.facts_json(facts)
+                    checked = (text, sku, facts["name"], facts["description"])
+                    checked += (facts["destination"], facts["country_of_origin"])
+            repeated = False
+            if sku:
+                first = seen_skus.setdefault(sku, number)
+                if first != number:
+                    repeated = True  # the file will be refused; the sink sees each SKU once
+                    if len(duplicates) < 5:
+                        duplicates.append(f"'{sku}' on rows {first} and {number}")
+            cell_errors = _formula_errors(problems, number, columns) if problems else []
+            if checked is not None and not cell_errors:
+                accepted += 1
+                if not repeated:
+                    digest = sha256(text.encode()).hexdigest()
+                    keep(ValidRow(number, sku, text, digest, *checked[2:]))
+            else:
+                failed = {e["field"] for e in cell_errors}
+                errors = cell_errors + [
+                    {"field": e.field, "message": e.message}
+                    for e in errors
+                    if e.field not in failed
+                ]
+                result.refused.append(
+                    _refused_row(number, cells, len(table.headers), errors, label_of)
                 )
-        else:
-            failed = {e["field"] for e in cell_errors}
-            errors = cell_errors + [
-                {"field": e.field, "message": e.message} for e in errors if e.field not in failed
-            ]
-            result.refused.append(_refused_row(number, cells, len(table.headers), errors, label_of))
-        if progress and count % PROGRESS_EVERY == 0:
-            progress(count, table.estimated_rows)
+            if progress and count % PROGRESS_EVERY == 0:
+                progress(count, table.estimated_rows)
     result.valid_count = accepted
     if duplicates:
         raise FileRefused(
@@ -173,6 +182,11 @@ def read_catalog(
             f"The sheet '{table.sheet}' in '{filename}' has a header row but no product rows."
         )
     return result
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
 
 
 def _formula_errors(problems: dict, number: int, columns: dict) -> list[dict]:

@@ -295,6 +295,12 @@ def _open_csv(fileobj, filename: str, limits: Limits) -> Table:
             f"'{filename}' is not a text file (it contains binary data); "
             "upload an .xlsx workbook or a CSV saved as 'CSV UTF-8'."
         )
+    if (nul := data.find(b"\x00")) >= 0:  # no text column can hold one
+        line = data[:nul].count(b"\n") + 1
+        raise FileRefused(
+            f"'{filename}' contains a NUL byte on line {line}, which no text may hold: the file "
+            "is damaged or not all text. Remove it, or export the CSV again."
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -325,7 +331,8 @@ def _open_csv(fileobj, filename: str, limits: Limits) -> Table:
 
 
 def _blank(cells) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+    # Usually settled by the first cell: this runs once per row.
+    return not any(c is not None and not (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def _table(sheet, rows, limits: Limits, estimate, problems, filename: str) -> Table:

@@ -118,3 +118,91 @@ def test_broker_header_aliases_are_recognised_whatever_the_case_and_spacing():
     assert F.field_for_header("Part Number") == "sku"
     assert F.field_for_header("Part #") == "sku"
     assert F.field_for_header("Colour") is None
+
+
+# --- RowChecker: the import's column-wise validate_row ----------------------------------------
+
+# Cells as readers give them: text (with the spacing, case and punctuation analysts type),
+# floats, ints, booleans, dates, blanks; valid and invalid for each fact.
+_CELLS = {
+    "sku": ["KN-1", " KN-2 ", "A\\B\t1", "line\nbreak", 123.0, 12.5, "", None, "x" * 65, "Ünï-7"],
+    "name": ["Chef's knife", ' 15" screen ', "tab\there", "a\r\nb", "", None, 42.0, "n" * 201],
+    "description": ["Knife with blade", 'quote " and back\\slash', "", "é😀\u2028", 7.0],
+    "country_of_origin": ["DE", "de", " cn ", "XK", "Chna", "Germany", "", None, "USA", 1.0],
+    "materials": ["cotton; elastane", " ; ", ";steel;", "", None, 3.0, "a;;b ;c"],
+    "intended_use": ["Cooking", "", None, "u" * 1001, True],
+    "product_type": ["Knife", "", None, "Toy"],
+    "destination": ["US", "us", " gb ", "EU", "FR", "", None],
+    "customs_value": ["18.50", 18.5, 4.0, "1 000", "-3", "abc", 1e-07, 0.1, "", None, True, 2**60],
+    "currency": ["USD", "eur", "XXX", "EURO", "", None],
+    "quantity": [1.0, "2", 0.0, -0.0, "", None, "1e3", 3.25, float("nan"), float("inf")],
+    "quantity_unit": ["pcs", "", None, "u" * 21],
+    "net_weight_kg": [0.25, "0.250", 1234567.123456, 0.1234567, "", None],
+    "supplier": ["Acme", "", None, 5.0],
+    "declared_code": ["8211.92.90", "0901210020", 61091000.0, 90121.0, 8471.3, "12", "", None],
+    "notes": ["", None, "note\twith tab", "n" * 4001],
+}
+
+
+def _random_rows(count: int, seed: int) -> list[dict]:
+    import random
+
+    rnd = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        raw = {key: VALID.get(key) for key in F.FACT_KEYS}
+        # Mostly valid rows with one or two odd cells, plus some rows odd throughout.
+        keys = F.FACT_KEYS if rnd.random() < 0.2 else rnd.sample(F.FACT_KEYS, rnd.randint(0, 2))
+        for key in keys:
+            raw[key] = rnd.choice(_CELLS[key])
+        rows.append(raw)
+    return rows
+
+
+def test_the_column_wise_checker_accepts_exactly_what_validate_row_accepts():
+    columns = {key: index for index, key in enumerate(F.FACT_KEYS)}
+    checker = F.RowChecker(columns)
+    rows = _random_rows(3000, seed=7)
+    cells = [[raw[key] for key in F.FACT_KEYS] for raw in rows]
+    # In chunks, as the import calls it: remembered cells carry over from chunk to chunk.
+    checked = [
+        result for i in range(0, len(cells), 250) for result in checker.check(cells[i : i + 250])
+    ]
+    accepted = 0
+    for raw, result in zip(rows, checked, strict=True):
+        facts, errors = F.validate_row(raw)
+        if facts is None:
+            assert result is None, (raw, errors)
+            continue
+        accepted += 1
+        assert result == (
+            F.facts_json(facts),
+            facts["sku"],
+            facts["name"],
+            facts["description"],
+            facts["destination"],
+            facts["country_of_origin"],
+        ), raw
+    assert 300 < accepted < 2700  # both outcomes are well represented
+
+
+def test_the_checker_treats_absent_optional_columns_as_blank():
+    columns = {key: index for index, key in enumerate(F.REQUIRED)}
+    raw = {**VALID}
+    [result] = F.RowChecker(columns).check([[raw[key] for key in F.REQUIRED]])
+    facts, _ = F.validate_row(raw)
+    assert result[0] == F.facts_json(facts)
+    assert '"notes":null' in result[0] and '"customs_value":null' in result[0]
+
+
+def test_the_checker_keeps_numbers_apart_from_equal_text():
+    # 1.0, True and "1" are equal as dict keys would have them; their facts differ.
+    columns = {key: index for index, key in enumerate(F.FACT_KEYS)}
+    checker = F.RowChecker(columns)
+    rows = []
+    for quantity in ("1", 1.0, True, "1", 1.0):
+        raw = {**VALID, "quantity": quantity, "quantity_unit": "pcs"}
+        rows.append([raw.get(key) for key in F.FACT_KEYS])
+    results = checker.check(rows)
+    assert [r is None for r in results] == [False, False, True, False, False]
+    assert all('"quantity":"1"' in r[0] for r in results if r)

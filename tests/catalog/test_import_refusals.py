@@ -143,6 +143,14 @@ def test_a_binary_file_named_csv_is_refused(run_import):
     assert_refused(run_import(b"\x00\x01\x02binary", "catalog.csv"), "is not a text file")
 
 
+def test_a_nul_byte_deep_in_a_csv_is_refused_with_its_line(run_import):
+    rows = [row(f"S-{i:05d}") for i in range(1200)]  # past the first 64 KB
+    rows[1100] = row("S-01100", Description="bad\x00byte")
+    content = csv_bytes(rows)
+    assert len(content) > 65536
+    assert_refused(run_import(content, "catalog.csv"), "NUL byte on line 1102")
+
+
 def test_xml_entity_declarations_are_refused(run_import):
     def add_dtd(data: bytes) -> bytes:
         return b'<!DOCTYPE workbook [<!ENTITY boom "boom">]>' + data

@@ -13,11 +13,14 @@ import pytest
 from django.db import connections
 
 from audit.models import AuditEvent
-from catalog import loader, services
+from catalog import facts as F
+from catalog import importer, loader, services
 from catalog.models import ImportBatch, ImportStatus, Product, ProductVersion
-from tests.catalog.conftest import csv_bytes, row, xlsx_bytes
+from tests.catalog.conftest import HEADERS, csv_bytes, row, xlsx_bytes
 from tests.catalog.test_import_refusals import assert_refused
 from tests.factories import TenantFactory
+
+FIELDS = [F.field_for_header(header) for header in HEADERS]
 
 
 @pytest.fixture
@@ -48,11 +51,11 @@ def test_a_failure_in_the_writer_fails_the_batch_and_writes_nothing(
     interval = sys.getswitchinterval()
     calls = []
 
-    def failing(self, rows):
-        calls.append(len(rows))
+    def failing(self, chunk):
+        calls.append(chunk.size)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return original(self, rows)
+        return original(self, chunk)
 
     original = loader.RowWriter._write
     monkeypatch.setattr(loader.RowWriter, "_write", failing)
@@ -112,7 +115,7 @@ def test_progress_is_visible_to_others_while_the_import_transaction_is_open(monk
     seen = []
     original = loader.RowWriter._write
 
-    def observing(self, rows):
+    def observing(self, chunk):
         other = connections.create_connection("default")
         try:
             with other.cursor() as cursor:
@@ -127,7 +130,7 @@ def test_progress_is_visible_to_others_while_the_import_transaction_is_open(monk
                 seen.append(cursor.fetchone())
         finally:
             other.close()
-        return original(self, rows)
+        return original(self, chunk)
 
     monkeypatch.setattr(loader.RowWriter, "_write", observing)
     batch = services.import_batch_start(
@@ -153,3 +156,44 @@ def test_overlapping_writers_restore_the_interpreters_switch_interval_once_both_
     assert sys.getswitchinterval() == min(loader.SWITCH_INTERVAL, original)
     switching.release()
     assert sys.getswitchinterval() == original
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_exactly(run_import, small_chunks, cast):
+    # Rows reach PostgreSQL as COPY text built by the importer: every character that format
+    # escapes must come back as it was, in the product row and in the version's facts.
+    odd = {
+        "A\\B-1": {"Name": "Tab\there \\ back", "Description": 'Line one\nline "two"\r\nend'},
+        "C-2": {"Name": "Ünïcode 😀 \\N", "Description": "\\t is not a tab; \t is"},
+        "D-3": {"Name": "Plain", "Description": "back\\\\slashes\\"},
+    }
+    run_import(csv_bytes([row(sku, **cells) for sku, cells in odd.items()]), "catalog.csv")
+    changed = {"C-2": {"Name": "Renamed\twith tab", "Description": "new\\nline"}}
+    batch = run_import(csv_bytes([row(sku, **cells) for sku, cells in changed.items()]), "c.csv")
+    assert batch.updated_count == 1
+    for sku, cells in {**odd, **changed}.items():
+        product = Product.objects.get(tenant=cast.tenant, sku=sku)
+        facts, errors = F.validate_row(dict(zip(FIELDS, row(sku, **cells), strict=True)))
+        assert errors == []
+        assert (product.name, product.description) == (facts["name"], facts["description"])
+        assert product.current_version.facts == facts
+        assert product.current_version.sha256 == F.facts_sha256(facts)
+
+
+def test_rows_checked_in_small_chunks_keep_their_row_numbers_and_reasons(
+    run_import, monkeypatch, cast
+):
+    monkeypatch.setattr(importer, "CHECK_ROWS", 2)
+    rows = [row(f"S-{i}") for i in range(7)]
+    rows[1] = row("S-1", **{"Country of origin": "Chna"})
+    rows[4] = row("S-4", Currency="")
+    batch = run_import(xlsx_bytes(rows))
+    assert (batch.new_count, batch.refused_count) == (5, 2)
+    assert [r["row"] for r in batch.refused_rows] == [3, 6]
+    assert batch.refused_rows[0]["errors"][0]["message"].startswith("'Chna' is not an ISO 3166")
+    assert batch.refused_rows[1]["errors"] == [
+        {"column": "Currency", "message": "is required when a customs value is given"}
+    ]
+    duplicate = run_import(xlsx_bytes([row("S-9"), row("S-8"), row("S-7"), row("S-9")]))
+    assert duplicate.status == ImportStatus.REFUSED
+    assert "'S-9' on rows 2 and 5" in duplicate.message
+    assert Product.objects.filter(tenant=cast.tenant).count() == 5  # nothing of it written
