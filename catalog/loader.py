@@ -31,6 +31,9 @@ LOCK_NAMESPACE = 0x43415447  # "CATG"
 # Rows per chunk. Big enough that per-statement costs vanish, small enough that the last
 # chunk (written after reading ends, on nobody else's time) stays short.
 CHUNK_ROWS = 4000
+# The first chunk is smaller: PostgreSQL waits idle until it comes (rows reach Python only once
+# calamine has parsed the whole sheet), and from then on it is the slower side.
+FIRST_CHUNK_ROWS = 1000
 # Chunks queued behind the one being written; bounds memory when PostgreSQL is the slower side.
 MAX_PENDING = 2
 # While the writer runs, the reading thread hands over the GIL this often (seconds). Python's
@@ -148,6 +151,7 @@ class RowWriter:
         self.existing: dict[str, tuple[int, str, int]] = {}
         self.executor: ThreadPoolExecutor | None = None
         self.loading: Future | None = None
+        self.chunk_rows = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)
         self.switching = False
 
     def __enter__(self) -> "RowWriter":
@@ -197,8 +201,9 @@ class RowWriter:
 
     def add(self, row: ValidRow) -> None:
         self.rows.append(row)
-        if len(self.rows) >= CHUNK_ROWS:
+        if len(self.rows) >= self.chunk_rows:
             self._submit()
+            self.chunk_rows = CHUNK_ROWS
 
     def _submit(self) -> None:
         rows, self.rows = self.rows, []

@@ -197,3 +197,19 @@ def test_rows_checked_in_small_chunks_keep_their_row_numbers_and_reasons(
     assert duplicate.status == ImportStatus.REFUSED
     assert "'S-9' on rows 2 and 5" in duplicate.message
     assert Product.objects.filter(tenant=cast.tenant).count() == 5  # nothing of it written
+
+
+def test_the_first_chunk_is_smaller_so_the_database_starts_sooner(run_import, monkeypatch):
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(loader, "FIRST_CHUNK_ROWS", 2)
+    sizes = []
+    original = loader.RowWriter._write
+
+    def observing(self, chunk):
+        sizes.append(chunk.size)
+        return original(self, chunk)
+
+    monkeypatch.setattr(loader.RowWriter, "_write", observing)
+    batch = run_import(xlsx_bytes([row(f"S-{i:02d}") for i in range(12)]))
+    assert batch.new_count == 12
+    assert sizes == [2, 3, 3, 3, 1]
