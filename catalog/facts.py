@@ -427,12 +427,18 @@ def _check_required(facts: dict, errors: list[FactError]) -> None:
             errors.append(FactError(key, message))
 
 
+# Optional facts that need another: (fact, the one it needs, the message for the latter).
+PAIRS = (
+    ("customs_value", "currency", "is required when a customs value is given"),
+    ("quantity", "quantity_unit", "is required when a quantity is given"),
+)
+
+
 def _check_pairs(facts: dict, errors: list[FactError]) -> None:
-    currency_failed = any(e.field == "currency" for e in errors)
-    if facts["customs_value"] is not None and not facts["currency"] and not currency_failed:
-        errors.append(FactError("currency", "is required when a customs value is given"))
-    if facts["quantity"] is not None and not facts["quantity_unit"]:
-        errors.append(FactError("quantity_unit", "is required when a quantity is given"))
+    failed = {e.field for e in errors}
+    for given, needed, message in PAIRS:
+        if facts[given] is not None and not facts[needed] and needed not in failed:
+            errors.append(FactError(needed, message))
 
 
 # Normalised facts hold only strings, lists of strings and None, for which this encoder writes
@@ -509,9 +515,8 @@ class RowChecker:
         for column in by_key.values():
             if None in column:
                 bad.update(i for i, cell in enumerate(column) if cell is None)
-        # Pairs: a customs value needs its currency, a quantity its unit.
-        for amount, unit in (("customs_value", "currency"), ("quantity", "quantity_unit")):
-            for i, (a, u) in enumerate(zip(by_key[amount], by_key[unit], strict=True)):
+        for given, needed, _ in PAIRS:  # a cell already failed has its row in ``bad``
+            for i, (a, u) in enumerate(zip(by_key[given], by_key[needed], strict=True)):
                 if a is not None and u is not None and a[1] is not None and u[1] is None:
                     bad.add(i)
         pieces = [[cell[0] if cell is not None else "" for cell in by_key[k]] for k in _SORTED_KEYS]

@@ -21,6 +21,8 @@ from catalog.reader import FileRefused, Limits, column_letter, open_table
 PROGRESS_EVERY = 5000
 # Rows checked together, column by column (``facts.RowChecker``).
 CHECK_ROWS = 1000
+# The facts a product row keeps beside its current version, in ValidRow's order.
+_PRODUCT_FACTS = ("name", "description", "destination", "country_of_origin")
 
 
 class ValidRow(NamedTuple):
@@ -142,8 +144,7 @@ def read_catalog(
                 sku = facts["sku"] if facts is not None else _cell_text(cells[columns["sku"]])
                 if facts is not None:
                     text = F.facts_json(facts)
-                    checked = (text, sku, facts["name"], facts["description"])
-                    checked += (facts["destination"], facts["country_of_origin"])
+                    checked = (text, sku, *(facts[key] for key in _PRODUCT_FACTS))
             repeated = False
             if sku:
                 first = seen_skus.setdefault(sku, number)
