@@ -4,8 +4,8 @@
 them in chunks of a few thousand from a second thread on the caller's own connection: each
 chunk's new products and versions are COPYed straight into their tables, and changed products
 are updated from a COPYed staging table. The reading thread sorts each chunk and builds its COPY
-text; the writer only adds ids and sends it, so PostgreSQL (the slower side: nine indexes and
-three foreign-key checks per product) is never kept waiting for Python. Per-row ORM saves take
+text; the writer only adds ids and sends it, so PostgreSQL (the slower side: seven indexes and
+three foreign-key checks per new product) is never kept waiting for Python. Per-row ORM saves take
 minutes for 100k rows; this takes a few seconds.
 
 Everything runs inside the caller's transaction (``catalog.services``), which also writes the
@@ -152,6 +152,8 @@ class RowWriter:
         self.executor: ThreadPoolExecutor | None = None
         self.loading: Future | None = None
         self.chunk_rows = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)
+        # Ids of the versions written, while there are few enough to detail in the audit.
+        self.written: list[int] = []
         self.switching = False
 
     def __enter__(self) -> "RowWriter":
@@ -300,6 +302,8 @@ class RowWriter:
                     )
                 cursor.execute(_UPDATE_CHANGED, [self.now], prepare=False)
                 cursor.execute(f"TRUNCATE {_CHANGED}")
+            if len(self.written) <= self.detail_limit:
+                self.written += [vid for _, vid in ids]
             # Both sides of this chunk exist now: check the products' current versions.
             cursor.execute(
                 f"SET CONSTRAINTS {self.current_version_fk} IMMEDIATE; "
@@ -320,7 +324,7 @@ class RowWriter:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default again
             cursor.execute(f"DROP TABLE {_CHANGED}")
-            changes = _changes(cursor, self.batch_id) if new + updated <= self.detail_limit else []
+            changes = _changes(cursor, self.written) if new + updated <= self.detail_limit else []
         return UpsertCounts(new, updated, unchanged, changes)
 
     def _stop(self) -> None:
@@ -335,14 +339,14 @@ class RowWriter:
         self._stop()  # on an exception, the caller's transaction rolls everything back
 
 
-def _changes(cursor, batch_id: int) -> list:
+def _changes(cursor, version_ids: list[int]) -> list:
     cursor.execute(
         "SELECT v.product_id, p.sku, v.n, old.facts, v.facts FROM catalog_productversion v "
         "JOIN catalog_product p ON p.id = v.product_id "
         "LEFT JOIN catalog_productversion old ON old.product_id = v.product_id "
         "AND old.n = v.n - 1 "
-        "WHERE v.import_batch_id = %s ORDER BY p.sku",
-        [batch_id],
+        "WHERE v.id = ANY(%s) ORDER BY p.sku",
+        [version_ids],
     )
     return [(pid, sku, n, _load(old), _load(new)) for pid, sku, n, old, new in cursor.fetchall()]
 

@@ -80,8 +80,15 @@ class ProductVersion(models.Model):
     facts = models.JSONField()
     sha256 = models.CharField(max_length=64, help_text="SHA-256 of the canonical facts JSON.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by edits; imports leave it empty (the batch names who imported). Indexed only where
+    # set (below): an index entry per imported version would be paid by every import.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # Versions written by an import name their batch (and through it who imported); the link is
     # not a database constraint because a 100k-row import would pay a trigger per row for it.
@@ -93,11 +100,26 @@ class ProductVersion(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["product", "n"], name="catalog_version_n_per_product")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_by"],
+                condition=models.Q(created_by__isnull=False),
+                name="catalog_version_edited_by",
+            ),
+            # What queries look up by batch is the products it changed (n > 1): the first
+            # versions of a first import, nearly every row of it, need no entry.
+            models.Index(
+                fields=["import_batch"],
+                condition=models.Q(n__gt=1),
+                name="catalog_version_batch_update",
+            ),
         ]
         ordering = ["product", "-n"]
 

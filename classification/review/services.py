@@ -589,7 +589,7 @@ def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) ->
         tenant_id=tenant_id, batch_id=batch_id
     )
     versions = ProductVersion.objects.filter(
-        import_batch_id=batch_id, product_id__in=versioned.filter(product_id__in=waiting)
+        import_batch_id=batch_id, n__gt=1, product_id__in=versioned.filter(product_id__in=waiting)
     )
     actions = []
     for version in versions:
