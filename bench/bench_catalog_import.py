@@ -8,7 +8,10 @@ counts "COPY plus an upsert"). Targets (issue 3): end to end ≤ 10 s, ≤ 3× t
 products and versions into the catalog tables, with their indexes and foreign-key checks
 (rolled back).
 
-    DEBUG=1 .venv/bin/python bench/bench_catalog_import.py [--rows 100000]
+    DEBUG=1 .venv/bin/python bench/bench_catalog_import.py [--rows 100000] [--shared-strings]
+
+The generated workbook holds its text inline (as openpyxl writes it); ``--shared-strings``
+imports the same rows with their text in the shared-strings part, as Excel saves a workbook.
 """
 
 import argparse
@@ -152,6 +155,48 @@ def generate(path: Path, rows: int) -> None:
     wb.save(path)
 
 
+def shared_strings(source: Path, path: Path) -> None:
+    """Rewrite ``source``'s inline strings as shared strings, the way Excel saves a workbook."""
+    import re
+    import zipfile
+
+    sheet_path, index = "xl/worksheets/sheet1.xml", {}
+
+    def shared(match) -> bytes:
+        number = index.setdefault(match[3], len(index))
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (match[1], match[2], number)
+
+    with zipfile.ZipFile(source) as zin:
+        parts = {info.filename: zin.read(info.filename) for info in zin.infolist()}
+    parts[sheet_path] = re.sub(
+        rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?) t="inlineStr"><is><t>(.*?)</t></is></c>',
+        shared,
+        parts[sheet_path],
+    )
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    parts["xl/sharedStrings.xml"] = (
+        (
+            f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" uniqueCount="{len(index)}">'
+        ).encode()
+        + b"".join(b"<si><t>" + text + b"</t></si>" for text in index)
+        + b"</sst>"
+    )
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}"/></Types>'.encode(),
+    )
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        f'<Relationship Id="rIdStrings" Type="{rel}" Target="sharedStrings.xml"/>'
+        "</Relationships>".encode(),
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
+
+
 def floor(path: Path, upsert: bool = False) -> int:
     """Read every row with calamine and COPY them into a temporary table; return the row count.
 
@@ -262,9 +307,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--generate-only", type=Path)
+    parser.add_argument(
+        "--shared-strings",
+        action="store_true",
+        help="import the same catalog with its text as shared strings, as Excel saves it",
+    )
+    parser.add_argument("--rewrite-only", type=Path, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_only:
         generate(args.generate_only, args.rows)
+        return
+    if args.rewrite_only:
+        shared_strings(*args.rewrite_only)
         return
     path = ROOT / "var" / "bench" / f"catalog-{args.rows}.xlsx"
     if not path.exists():
@@ -275,6 +329,14 @@ def main() -> None:
             [sys.executable, __file__, "--rows", str(args.rows), "--generate-only", str(path)],
             check=True,
         )
+
+    if args.shared_strings:
+        inline, path = path, path.with_name(f"catalog-{args.rows}-shared-strings.xlsx")
+        if not path.exists():
+            print(f"rewriting as {path.name} …", flush=True)
+            subprocess.run(
+                [sys.executable, __file__, "--rewrite-only", str(inline), str(path)], check=True
+            )
 
     import django
 

@@ -169,7 +169,7 @@ def read_catalog(
                     _refused_row(number, cells, len(table.headers), errors, label_of)
                 )
             if progress and count % PROGRESS_EVERY == 0:
-                progress(count, table.estimated_rows)
+                progress(count, table.estimate())
     result.valid_count = accepted
     if duplicates:
         raise FileRefused(

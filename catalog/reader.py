@@ -11,12 +11,14 @@ import csv
 import io
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+
+from catalog import sheetpieces
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -44,9 +46,16 @@ class Table:
     header_row: int
     headers: list[str]
     rows: Iterator[tuple[int, list]]
-    estimated_rows: int | None = None
+    # A count, or a callable giving the latest estimate while the sheet is read in pieces.
+    estimated_rows: int | Callable[[], int | None] | None = None
     # (sheet row number, 0-based column) of formula cells without a usable cached value.
     formula_problems: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def estimate(self) -> int | None:
+        """Return the number of rows expected, as well as it is known so far."""
+        if callable(self.estimated_rows):
+            return self.estimated_rows()
+        return self.estimated_rows
 
 
 def column_letter(index: int) -> str:
@@ -189,25 +198,33 @@ def _formula_problems(zf: zipfile.ZipFile, path: str, filename: str) -> dict:
     with zf.open(path) as member:
         tail = b""
         while chunk := member.read(1 << 20):
-            if b"<f" in tail + chunk or b":f>" in tail + chunk or b"<x:f" in tail + chunk:
+            if _has_formulas(tail + chunk):
                 break
             tail = chunk[-8:]
         else:
             return {}
+    with zf.open(path) as member:
+        return _scan_formulas(member, path, filename)
+
+
+def _has_formulas(xml: bytes) -> bool:
+    return b"<f" in xml or b":f>" in xml or b"<x:f" in xml
+
+
+def _scan_formulas(stream, path: str, filename: str) -> dict:
     problems = {}
     try:
-        with zf.open(path) as member:
-            for _event, elem in SafeET.iterparse(member, events=("end",)):
-                if elem.tag != f"{NS}c":
-                    continue
-                formula = elem.find(f"{NS}f")
-                if formula is not None:
-                    value = elem.find(f"{NS}v")
-                    if value is None or not (value.text or "").strip():
-                        problems[_cell_ref(elem.get("r", "A1"))] = "formula has no calculated value"
-                    elif elem.get("t") == "e":
-                        problems[_cell_ref(elem.get("r", "A1"))] = f"formula gives {value.text}"
-                elem.clear()
+        for _event, elem in SafeET.iterparse(stream, events=("end",)):
+            if elem.tag != f"{NS}c":
+                continue
+            formula = elem.find(f"{NS}f")
+            if formula is not None:
+                value = elem.find(f"{NS}v")
+                if value is None or not (value.text or "").strip():
+                    problems[_cell_ref(elem.get("r", "A1"))] = "formula has no calculated value"
+                elif elem.get("t") == "e":
+                    problems[_cell_ref(elem.get("r", "A1"))] = f"formula gives {value.text}"
+            elem.clear()
     except DefusedXmlException:
         raise FileRefused(
             f"'{filename}' contains XML entity or DTD declarations, which are refused for safety."
@@ -236,37 +253,91 @@ def _open_xlsx(fileobj, filename: str, limits: Limits) -> Table:
         raise FileRefused(f"'{filename}' is damaged: the sheet '{sheet_name}' has no data part.")
     fileobj.seek(0)
     data = fileobj.read()  # within the size limit, checked above
+    rows, estimate, problems = _calamine_rows(data, filename, sheet_name, path)
+    return _table(sheet_name, rows, limits, estimate, problems, filename)
+
+
+def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
+    """Return ``(rows, estimated row count, formula problems)`` of the sheet at ``path``.
+
+    The sheet is parsed in pieces on a worker thread (``catalog.sheetpieces``) so that the
+    first rows come early; ``estimated row count`` is then a callable, refined as pieces come,
+    and the problems dict grows before each piece's rows are handed out.
+    """
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:  # pragma: no cover - calamine ships wheels for every supported platform
+        rows, estimate = _openpyxl_rows(io.BytesIO(data), filename, sheet_name)
+        return rows, estimate, _formula_problems(zipfile.ZipFile(io.BytesIO(data)), path, filename)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    shared_strings = sum(
+        info.file_size
+        for info in zf.infolist()
+        if info.filename.lower().endswith("sharedstrings.xml")
+    )
+    if not sheetpieces.worth_cutting(zf.getinfo(path).file_size, shared_strings):
+        return _whole_sheet(data, filename, sheet_name, path)
+    member = zf.open(path)
+    split = sheetpieces.split(member, shared_strings)
+    if split is None:
+        member.close()
+        return _whole_sheet(data, filename, sheet_name, path)
+    parts = sheetpieces.base_parts(zf, path)
+    # Formula elements in this sheet's namespace prefix (unprefixed ones too, if it has one).
+    formula_tags = {b"<" + split.prefix + b"f", b"<f"}
+
+    def make_piece(xml: bytes) -> sheetpieces.Piece:
+        rows = sheetpieces.parse_piece(sheetpieces.piece_workbook(parts, path, xml), sheet_name)
+        formulas = any(tag in xml for tag in formula_tags)
+        problems = _scan_formulas(io.BytesIO(xml), path, filename) if formulas else {}
+        return sheetpieces.Piece(rows, problems, len(xml))
+
+    def whole():
+        member.close()
+        rows, _estimate, problems = _whole_sheet(data, filename, sheet_name, path)
+        reader.problems.update(problems)
+        return rows
+
+    reader = sheetpieces.PieceReader(split, zf.getinfo(path).file_size, make_piece, whole)
+
+    def rows():
+        try:
+            yield from reader.rows()
+        except sheetpieces.PieceError as err:
+            raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+        finally:
+            member.close()
+
+    return rows(), lambda: reader.estimate, reader.problems
+
+
+def _whole_sheet(data: bytes, filename: str, sheet_name: str, path: str):
+    """Parse the sheet in one go: ``(rows, row count, formula problems)``."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
     # The formula scan inflates the whole sheet again; both it and calamine's parse run mostly
     # outside the GIL, so they share the two halves of the work instead of taking turns.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-formulas") as pool:
         scan = pool.submit(_formula_problems, zipfile.ZipFile(io.BytesIO(data)), path, filename)
         try:
-            rows, estimate = _calamine_rows(io.BytesIO(data), filename, sheet_name)
+            try:
+                workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+                sheet = workbook.get_sheet_by_name(sheet_name)
+            except CalamineError as err:
+                raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
         finally:
             problems = scan.result()  # raises FileRefused from the scan, too
-    return _table(sheet_name, rows, limits, estimate, problems, filename)
-
-
-def _calamine_rows(fileobj, filename: str, sheet_name: str):
-    try:
-        from python_calamine import CalamineError, CalamineWorkbook
-    except ImportError:  # pragma: no cover - calamine ships wheels for every supported platform
-        return _openpyxl_rows(fileobj, filename, sheet_name)
-    try:
-        workbook = CalamineWorkbook.from_filelike(fileobj)
-        sheet = workbook.get_sheet_by_name(sheet_name)
-    except CalamineError as err:
-        raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
-    start_row = sheet.start[0] if sheet.start else 0
+    start_col = sheet.start[1] if sheet.start else 0
 
     def rows():
         try:
-            for index, cells in enumerate(sheet.iter_rows()):
-                yield start_row + index + 1, cells
+            # iter_rows begins at row 1, whatever the first row with cells, and at the first
+            # column with cells.
+            yield from sheetpieces.absolute_rows(0, start_col, sheet.iter_rows())
         except CalamineError as err:
             raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
 
-    return rows(), sheet.height
+    return rows(), sheet.height, problems
 
 
 def _openpyxl_rows(fileobj, filename: str, sheet_name: str):  # pragma: no cover - fallback
