@@ -35,10 +35,9 @@ READ_BYTES = 1024 * 1024
 SHARED_STRINGS_RATIO = 64
 # Parsed pieces waiting for the importer; bounds memory when the importer is the slower side.
 AHEAD = 1
-# Parts of the original workbook copied into every piece's workbook; worksheets other than the
-# one read become empty, and large parts calamine does not need for values (images…) are left out.
-_COPY_LIMIT = 1024 * 1024
-_NEEDED = ("xl/workbook.xml", "xl/styles.xml", "xl/sharedStrings.xml")
+# Every piece's workbook repeats the original's parts, but for its worksheets (the others become
+# empty) and the folders of images, embedded files and drawings, which values never need.
+_LEFT_OUT = ("xl/worksheets/", "xl/media/", "xl/embeddings/", "xl/drawings/", "xl/activeX/")
 _EMPTY_SHEET = (
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     b"<sheetData/></worksheet>"
@@ -189,11 +188,9 @@ def base_parts(zf: zipfile.ZipFile, sheet_path: str) -> dict[str, bytes]:
         name = info.filename
         if name == sheet_path or name.endswith("/"):
             continue
-        if name.startswith("xl/worksheets/"):
-            if name.endswith(".xml") and name.count("/") == 2:
-                parts[name] = _EMPTY_SHEET
-            continue
-        if info.file_size <= _COPY_LIMIT or name in _NEEDED:
+        if name.startswith("xl/worksheets/") and name.endswith(".xml") and name.count("/") == 2:
+            parts[name] = _EMPTY_SHEET
+        elif not name.startswith(_LEFT_OUT):
             parts[name] = zf.read(name)
     return parts
 
@@ -233,7 +230,7 @@ def absolute_rows(start_row: int, start_col: int, rows) -> Iterator[tuple[int, l
 
 
 class PieceReader:
-    """Parse pieces on a worker thread, one or two ahead of the rows being consumed.
+    """Parse pieces on a worker thread, a piece ahead of the rows being consumed.
 
     Iterate ``rows()`` for ``(sheet row number, cells)``. ``problems`` grows with each piece
     before its rows are handed out; ``estimate`` is the row count expected, refined as pieces

@@ -340,3 +340,29 @@ def test_a_workbook_whose_shared_strings_outweigh_the_gain_is_parsed_whole(monke
     )
     assert estimate == 79
     assert len(trimmed(rows)) == 79
+
+
+def test_pieces_of_a_workbook_with_other_sheets_and_images(tiny_pieces):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Instructions"
+    ws.append(["Fill in the Products sheet"])
+    products = wb.create_sheet("Products")
+    for values in catalog_rows(30):
+        products.append(values)
+    out = io.BytesIO()
+    wb.save(out)
+    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    parts = {i.filename: src.read(i.filename) for i in src.infolist()}
+    parts["xl/media/image1.png"] = b"\x89PNG" + bytes(range(256)) * 64
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    sheet = "xl/worksheets/sheet2.xml"
+    assert sheet in parts
+    pieces = trimmed(reader._calamine_rows(packed.getvalue(), "t.xlsx", "Products", sheet)[0])
+    whole = trimmed(reader._whole_sheet(packed.getvalue(), "t.xlsx", "Products", sheet)[0])
+    assert pieces == whole
+    assert len(pieces) == 31
+    assert "xl/media/image1.png" not in sheetpieces.base_parts(zipfile.ZipFile(packed), sheet)
