@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -195,16 +196,19 @@ def _formula_problems(zf: zipfile.ZipFile, path: str, filename: str) -> dict:
     by a script, not Excel) has no value, and the row must not pass as if the cell were blank.
     The quick byte scan keeps the common formula-free file on the fast path.
     """
-    with zf.open(path) as member:
-        tail = b""
-        while chunk := member.read(1 << 20):
-            if _has_formulas(tail + chunk):
-                break
-            tail = chunk[-8:]
-        else:
-            return {}
-    with zf.open(path) as member:
-        return _scan_formulas(member, path, filename)
+    try:
+        with zf.open(path) as member:
+            tail = b""
+            while chunk := member.read(1 << 20):
+                if _has_formulas(tail + chunk):
+                    break
+                tail = chunk[-8:]
+            else:
+                return {}
+        with zf.open(path) as member:
+            return _scan_formulas(member, path, filename)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:  # bad data, bad CRC
+        raise FileRefused(f"'{filename}' is damaged and cannot be read ({path}: {err}).") from None
 
 
 def _has_formulas(xml: bytes) -> bool:
@@ -278,7 +282,11 @@ def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
     if not sheetpieces.worth_cutting(zf.getinfo(path).file_size, shared_strings):
         return _whole_sheet(data, filename, sheet_name, path)
     member = zf.open(path)
-    split = sheetpieces.split(member, shared_strings)
+    try:
+        split = sheetpieces.split(member, shared_strings)
+    except sheetpieces.PieceError as err:
+        member.close()
+        raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
     if split is None:
         member.close()
         return _whole_sheet(data, filename, sheet_name, path)

@@ -23,6 +23,7 @@ import queue
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -64,11 +65,19 @@ class Piece:
     xml_bytes: int
 
 
+def _read(member) -> bytes:
+    """Inflate the next block of the sheet; a damaged part (bad data, CRC) is a PieceError."""
+    try:
+        return member.read(READ_BYTES)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        raise PieceError(f"its sheet is damaged: {err}") from None
+
+
 def _head(member, limit: int) -> tuple[bytes, bytes, bytearray] | None:
     """Read up to ``<sheetData>``: return ``(head, namespace prefix, rest read so far)``."""
     buf = bytearray()
     while len(buf) < limit:
-        block = member.read(READ_BYTES)
+        block = _read(member)
         if not block:
             break
         buf += block
@@ -135,8 +144,8 @@ def worth_cutting(sheet_bytes: int, shared_strings_bytes: int) -> bool:
 
 def split(member, shared_strings_bytes: int = 0) -> Split | None:
     """Cut a worksheet XML stream into bodies of whole ``<row>`` elements, or return None
-    when there is no ``<sheetData>`` to cut. The bodies raise ``PieceError`` when the sheet
-    data never ends (a damaged part).
+    when there is no ``<sheetData>`` to cut. Raises ``PieceError`` for a damaged part (as do
+    the bodies, and when the sheet data never ends).
 
     Every piece's workbook repeats the shared strings, which calamine parses again for each
     piece: pieces are then at least as big as the shared strings and grow to sixteen times
@@ -173,7 +182,7 @@ def split(member, shared_strings_bytes: int = 0) -> Split | None:
                         searched = len(buf)
                         target = min(target * 2, biggest)
                         continue
-            block = member.read(READ_BYTES)
+            block = _read(member)
             if not block:
                 raise PieceError("the sheet's data does not end")
             buf += block

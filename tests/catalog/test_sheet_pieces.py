@@ -366,3 +366,28 @@ def test_pieces_of_a_workbook_with_other_sheets_and_images(tiny_pieces):
     assert pieces == whole
     assert len(pieces) == 31
     assert "xl/media/image1.png" not in sheetpieces.base_parts(zipfile.ZipFile(packed), sheet)
+
+
+def corrupted(content: bytes, at: float) -> bytes:
+    """``content`` with bytes of its sheet's compressed data flipped (the zip directory intact)."""
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo(SHEET)
+    data = bytearray(content)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    spot = start + int(info.compress_size * at)
+    data[spot : spot + 8] = bytes(b ^ 0xFF for b in data[spot : spot + 8])
+    return bytes(data)
+
+
+@pytest.mark.parametrize("at", [0.02, 0.5, 0.97])
+@pytest.mark.parametrize("pieces", [True, False])
+def test_a_sheet_with_damaged_data_is_refused_as_damaged(monkeypatch, at, pieces):
+    monkeypatch.setattr(sheetpieces, "READ_BYTES", 97)
+    if pieces:
+        monkeypatch.setattr(sheetpieces, "FIRST_PIECE_BYTES", 200)
+        monkeypatch.setattr(sheetpieces, "MAX_PIECE_BYTES", 700)
+    else:
+        monkeypatch.setattr(sheetpieces, "worth_cutting", lambda *sizes: False)
+    content = corrupted(workbook(catalog_rows(80)), at)
+    with pytest.raises(FileRefused, match="damaged"):
+        table = reader.open_table(io.BytesIO(content), "t.xlsx", importer.default_limits())
+        list(table.rows)
