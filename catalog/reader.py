@@ -189,6 +189,10 @@ def _cell_ref(ref: str) -> tuple[int, int]:
     return int(ref[len(letters) :]), col - 1
 
 
+def _damaged(filename: str, detail) -> FileRefused:
+    return FileRefused(f"'{filename}' is damaged and cannot be read ({detail}).")
+
+
 def _formula_problems(zf: zipfile.ZipFile, path: str, filename: str) -> dict:
     """Find formula cells whose cached value is missing or an error (#N/A, #REF!…).
 
@@ -208,7 +212,7 @@ def _formula_problems(zf: zipfile.ZipFile, path: str, filename: str) -> dict:
         with zf.open(path) as member:
             return _scan_formulas(member, path, filename)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:  # bad data, bad CRC
-        raise FileRefused(f"'{filename}' is damaged and cannot be read ({path}: {err}).") from None
+        raise _damaged(filename, f"{path}: {err}") from None
 
 
 def _has_formulas(xml: bytes) -> bool:
@@ -279,14 +283,15 @@ def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
         for info in zf.infolist()
         if info.filename.lower().endswith("sharedstrings.xml")
     )
-    if not sheetpieces.worth_cutting(zf.getinfo(path).file_size, shared_strings):
+    sheet_bytes = zf.getinfo(path).file_size
+    if not sheetpieces.worth_cutting(sheet_bytes, shared_strings):
         return _whole_sheet(data, filename, sheet_name, path)
     member = zf.open(path)
     try:
         split = sheetpieces.split(member, shared_strings)
     except sheetpieces.PieceError as err:
         member.close()
-        raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+        raise _damaged(filename, err) from None
     if split is None:
         member.close()
         return _whole_sheet(data, filename, sheet_name, path)
@@ -306,13 +311,13 @@ def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
         reader.problems.update(problems)
         return rows
 
-    reader = sheetpieces.PieceReader(split, zf.getinfo(path).file_size, make_piece, whole)
+    reader = sheetpieces.PieceReader(split, sheet_bytes, make_piece, whole)
 
     def rows():
         try:
             yield from reader.rows()
         except sheetpieces.PieceError as err:
-            raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+            raise _damaged(filename, err) from None
         finally:
             member.close()
 
@@ -332,7 +337,7 @@ def _whole_sheet(data: bytes, filename: str, sheet_name: str, path: str):
                 workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
                 sheet = workbook.get_sheet_by_name(sheet_name)
             except CalamineError as err:
-                raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+                raise _damaged(filename, err) from None
         finally:
             problems = scan.result()  # raises FileRefused from the scan, too
     start_col = sheet.start[1] if sheet.start else 0
@@ -343,7 +348,7 @@ def _whole_sheet(data: bytes, filename: str, sheet_name: str, path: str):
             # column with cells.
             yield from sheetpieces.absolute_rows(0, start_col, sheet.iter_rows())
         except CalamineError as err:
-            raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+            raise _damaged(filename, err) from None
 
     return rows(), sheet.height, problems
 
@@ -355,7 +360,7 @@ def _openpyxl_rows(fileobj, filename: str, sheet_name: str):  # pragma: no cover
         workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
         sheet = workbook[sheet_name]
     except Exception as err:  # openpyxl raises many types for damaged parts
-        raise FileRefused(f"'{filename}' is damaged and cannot be read ({err}).") from None
+        raise _damaged(filename, err) from None
 
     def rows():
         for index, cells in enumerate(sheet.iter_rows(values_only=True), start=1):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -61,6 +62,21 @@ def xlsx_bytes(rows, headers=HEADERS, sheet="Products", text_columns=("SKU", "De
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def rezip(content: bytes, replace: dict | None = None, add: dict | None = None) -> bytes:
+    """Return a copy of a zip with some members replaced or added."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if replace and info.filename in replace:
+                data = replace[info.filename](data)
+            target.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
 
 
 def csv_bytes(rows, headers=HEADERS, delimiter=",", bom=False, encoding="utf-8") -> bytes:

@@ -8,7 +8,7 @@ import pytest
 from audit.models import AuditEvent
 from catalog import reader
 from catalog.models import ImportStatus, Product, ProductVersion
-from tests.catalog.conftest import HEADERS, csv_bytes, row, xlsx_bytes
+from tests.catalog.conftest import HEADERS, csv_bytes, rezip, row, xlsx_bytes
 
 
 def assert_refused(batch, *fragments):
@@ -19,21 +19,6 @@ def assert_refused(batch, *fragments):
     assert ProductVersion.objects.count() == 0
     events = AuditEvent.objects.filter(verb="catalog.import.refused", target_id=str(batch.pk))
     assert events.exists()
-
-
-def rezip(content: bytes, replace: dict | None = None, add: dict | None = None) -> bytes:
-    """Return a copy of a zip with some members replaced or added."""
-    source = zipfile.ZipFile(io.BytesIO(content))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if replace and info.filename in replace:
-                data = replace[info.filename](data)
-            target.writestr(info.filename, data)
-        for name, data in (add or {}).items():
-            target.writestr(name, data)
-    return out.getvalue()
 
 
 def test_a_file_that_is_not_a_spreadsheet_is_refused(run_import):

@@ -7,8 +7,7 @@ from openpyxl import load_workbook
 from audit.models import AuditEvent
 from catalog import importer, workbooks
 from catalog.models import ImportStatus, Product, ProductVersion
-from tests.catalog.conftest import HEADERS, csv_bytes, row, xlsx_bytes
-from tests.catalog.test_import_refusals import rezip
+from tests.catalog.conftest import HEADERS, csv_bytes, rezip, row, xlsx_bytes
 
 
 def test_new_rows_create_products_with_a_first_version(run_import, cast):

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from catalog import importer, reader, sheetpieces
 from catalog.reader import FileRefused
-from tests.catalog.conftest import HEADERS, row
+from tests.catalog.conftest import HEADERS, rezip, row
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHEET = "xl/worksheets/sheet1.xml"
@@ -52,28 +52,24 @@ def workbook(rows, *, start="A1", sheet="Products", formulas=()) -> bytes:
 def with_sheet_xml(content: bytes, xml: bytes, shared: list | None = None) -> bytes:
     """``content`` with its first sheet's XML replaced, and ``shared`` strings, if given, in
     a shared-strings part (as Excel saves text)."""
-    src = zipfile.ZipFile(io.BytesIO(content))
-    parts = {info.filename: src.read(info.filename) for info in src.infolist()}
-    parts[SHEET] = xml
-    if shared is not None:
-        items = "".join(f"<si><t>{text}</t></si>" for text in shared)
-        parts["xl/sharedStrings.xml"] = f'<sst xmlns="{MAIN_NS}">{items}</sst>'.encode()
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-        override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}"/>'
-        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-            b"</Types>", override.encode() + b"</Types>"
-        )
-        rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
-        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-            b"</Relationships>",
-            f'<Relationship Id="rIdS" Type="{rel}" Target="sharedStrings.xml"/>'.encode()
-            + b"</Relationships>",
-        )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name, data in parts.items():
-            dst.writestr(name, data)
-    return out.getvalue()
+    if shared is None:
+        return rezip(content, replace={SHEET: lambda _: xml})
+    items = "".join(f"<si><t>{text}</t></si>" for text in shared)
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}"/></Types>'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    link = f'<Relationship Id="rIdS" Type="{rel}" Target="sharedStrings.xml"/></Relationships>'
+    return rezip(
+        content,
+        replace={
+            SHEET: lambda _: xml,
+            "[Content_Types].xml": lambda data: data.replace(b"</Types>", override.encode()),
+            "xl/_rels/workbook.xml.rels": lambda data: data.replace(
+                b"</Relationships>", link.encode()
+            ),
+        },
+        add={"xl/sharedStrings.xml": f'<sst xmlns="{MAIN_NS}">{items}</sst>'.encode()},
+    )
 
 
 def sheet_xml(rows, *, prefix="", numbered=True, insert_at=None, insert=b"", shared=None) -> bytes:
@@ -352,15 +348,10 @@ def test_pieces_of_a_workbook_with_other_sheets_and_images(tiny_pieces):
         products.append(values)
     out = io.BytesIO()
     wb.save(out)
-    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    parts = {i.filename: src.read(i.filename) for i in src.infolist()}
-    parts["xl/media/image1.png"] = b"\x89PNG" + bytes(range(256)) * 64
-    packed = io.BytesIO()
-    with zipfile.ZipFile(packed, "w") as dst:
-        for name, data in parts.items():
-            dst.writestr(name, data)
+    image = b"\x89PNG" + bytes(range(256)) * 64
+    packed = io.BytesIO(rezip(out.getvalue(), add={"xl/media/image1.png": image}))
     sheet = "xl/worksheets/sheet2.xml"
-    assert sheet in parts
+    assert sheet in zipfile.ZipFile(packed).namelist()
     pieces = trimmed(reader._calamine_rows(packed.getvalue(), "t.xlsx", "Products", sheet)[0])
     whole = trimmed(reader._whole_sheet(packed.getvalue(), "t.xlsx", "Products", sheet)[0])
     assert pieces == whole
