@@ -111,6 +111,10 @@ def test_product_rows_carry_the_facts_lists_filter_on(run_import, small_chunks, 
 def test_progress_is_visible_to_others_while_the_import_transaction_is_open(monkeypatch):
     monkeypatch.setattr(loader, "CHUNK_ROWS", 2)
     monkeypatch.setattr("catalog.importer.PROGRESS_EVERY", 4)
+    # One chunk in flight at a time: the chunk of rows 9-10 is written after the progress
+    # report at row 8 and before the one at row 12, however busy the machine (with chunks
+    # queued, a slow writer could start it only after row 12 was reported).
+    monkeypatch.setattr(loader, "MAX_PENDING", 0)
     tenant = TenantFactory(slug="progress")
     seen = []
     original = loader.RowWriter._write
