@@ -8,6 +8,9 @@ text; the writer only adds ids and sends it, so PostgreSQL (the slower side: sev
 three foreign-key checks per new product) is never kept waiting for Python. Per-row ORM saves take
 minutes for 100k rows; this takes a few seconds.
 
+Foreign keys are checked by lookups planned for this transaction, by index (see
+``_load_existing``), never by a plan the connection kept from when the tables were small.
+
 Everything runs inside the caller's transaction (``catalog.services``), which also writes the
 batch and its audit event: a file refused halfway through (a duplicate SKU, the row limit) is
 rolled back whole, so nothing of it is ever visible.
@@ -155,6 +158,7 @@ class RowWriter:
         # Ids of the versions written, while there are few enough to detail in the audit.
         self.written: list[int] = []
         self.switching = False
+        self.seqscan = "on"
 
     def __enter__(self) -> "RowWriter":
         if not connection.in_atomic_block:
@@ -200,6 +204,16 @@ class RowWriter:
                 prepare=False,
             )
             self.existing = {sku: (pid, sha, n or 0) for sku, pid, sha, n in cursor}
+            # Each new row's foreign keys are checked by a lookup that PostgreSQL plans once per
+            # connection and keeps. Planned while the catalog tables were small (a new
+            # installation, a small import earlier on this connection), it scans the whole
+            # table; kept for a big import, it scans the growing table once per row: minutes
+            # instead of seconds (tests/catalog/test_import_plans.py). So this transaction drops
+            # the connection's kept plans and makes its lookups by index; finish() restores it.
+            cursor.execute("SELECT current_setting('enable_seqscan')", prepare=False)
+            self.seqscan = cursor.fetchone()[0]
+            cursor.execute("SET LOCAL enable_seqscan = off", prepare=False)
+            cursor.execute("DISCARD PLANS", prepare=False)
 
     def add(self, row: ValidRow) -> None:
         self.rows.append(row)
@@ -323,6 +337,7 @@ class RowWriter:
         new, updated, unchanged = self.counts
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default again
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [self.seqscan])
             cursor.execute(f"DROP TABLE {_CHANGED}")
             changes = _changes(cursor, self.written) if new + updated <= self.detail_limit else []
         return UpsertCounts(new, updated, unchanged, changes)
