@@ -1,12 +1,15 @@
 """Benchmark: import a realistic 100,000-row xlsx catalog end to end (file → rows committed).
 
-Prints rows/s, two floors measured in the same run and the ratio to each, and peak memory:
-python-calamine reading the same file plus PostgreSQL COPY of the same rows into a temporary
-table, and the same plus an upsert of those rows by SKU into a keyed temporary table (the issue
-counts "COPY plus an upsert"). Targets (issue 3): end to end ≤ 10 s, ≤ 3× the floor, peak memory
-≤ 500 MB. For reference it also prints the database's own share: COPY of the same rows as
-products and versions into the catalog tables, with their indexes and foreign-key checks
-(rolled back).
+Prints rows/s, peak memory, the floor measured in the same run and the ratio to it. Targets
+(issue 3): end to end ≤ 10 s, ≤ 3× the floor, peak memory ≤ 500 MB.
+
+The floor is what any loader of these rows must do, done the fastest way available: read the
+file with python-calamine, COPY the rows into PostgreSQL and upsert them by SKU into a keyed
+table. The issue puts the floor's database part at "COPY plus an upsert" (about 1.1 s on this
+kind of machine); an import must upsert, since a catalog is re-imported. For reference the
+script also prints a stricter floor, read + COPY into an unindexed temporary table with no
+upsert, and the database's own share of an import: COPY of the same rows as products and
+versions into the catalog tables, with their indexes and foreign-key checks (rolled back).
 
     DEBUG=1 .venv/bin/python bench/bench_catalog_import.py [--rows 100000] [--shared-strings]
 
@@ -200,8 +203,8 @@ def shared_strings(source: Path, path: Path) -> None:
 def floor(path: Path, upsert: bool = False) -> int:
     """Read every row with calamine and COPY them into a temporary table; return the row count.
 
-    With ``upsert``, also upsert them by SKU into a temporary keyed table (the issue puts the
-    floor's database part at "COPY plus an upsert"): the least a loader of these rows does.
+    With ``upsert`` (the floor), also upsert them by SKU into a temporary keyed table: the
+    least a loader of a catalog that is imported again and again does.
     """
     from django.db import connection, transaction
     from python_calamine import CalamineWorkbook
@@ -373,18 +376,17 @@ def main() -> None:
         f"(client CPU {again_cpu:.2f} s) — {again.unchanged_count:,} unchanged"
     )
     print(
-        f"floor (calamine read + COPY of the same rows into a temporary table): {floor_s:.2f} s "
-        f"(client CPU {floor_cpu:.2f} s); ratio {first_s / floor_s:.2f}×"
+        f"floor (calamine read + COPY + upsert by SKU into a keyed table): {upsert_s:.2f} s "
+        f"(client CPU {upsert_cpu:.2f} s); ratio {first_s / upsert_s:.2f}×"
     )
     print(
-        f"floor with the upsert the issue counts (read + COPY + upsert by SKU into a keyed "
-        f"temporary table): {upsert_s:.2f} s (client CPU {upsert_cpu:.2f} s); "
-        f"ratio {first_s / upsert_s:.2f}×"
+        f"for reference, a stricter floor (read + COPY into an unindexed temporary table, no "
+        f"upsert): {floor_s:.2f} s (client CPU {floor_cpu:.2f} s); ratio {first_s / floor_s:.2f}×"
     )
     print(
-        f"target ≤ 3× the floor: {'met' if first_s <= 3 * upsert_s else 'MISSED'} against the "
-        f"floor with the upsert, {'met' if first_s <= 3 * floor_s else 'MISSED'} against the one "
-        f"without; end to end ≤ 10 s: {'met' if first_s <= 10 else 'MISSED'}"
+        f"targets: ≤ 3× the floor {'met' if first_s <= 3 * upsert_s else 'MISSED'}; "
+        f"end to end ≤ 10 s {'met' if first_s <= 10 else 'MISSED'}; "
+        f"peak memory ≤ 500 MB {'met' if peak_mb <= 500 else 'MISSED'}"
     )
     print(f"peak memory: {peak_mb:.0f} MB (target ≤ 500 MB)")
     print(
