@@ -8,8 +8,8 @@ text; the writer only adds ids and sends it, so PostgreSQL (the slower side: sev
 three foreign-key checks per new product) is never kept waiting for Python. Per-row ORM saves take
 minutes for 100k rows; this takes a few seconds.
 
-Foreign keys are checked by lookups planned for this transaction, by index (see
-``_load_existing``), never by a plan the connection kept from when the tables were small.
+Foreign keys are checked by lookups planned for this transaction, by index
+(``workbench.keychecks``), never by a plan the connection kept from when the tables were small.
 
 Everything runs inside the caller's transaction (``catalog.services``), which also writes the
 batch and its audit event: a file refused halfway through (a duplicate SKU, the row limit) is
@@ -26,6 +26,7 @@ import psycopg
 from django.db import connection
 
 from catalog.importer import ValidRow
+from workbench import keychecks
 
 # First key of the advisory lock that serialises catalog writes per tenant (imports, edits):
 # version numbers are "current + 1", so two writers must not interleave on one tenant.
@@ -204,16 +205,9 @@ class RowWriter:
                 prepare=False,
             )
             self.existing = {sku: (pid, sha, n or 0) for sku, pid, sha, n in cursor}
-            # Each new row's foreign keys are checked by a lookup that PostgreSQL plans once per
-            # connection and keeps. Planned while the catalog tables were small (a new
-            # installation, a small import earlier on this connection), it scans the whole
-            # table; kept for a big import, it scans the growing table once per row: minutes
-            # instead of seconds (tests/catalog/test_import_plans.py). So this transaction drops
-            # the connection's kept plans and makes its lookups by index; finish() restores it.
-            cursor.execute("SELECT current_setting('enable_seqscan')", prepare=False)
-            self.seqscan = cursor.fetchone()[0]
-            cursor.execute("SET LOCAL enable_seqscan = off", prepare=False)
-            cursor.execute("DISCARD PLANS", prepare=False)
+            # Each new row's foreign keys are checked by index, whatever plans this connection
+            # kept from when the catalog was small (workbench.keychecks); finish() ends it.
+            self.seqscan = keychecks.begin(cursor)
 
     def add(self, row: ValidRow) -> None:
         self.rows.append(row)
@@ -336,8 +330,7 @@ class RowWriter:
         self._stop()
         new, updated, unchanged = self.counts
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default again
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [self.seqscan])
+            keychecks.end(cursor, self.seqscan)  # constraints deferred again, Django's default
             cursor.execute(f"DROP TABLE {_CHANGED}")
             changes = _changes(cursor, self.written) if new + updated <= self.detail_limit else []
         return UpsertCounts(new, updated, unchanged, changes)

@@ -19,6 +19,7 @@ from classification.models import (
     JobStatus,
     RequestSource,
 )
+from workbench import keychecks
 
 
 def _wake_workers(job_count: int) -> None:
@@ -124,16 +125,18 @@ def catalog_classify(
     products = list(products.order_by("pk"))
     group = uuid.uuid4()
     source = RequestSource.CATALOG
-    requests = [
-        _create(
-            actor=actor,
-            tenant=tenant,
-            products=products[i : i + MAX_PRODUCTS_PER_REQUEST],
-            source=source,
-            group=group,
-        )
-        for i in range(0, len(products), MAX_PRODUCTS_PER_REQUEST)
-    ]
+    # Up to four key checks per job, for as many jobs as the catalog has products.
+    with keychecks.by_index():
+        requests = [
+            _create(
+                actor=actor,
+                tenant=tenant,
+                products=products[i : i + MAX_PRODUCTS_PER_REQUEST],
+                source=source,
+                group=group,
+            )
+            for i in range(0, len(products), MAX_PRODUCTS_PER_REQUEST)
+        ]
     if requests:
         _wake_workers(len(products))
     return requests

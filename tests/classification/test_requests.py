@@ -1,9 +1,10 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from catalog.models import Product
+from catalog.models import Product, ProductVersion
 from classification import services
 from classification.models import ClassificationRequest, Decision, Job
 from tests.matrix import check_access_matrix
@@ -153,3 +154,61 @@ def test_request_progress_polls_until_done_then_answers_286(cast, make_products)
     done = client.get(url, headers={"HX-Request": "true"})
     assert done.status_code == 286
     assert "hx-trigger" not in done.content.decode() and "Finished." in done.content.decode()
+
+
+def test_classify_catalog_checks_job_keys_by_index_whatever_the_connection_planned_before(
+    cast, make_products
+):
+    # A small catalog with statistics that say so, and a first request whose key checks run
+    # (as at its COMMIT): the connection keeps those checks planned as table scans.
+    first = make_products(10)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product, catalog_productversion")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        services.request_create(actor=None, tenant=cast.tenant, product_ids=[p.pk for p in first])
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    # The catalog grows (another connection's import, say) without that plan being dropped.
+    facts = first[0].current_version.facts
+    grown = Product.objects.bulk_create(
+        Product(
+            tenant=cast.tenant,
+            sku=f"G-{i:05d}",
+            name="Wool sweater",
+            description="Knitted wool sweater",
+            destination="US",
+            country_of_origin="IT",
+        )
+        for i in range(2000)
+    )
+    versions = ProductVersion.objects.bulk_create(
+        ProductVersion(product=p, n=1, facts=facts, sha256=first[0].current_version.sha256)
+        for p in grown
+    )
+    for product, version in zip(grown, versions, strict=True):
+        product.current_version = version
+    Product.objects.bulk_update(grown, ["current_version"])
+    before = _seq_scans()
+
+    requests = services.catalog_classify(actor=None, tenant=cast.tenant)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT checks, checked now
+
+    assert sum(r.product_count for r in requests) == 2000
+    after = _seq_scans()
+    # One scan per request is its own bookkeeping; one per job is the kept plan at work.
+    assert all(after[t] - before[t] < 100 for t in after), (before, after)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "on"
+
+
+def _seq_scans() -> dict:
+    """Sequential scans of the catalog tables so far in this transaction."""
+    tables = ["catalog_product", "catalog_productversion"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)",
+            [tables],
+        )
+        found = dict(cursor.fetchall())
+    return {table: found.get(table, 0) for table in tables}
