@@ -7,36 +7,23 @@ growing table once per row (a 20,000-row import took 18 s instead of 1 s, and 10
 minutes).
 """
 
-from django.db import connection
-
 from tests.catalog.conftest import csv_bytes, row
+from tests.pgstats import seq_scans, table_scan_plans
 
 TABLES = ("catalog_product", "catalog_productversion")
 
 
-def _seq_scans() -> dict:
-    """Sequential scans of the catalog tables so far in this transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)",
-            [list(TABLES)],
-        )
-        found = dict(cursor.fetchall())
-    return {table: found.get(table, 0) for table in TABLES}
-
-
 def test_a_big_import_after_small_writes_on_a_small_catalog_checks_keys_by_index(run_import):
     run_import(csv_bytes([row(f"P-{i:02d}") for i in range(30)]), "first.csv")
-    # Statistics that say the catalog is small, as autovacuum leaves them on a new installation,
-    # then a small import on the same connection: its key checks are planned as table scans.
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE catalog_product, catalog_productversion")
-    run_import(csv_bytes([row(f"Q-{i:02d}") for i in range(30)]), "second.csv")
-    before = _seq_scans()
+    # A small import on the same connection whose key checks are planned as table scans, as
+    # they are while the catalog is small, and kept.
+    with table_scan_plans():
+        run_import(csv_bytes([row(f"Q-{i:02d}") for i in range(30)]), "second.csv")
+    before = seq_scans(*TABLES)
 
     big = run_import(csv_bytes([row(f"B-{i:05d}") for i in range(3000)]), "big.csv")
 
     assert (big.new_count, big.refused_count) == (3000, 0)
-    after = _seq_scans()
+    after = seq_scans(*TABLES)
     # A scan or two is the import's own bookkeeping; one per row is the kept plan at work.
     assert all(after[table] - before[table] < 20 for table in TABLES), (before, after)

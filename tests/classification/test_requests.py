@@ -8,6 +8,7 @@ from catalog.models import Product, ProductVersion
 from classification import services
 from classification.models import ClassificationRequest, Decision, Job
 from tests.matrix import check_access_matrix
+from tests.pgstats import seq_scans, table_scan_plans
 from workbench.roles import Role
 
 
@@ -159,11 +160,10 @@ def test_request_progress_polls_until_done_then_answers_286(cast, make_products)
 def test_classify_catalog_checks_job_keys_by_index_whatever_the_connection_planned_before(
     cast, make_products
 ):
-    # A small catalog with statistics that say so, and a first request whose key checks run
-    # (as at its COMMIT): the connection keeps those checks planned as table scans.
+    # A first request whose key checks run (as at its COMMIT) planned as table scans, as they
+    # are while the catalog is small; the connection keeps those plans.
     first = make_products(10)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE catalog_product, catalog_productversion")
+    with table_scan_plans(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         services.request_create(actor=None, tenant=cast.tenant, product_ids=[p.pk for p in first])
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -187,28 +187,16 @@ def test_classify_catalog_checks_job_keys_by_index_whatever_the_connection_plann
     for product, version in zip(grown, versions, strict=True):
         product.current_version = version
     Product.objects.bulk_update(grown, ["current_version"])
-    before = _seq_scans()
+    before = seq_scans("catalog_product", "catalog_productversion")
 
     requests = services.catalog_classify(actor=None, tenant=cast.tenant)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT checks, checked now
 
     assert sum(r.product_count for r in requests) == 2000
-    after = _seq_scans()
+    after = seq_scans("catalog_product", "catalog_productversion")
     # One scan per request is its own bookkeeping; one per job is the kept plan at work.
     assert all(after[t] - before[t] < 100 for t in after), (before, after)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan')")
         assert cursor.fetchone()[0] == "on"
-
-
-def _seq_scans() -> dict:
-    """Sequential scans of the catalog tables so far in this transaction."""
-    tables = ["catalog_product", "catalog_productversion"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)",
-            [tables],
-        )
-        found = dict(cursor.fetchall())
-    return {table: found.get(table, 0) for table in tables}
