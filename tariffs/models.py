@@ -1,4 +1,4 @@
-"""Tariff reference data: schedules and their lines, agency flags, additional-duty lists.
+"""Tariff reference data: schedules and lines, agency flags, additional-duty lists, the lexicon.
 
 Reference data is global (not tenant-owned). Every load is one transaction and a loaded row is
 never edited or deleted: a PostgreSQL trigger (migration 0003) refuses UPDATE and DELETE. The
@@ -149,3 +149,54 @@ class TradeMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.list_name}"
+
+
+class Lexicon(LoadedSource):
+    """A loaded lexicon of everyday terms ("power bank", "vape") and the codes experts give them.
+
+    Global reference data like a schedule: immutable once loaded (trigger, migration 0004); the
+    newest load is current. ``corrections`` records each documented correction applied to the
+    source at load (term, what the source said, what was loaded, why).
+    """
+
+    name = models.CharField(max_length=200, help_text="Where the terms come from.")
+    source_location = models.CharField(
+        max_length=1000, blank=True, help_text="Path or URL the file was read from."
+    )
+    entry_count = models.PositiveIntegerField(default=0)
+    corrections = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_sha256"], name="lexicon_unique_source")
+        ]
+        ordering = ["-loaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source_name})"
+
+
+class LexiconEntry(models.Model):
+    """One everyday term and the code prefixes it points at (possibly none: "too many codes")."""
+
+    lexicon = models.ForeignKey(Lexicon, on_delete=models.PROTECT, related_name="entries")
+    position = models.PositiveIntegerField(help_text="Order in the source file.")
+    term = models.CharField(max_length=500)
+    normalised = models.CharField(
+        max_length=500, help_text="The term's words as the matcher folds them."
+    )
+    message = models.TextField(blank=True)
+    codes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Digit prefixes with their level: [{"code": "8507", "level": "heading"}].',
+    )
+    too_generic = models.BooleanField(default=False)
+    correction = models.TextField(blank=True, help_text="The correction applied at load, if any.")
+
+    class Meta:
+        indexes = [models.Index(fields=["lexicon", "normalised"], name="lexicon_entry_term")]
+        ordering = ["lexicon", "position"]
+
+    def __str__(self) -> str:
+        return self.term

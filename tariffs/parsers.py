@@ -507,3 +507,145 @@ def hs_sha256(parsed: ParsedSchedule) -> str:
     for line in parsed.lines:
         digest.update(f"{line.code}\t{line.description}\n".encode())
     return digest.hexdigest()
+
+
+# --- lexicon of everyday terms (UK Trade Tariff search intercept messages) -----------------
+
+LEXICON_HEADER = [
+    "term",
+    "message",
+    "commodity_codes",
+    "subheadings",
+    "headings",
+    "chapters",
+    "too_generic",
+]
+# Code columns, most specific first (the order codes are kept in), with their allowed lengths.
+LEXICON_CODE_COLUMNS = (
+    ("commodity_codes", (8, 10)),
+    ("subheadings", (6,)),
+    ("headings", (4,)),
+    ("chapters", (2,)),
+)
+MAX_TERM_CHARS = 500
+
+
+@dataclass(frozen=True)
+class LexiconRow:
+    term: str
+    message: str
+    codes: tuple[str, ...]
+    too_generic: bool
+    line_no: int
+    correction: str = ""
+
+
+@dataclass(frozen=True)
+class LexiconCorrection:
+    """A known error in a lexicon source, fixed at every load and reported, never silently.
+
+    Where ``term``'s codes hold ``wrong``, it becomes ``right`` (in the codes and the message).
+    """
+
+    term: str
+    wrong: str
+    right: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"term": self.term, "from": self.wrong, "to": self.right, "reason": self.reason}
+
+
+# Each entry is a fact about the published data, with the reason it is wrong. A correction that
+# finds nothing to correct (the publisher fixed it) is reported as not needed, not an error.
+LEXICON_CORRECTIONS = (
+    LexiconCorrection(
+        term="power bank",
+        wrong="8407",
+        right="8507",
+        reason=(
+            "Heading 8407 is spark-ignition piston engines. A power bank is a portable "
+            "rechargeable battery pack, an electric accumulator of heading 8507 (lithium-ion: "
+            "8507.60). The UK Trade Tariff's intercept message names 8407 by mistake."
+        ),
+    ),
+)
+
+
+def _lexicon_codes(row: dict, line_no: int, name: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for column, lengths in LEXICON_CODE_COLUMNS:
+        for raw in row[column].split(";"):
+            code = raw.strip()
+            if not code:
+                continue
+            if not code.isdigit():
+                raise SourceError(
+                    f"column {column}: {code!r} is not a code of digits", line=line_no, source=name
+                )
+            if len(code) not in lengths:
+                allowed = " or ".join(str(n) for n in lengths)
+                raise SourceError(
+                    f"column {column}: {code} has {len(code)} digits, expected {allowed}",
+                    line=line_no,
+                    source=name,
+                )
+            if code not in out:  # the source repeats codes within a cell ("9403;9403")
+                out.append(code)
+    return tuple(out)
+
+
+def parse_lexicon(source: Source) -> list[LexiconRow]:
+    """Parse a lexicon CSV (``LEXICON_HEADER``): term → message, code prefixes, too_generic.
+
+    Refuses, naming the line and column: a missing column, an empty or over-long term, a code
+    that is not digits or has the wrong length for its column, a too_generic not True/False.
+    """
+    out = []
+    for line_no, row in _dict_rows(source, LEXICON_HEADER):
+        term = " ".join(row["term"].split())
+        if not term:
+            raise SourceError("column term: empty", line=line_no, source=source.name)
+        if len(term) > MAX_TERM_CHARS:
+            raise SourceError(
+                f"column term: longer than {MAX_TERM_CHARS} characters",
+                line=line_no,
+                source=source.name,
+            )
+        generic = row["too_generic"].strip().lower()
+        if generic not in ("true", "false"):
+            raise SourceError(
+                f"column too_generic: {row['too_generic']!r} is not True or False",
+                line=line_no,
+                source=source.name,
+            )
+        codes = _lexicon_codes(row, line_no, source.name)
+        out.append(LexiconRow(term, row["message"], codes, generic == "true", line_no))
+    return out
+
+
+def correct_lexicon(
+    rows: list[LexiconRow], corrections=LEXICON_CORRECTIONS
+) -> tuple[list[LexiconRow], list[dict], list[dict]]:
+    """Apply the documented corrections; return the rows, those applied and those not needed."""
+    applied, not_needed = [], []
+    by_term = {c.term.casefold(): c for c in corrections}
+    hit: set[str] = set()
+    out = []
+    for row in rows:
+        fix = by_term.get(row.term.casefold())
+        if fix is None or fix.wrong not in row.codes:
+            out.append(row)
+            continue
+        codes = tuple(dict.fromkeys(fix.right if c == fix.wrong else c for c in row.codes))
+        note = f"Corrected at load: the source says {fix.wrong}; {fix.reason}"
+        message = row.message.replace(fix.wrong, fix.right)
+        out.append(
+            LexiconRow(row.term, message, codes, row.too_generic, row.line_no, correction=note)
+        )
+        applied.append({**fix.as_dict(), "line": row.line_no})
+        hit.add(fix.term.casefold())
+    for fix in corrections:
+        if fix.term.casefold() not in hit:
+            not_needed.append(fix.as_dict())
+    return out, applied, not_needed

@@ -1,13 +1,21 @@
-"""Reads of tariff reference data: current revisions, web search, browse and revision diffs."""
+"""Reads of tariff reference data: current revisions, search, browse, revision diffs, lexicon."""
 
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
-from tariffs import codes, rates
+from tariffs import codes, lexicon, rates
 from tariffs import reference as ref_module
-from tariffs.models import HS_JURISDICTION, SEARCH_CONFIG, ReferenceList, TariffLine, TariffSchedule
+from tariffs.models import (
+    HS_JURISDICTION,
+    SEARCH_CONFIG,
+    Lexicon,
+    LexiconEntry,
+    ReferenceList,
+    TariffLine,
+    TariffSchedule,
+)
 
 
 def current_schedule(jurisdiction: str) -> TariffSchedule | None:
@@ -260,3 +268,29 @@ def schedule_diff(jurisdiction: str, from_revision: str, to_revision: str) -> Re
     return RevisionDiff(
         jurisdiction.upper(), from_revision, to_revision, added, removed, split, rerated
     )
+
+
+# --- lexicon of everyday terms ----------------------------------------------------------------
+
+
+def current_lexicon() -> Lexicon | None:
+    """Return the newest loaded lexicon (only committed loads exist), with its loader."""
+    return Lexicon.objects.select_related("loaded_by").order_by("-loaded_at", "-id").first()
+
+
+def current_lexicon_id() -> int | None:
+    """Return the id of the newest loaded lexicon, or None (one small indexed query)."""
+    return Lexicon.objects.order_by("-loaded_at", "-id").values_list("id", flat=True).first()
+
+
+def lexicon_entries(lexicon_id: int) -> list[lexicon.Entry]:
+    """Return a lexicon's entries as plain ``lexicon.Entry`` data, in file order."""
+    rows = (
+        LexiconEntry.objects.filter(lexicon_id=lexicon_id)
+        .order_by("position")
+        .values_list("term", "codes", "message", "too_generic", "correction")
+    )
+    return [
+        lexicon.Entry(term, tuple(c["code"] for c in codes), message, too_generic, correction)
+        for term, codes, message, too_generic, correction in rows
+    ]

@@ -1,4 +1,4 @@
-"""Writes and checks on tariff reference data: loading schedules and lists, validating codes.
+"""Writes and checks on tariff reference data: loading schedules, lists and the lexicon; codes.
 
 Every load parses and validates the whole file first, then writes in one transaction with its
 audit event (``tenant=None``: the system chain). Re-loading a file with the same SHA-256 is a
@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from tariffs import bulk, codes, parsers, reference, selectors
-from tariffs.models import ReferenceList, TariffSchedule
+from tariffs import bulk, codes, lexicon, parsers, reference, selectors
+from tariffs.models import Lexicon, LexiconEntry, ReferenceList, TariffSchedule
 
 
 @dataclass(frozen=True)
@@ -272,6 +272,81 @@ def reference_list_load(
                 "source": item.source_name,
                 "sha256": item.source_sha256,
                 "rows": len(rows),
+            },
+        )
+    return LoadResult(item, True, len(rows))
+
+
+# --- lexicon of everyday terms ---------------------------------------------------------------
+
+LEXICON_NAME = "UK Trade Tariff search intercept messages"
+
+
+def _forget_lexicon() -> None:
+    # As _forget_references: now for this connection, and again once everyone sees the load.
+    lexicon.clear_cache()
+    transaction.on_commit(lexicon.clear_cache)
+
+
+def lexicon_load(
+    *, source: parsers.Source, actor=None, location: str = "", name: str = LEXICON_NAME
+) -> LoadResult:
+    """Load a lexicon of everyday terms as the current one, or return the one with this SHA-256.
+
+    Parses and validates every row first (``parsers.SourceError`` names the line and column),
+    then applies ``parsers.LEXICON_CORRECTIONS`` and records each as applied or not needed.
+    Writes the lexicon, its entries and a ``tariffs.lexicon.loaded`` event in one transaction:
+    a refused file writes nothing. The new lexicon is current once the transaction commits.
+    """
+    existing = Lexicon.objects.filter(source_sha256=source.sha256).first()
+    if existing is not None:
+        return LoadResult(existing, False, existing.entry_count)
+    rows, applied, not_needed = parsers.correct_lexicon(parsers.parse_lexicon(source))
+    corrections = [{**c, "applied": True} for c in applied] + [
+        {**c, "applied": False} for c in not_needed
+    ]
+    with transaction.atomic():
+        item = Lexicon(
+            name=name,
+            source_name=source.name[:300],
+            source_location=(location or source.name)[:1000],
+            source_sha256=source.sha256,
+            entry_count=len(rows),
+            corrections=corrections,
+            loaded_at=timezone.now(),
+            loaded_by=_actor(actor),
+        )
+        item.full_clean()
+        item.save()
+        LexiconEntry.objects.bulk_create(
+            [
+                LexiconEntry(
+                    lexicon=item,
+                    position=position,
+                    term=row.term,
+                    normalised=lexicon.normalise(row.term)[:500],
+                    message=row.message,
+                    codes=[{"code": c, "level": lexicon.level_of(c)} for c in row.codes],
+                    too_generic=row.too_generic,
+                    correction=row.correction,
+                )
+                for position, row in enumerate(rows)
+            ],
+            batch_size=2000,
+        )
+        _forget_lexicon()
+        audit.record(
+            actor=actor,
+            verb="tariffs.lexicon.loaded",
+            target=item,
+            tenant=None,
+            data={
+                "name": name,
+                "source": item.source_name,
+                "location": item.source_location,
+                "sha256": item.source_sha256,
+                "entries": len(rows),
+                "corrections": corrections,
             },
         )
     return LoadResult(item, True, len(rows))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tariffs import parsers, reference, services
+from tariffs import lexicon, parsers, reference, services
 from tariffs.models import ReferenceList
 from tests.conftest import shared_data_path
 
@@ -37,8 +37,20 @@ def load_small_lists():
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache():
     reference.clear_cache()
+    lexicon.clear_cache()
     yield
     reference.clear_cache()
+    lexicon.clear_cache()
+
+
+def load_lexicon(name="lexicon_small.csv", **kwargs):
+    return services.lexicon_load(source=fixture_source(name), **kwargs)
+
+
+@pytest.fixture
+def lexicon_small(db):
+    """The small hand-written lexicon (power bank → 8407, corrected to 8507 at load)."""
+    return load_lexicon().obj
 
 
 @pytest.fixture
