@@ -638,7 +638,7 @@ def correct_lexicon(
             out.append(row)
             continue
         codes = tuple(dict.fromkeys(fix.right if c == fix.wrong else c for c in row.codes))
-        note = f"Corrected at load: the source says {fix.wrong}; {fix.reason}"
+        note = f"Corrected at load: the source says {fix.wrong}. {fix.reason}"
         message = row.message.replace(fix.wrong, fix.right)
         out.append(
             LexiconRow(row.term, message, codes, row.too_generic, row.line_no, correction=note)

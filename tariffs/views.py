@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from tariffs import codes, forms, reference, selectors, services
+from tariffs import codes, forms, lexicon, reference, selectors, services
 from workbench.access import tenant_view
 
 AUTOCOMPLETE_LIMIT = 8
@@ -53,10 +53,22 @@ def index(request):
     return render(request, "tariffs/index.html", context)
 
 
+def _everyday_terms(query: str) -> tuple[list, list]:
+    """Return the lexicon's hits for the query, and related terms when no hit gives a code."""
+    index = lexicon.get_lexicon() if query else None
+    if index is None:
+        return [], []
+    hits = index.match(query)
+    # "coffee mug" has no code of its own ("too many codes to list"); "glass mug", "steel mug"
+    # and the like say what the material decides, which is what the user needs next.
+    related = [] if any(hit.codes for hit in hits) else index.related(query)
+    return hits, related
+
+
 @tenant_view("read_tenant")
 @require_GET
 def search(request):
-    """Search the current schedule of a jurisdiction by code prefix or words."""
+    """Search the current schedule of a jurisdiction by code prefix or words, and the lexicon."""
     form = forms.SearchForm(request.GET or None)
     jurisdiction, query, schedule, rows = "US", "", None, []
     if form.is_valid():
@@ -65,12 +77,15 @@ def search(request):
         if schedule and query:
             ref = reference.get_reference(jurisdiction)
             rows = _rows(ref, selectors.search_lines(schedule, query))
+    hits, related = _everyday_terms(query)
     context = {
         "form": form,
         "schedule": schedule,
         "rows": rows,
         "query": query,
         "jurisdiction": jurisdiction,
+        "lexicon_hits": hits,
+        "lexicon_related": related,
     }
     return _render(request, "tariffs/search.html", context, partial="results")
 
