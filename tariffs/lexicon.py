@@ -100,30 +100,32 @@ class LexiconHit:
 
 
 class LexiconIndex:
-    """Terms indexed by their first folded word; ``match`` tries only those, longest first."""
+    """Terms keyed by their folded words, with the lengths of the terms each first word starts.
+
+    ``match`` looks up, at each word of the text, only the lengths of terms starting with that
+    word (one dict lookup each, longest first), instead of comparing every such term: a word like
+    "baby" starts dozens of terms but only a handful of lengths.
+    """
 
     def __init__(self, entries, *, lexicon_id: int | None = None):
         self.lexicon_id = lexicon_id
-        self._by_first: dict[str, list[tuple[tuple[str, ...], Entry]]] = defaultdict(list)
-        self._by_last: dict[str, list[tuple[tuple[str, ...], Entry]]] = defaultdict(list)
-        self._size = 0
-        seen: set[tuple] = set()
+        terms: dict[tuple[str, ...], list[tuple[Entry, tuple[str, ...]]]] = defaultdict(list)
+        lengths: dict[str, set[int]] = defaultdict(set)
+        by_last: dict[str, list[tuple[tuple[str, ...], Entry]]] = defaultdict(list)
         for entry in entries:
             key = words(entry.term)
             # Spelling variants that fold alike ("boys t shirt", "boys' t shirt") and give the
             # same codes are one answer: keep the first, so a text does not get it twice.
-            if not key or (key, entry.codes) in seen:
+            if not key or any(e.codes == entry.codes for e, _ in terms.get(key, ())):
                 continue
-            seen.add((key, entry.codes))
-            self._by_first[key[0]].append((key, entry))
+            terms[key].append((entry, tuple(level_of(c) for c in entry.codes)))
+            lengths[key[0]].add(len(key))
             if not _CONNECTIVES.intersection(key):
-                self._by_last[key[-1]].append((key, entry))
-            self._size += 1
-        for candidates in self._by_first.values():
-            # Longest first, so the first term that fits at a position is the most specific.
-            candidates.sort(key=lambda item: -len(item[0]))
-        self._by_first = dict(self._by_first)
-        self._by_last = dict(self._by_last)
+                by_last[key[-1]].append((key, entry))
+        self._terms = {key: tuple(found) for key, found in terms.items()}
+        self._lengths = {word: tuple(sorted(ns, reverse=True)) for word, ns in lengths.items()}
+        self._by_last = dict(by_last)
+        self._size = sum(len(found) for found in self._terms.values())
 
     def __len__(self) -> int:
         return self._size
@@ -135,24 +137,32 @@ class LexiconIndex:
         """Return the terms found in ``text``, longest first, then in text order.
 
         A term lying wholly inside a longer matched term is dropped; terms that only overlap
-        are both reported. Terms that fold to the same words are all reported.
+        are both reported. Terms that fold to the same words with different codes are all
+        reported.
         """
         tokens = words(text)
         found = []
+        terms, lengths = self._terms, self._lengths
+        count = len(tokens)
         for start, word in enumerate(tokens):
-            for key, entry in self._by_first.get(word, ()):
-                end = start + len(key)
-                if tokens[start:end] == key:
-                    found.append((start, end, entry))
+            for n in lengths.get(word, ()):
+                # Near the end a slice comes out short and could equal a shorter term.
+                end = start + n
+                if end <= count and (entries := terms.get(tokens[start:end])) is not None:
+                    found.append((start, end, entries))
         if not found:
             return []
         found.sort(key=lambda f: (f[0] - f[1], f[0]))  # longest span first, then position
-        kept: list[tuple[int, int, Entry]] = []
-        for start, end, entry in found:
-            inside = any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in kept)
-            if not inside:
-                kept.append((start, end, entry))
-        return [_hit(entry, start, end) for start, end, entry in kept]
+        kept: list[tuple[int, int, tuple]] = []
+        for start, end, entries in found:
+            # Sorted longest first, so only an already kept span can contain this one.
+            if not any(s <= start and end <= e and e - s > end - start for s, e, _ in kept):
+                kept.append((start, end, entries))
+        return [
+            _hit(entry, levels, start, end)
+            for start, end, entries in kept
+            for entry, levels in entries
+        ]
 
     def related(self, text: str, *, limit: int = 8) -> list[LexiconHit]:
         """Return terms with codes that end in the text's last word ("ballpoint pen" → "gel pen").
@@ -166,17 +176,17 @@ class LexiconIndex:
         out = []
         for key, entry in self._by_last.get(tokens[-1], ()):
             if entry.codes and key != tokens:
-                out.append(_hit(entry, 0, 0))
+                out.append(_hit(entry, tuple(level_of(c) for c in entry.codes), 0, 0))
                 if len(out) >= limit:
                     break
         return out
 
 
-def _hit(entry: Entry, start: int, end: int) -> LexiconHit:
+def _hit(entry: Entry, levels: tuple[str, ...], start: int, end: int) -> LexiconHit:
     return LexiconHit(
         term=entry.term,
         codes=entry.codes,
-        levels=tuple(level_of(c) for c in entry.codes),
+        levels=levels,
         message=entry.message,
         too_generic=entry.too_generic,
         start=start,

@@ -128,3 +128,8 @@ def test_levels_and_display_follow_the_number_of_digits():
         "8507.60",
         "8507.60.00.10",
     ]
+
+
+def test_a_term_at_the_end_of_the_text_has_its_own_span(index):
+    [glass] = index.match("a glass")
+    assert (glass.term, glass.start, glass.end) == ("glass", 1, 2)
