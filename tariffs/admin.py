@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tariffs.models import ReferenceList, TariffSchedule
+from tariffs.models import Lexicon, ReferenceList, TariffSchedule
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,3 +33,8 @@ class TariffScheduleAdmin(ReadOnlyAdmin):
 class ReferenceListAdmin(ReadOnlyAdmin):
     list_display = ("kind", "source_name", "as_of", "row_count", "loaded_at")
     list_filter = ("kind",)
+
+
+@admin.register(Lexicon)
+class LexiconAdmin(ReadOnlyAdmin):
+    list_display = ("name", "source_name", "entry_count", "loaded_at", "loaded_by")

@@ -177,3 +177,9 @@ def test_the_published_lexicon_loads_and_power_bank_gives_8507():
     [hit] = lexicon.get_lexicon().match("Power banks, 10000 mAh")
     assert hit.term == "power bank" and hit.codes == ("8507",) and hit.levels == ("heading",)
     assert fixture_source("lexicon_small.csv").sha256 != result.obj.source_sha256
+
+
+def test_admin_lists_lexicons_read_only(admin_client, lexicon_small):
+    response = admin_client.get("/admin/tariffs/lexicon/")
+    assert response.status_code == 200 and "lexicon_small.csv" in response.content.decode()
+    assert admin_client.get("/admin/tariffs/lexicon/add/").status_code == 403
