@@ -8,10 +8,18 @@ these columns are read: anything else in the file (such as model-written reasoni
 
 Scoring: an expected code that the schedule no longer has (a ruling older than the revision) is
 scored at 6 digits, since its national digits cannot be reproduced from the current schedule.
+
+Calibration is measured against top-1 hits at 6 digits (``CALIBRATION_LEVEL``): the engine's
+confidence is the probability that the selected code is right at 6 digits, so a bin's accuracy
+and the expected calibration error compare it with exactly that event, not with full length.
+
+``split`` divides cases reproducibly for the learning evaluation: a seeded shuffle, so the same
+file, fraction and seed always finalize the same cases and evaluate the same rest.
 """
 
 import csv
 import io
+import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -29,6 +37,11 @@ COLUMNS = (
 )
 LEVELS = (2, 4, 6)
 BINS = 10
+# Recall is always reported in the top 5 and top 10 distinct subheadings (plus ``--top``), so
+# runs with different options stay comparable.
+RECALL_TOPS = (5, 10)
+# The level calibration is scored at: the engine's confidence estimates "right at 6 digits".
+CALIBRATION_LEVEL = 6
 _SPLIT_CODES = re.compile(r"[|;]")
 _SPLIT_LIST = re.compile(r"[|;]")
 
@@ -56,6 +69,7 @@ class Scored:
     confidence: float
     hits: dict  # level (2, 4, 6, "full") -> bool
     recall_hs6: bool  # an expected HS6 among the first ``top`` distinct HS6 of the ranking
+    recall: dict = field(default_factory=dict)  # n -> the same among the first n (RECALL_TOPS)
 
 
 def _codes(raw: str, line: int) -> tuple[str, ...]:
@@ -129,11 +143,48 @@ def score_case(case: Case, decision, *, top: int, known) -> Scored:
     hits["full"] = bool(best) and any(
         best.startswith(e) if known(e) else best[:6] == e[:6] for e in case.expected
     )
-    subheadings = list(dict.fromkeys(c[:6] for c in ranked))[:top]
-    recall = any(c == e[:6] for c in subheadings for e in case.expected)
+    subheadings = list(dict.fromkeys(c[:6] for c in ranked))
+    expected6 = {e[:6] for e in case.expected}
+    recall = {n: bool(expected6.intersection(subheadings[:n])) for n in {*RECALL_TOPS, top}}
     return Scored(
-        case.id, case.expected, ranked[:top], decision.outcome, decision.confidence, hits, recall
+        case.id,
+        case.expected,
+        ranked[:top],
+        decision.outcome,
+        decision.confidence,
+        hits,
+        recall[top],
+        recall,
     )
+
+
+def split(cases: Sequence[Case], *, fraction: float, seed: int) -> tuple[list[Case], list[Case]]:
+    """Return ``(learned, evaluated)``: ``fraction`` of the cases, drawn by a seeded shuffle, and
+    the rest, each in file order. Both parts hold at least one case; raise ``CasesError`` for
+    fewer than two cases or a fraction outside (0, 1)."""
+    if not 0 < fraction < 1:
+        raise CasesError(f"the learning fraction must be between 0 and 1 exclusive, not {fraction}")
+    if len(cases) < 2:
+        raise CasesError("learning needs at least two cases: some to learn, some to evaluate")
+    order = list(range(len(cases)))
+    random.Random(seed).shuffle(order)
+    n = min(max(round(fraction * len(cases)), 1), len(cases) - 1)
+    chosen = set(order[:n])
+    learned = [c for i, c in enumerate(cases) if i in chosen]
+    return learned, [c for i, c in enumerate(cases) if i not in chosen]
+
+
+def learning_code(case: Case, reference) -> str | None:
+    """Return the code a broker would finalize for ``case``: its first expected code when that is
+    a declarable line of ``reference``, else the first declarable line under its 6 digits, else
+    None (the case cannot be finalized and is not learned)."""
+    first = case.expected[0]
+    if reference.is_declarable(first):
+        return first
+    if len(first) < 6:  # a heading alone says nothing a broker could file
+        return None
+    under = reference.declarable_under(first[:6], limit=1)
+    return under[0] if under else None
 
 
 @dataclass
@@ -147,14 +198,22 @@ class Report:
     calibration: list = field(default_factory=list)
     ece: float = 0.0
     scored_at_6_because_retired: int = 0
+    recall: dict = field(default_factory=dict)  # n -> HS6 recall in the top n
+    classified_share: float = 0.0
+    classified_precision_hs6: float | None = None
 
     def as_dict(self) -> dict:
+        recall = {f"recall_hs6_top{n}": v for n, v in sorted(self.recall.items())}
         return {
             "cases": self.cases,
             "accuracy": self.accuracy,
             f"recall_hs6_top{self.top}": self.recall_hs6,
+            **recall,
             "outcomes": self.outcomes,
+            "classified_share": self.classified_share,
             "classified_precision": self.classified_precision,
+            "classified_precision_hs6": self.classified_precision_hs6,
+            "calibration_scored_at": f"{CALIBRATION_LEVEL} digits",
             "calibration": self.calibration,
             "ece": self.ece,
             "expected_codes_scored_at_6_digits": self.scored_at_6_because_retired,
@@ -162,7 +221,10 @@ class Report:
 
 
 def calibration(scored: Sequence[Scored], bins: int = BINS) -> tuple[list[dict], float]:
-    """Accuracy (full length) per confidence bin and the expected calibration error."""
+    """Top-1 accuracy at 6 digits per confidence bin and the expected calibration error.
+
+    Scored at ``CALIBRATION_LEVEL`` digits because that is what the confidence estimates.
+    """
     buckets: list[list[Scored]] = [[] for _ in range(bins)]
     for s in scored:
         buckets[min(int(s.confidence * bins), bins - 1)].append(s)
@@ -171,7 +233,7 @@ def calibration(scored: Sequence[Scored], bins: int = BINS) -> tuple[list[dict],
         if not bucket:
             continue
         confidence = sum(s.confidence for s in bucket) / len(bucket)
-        accuracy = sum(s.hits["full"] for s in bucket) / len(bucket)
+        accuracy = sum(s.hits[CALIBRATION_LEVEL] for s in bucket) / len(bucket)
         ece += len(bucket) / len(scored) * abs(accuracy - confidence)
         out.append(
             {
@@ -184,6 +246,10 @@ def calibration(scored: Sequence[Scored], bins: int = BINS) -> tuple[list[dict],
     return out, round(ece, 4)
 
 
+def _share(scored: Sequence[Scored], hit) -> float | None:
+    return round(sum(1 for s in scored if hit(s)) / len(scored), 4) if scored else None
+
+
 def report(scored: Iterable[Scored], *, top: int, retired: int = 0) -> Report:
     """Aggregate scored cases into the figures the command prints."""
     scored = list(scored)
@@ -192,20 +258,20 @@ def report(scored: Iterable[Scored], *, top: int, retired: int = 0) -> Report:
     accuracy["full"] = round(sum(s.hits["full"] for s in scored) / n, 4)
     classified = [s for s in scored if s.outcome == "classified"]
     bins, ece = calibration(scored)
+    tops = sorted({*RECALL_TOPS, top})
     return Report(
         cases=len(scored),
         accuracy=accuracy,
         recall_hs6=round(sum(s.recall_hs6 for s in scored) / n, 4),
         top=top,
         outcomes=dict(sorted(Counter(s.outcome for s in scored).items())),
-        classified_precision=(
-            round(sum(s.hits["full"] for s in classified) / len(classified), 4)
-            if classified
-            else None
-        ),
+        classified_precision=_share(classified, lambda s: s.hits["full"]),
         calibration=bins,
         ece=ece,
         scored_at_6_because_retired=retired,
+        recall={k: round(sum(s.recall.get(k, False) for s in scored) / n, 4) for k in tops},
+        classified_share=round(len(classified) / n, 4),
+        classified_precision_hs6=_share(classified, lambda s: s.hits[6]),
     )
 
 
@@ -217,16 +283,19 @@ def render(rep: Report, *, mode: str) -> str:
         "Top-1 exact match:  "
         + "   ".join(f"{k} digits {pct(rep.accuracy[k])}" for k in ("2", "4", "6"))
         + f"   full length {pct(rep.accuracy['full'])}",
-        f"HS6 recall in top {rep.top}: {pct(rep.recall_hs6)}",
+        "HS6 recall " + "   ".join(f"in top {k} {pct(v)}" for k, v in sorted(rep.recall.items())),
         "Outcomes: " + ", ".join(f"{k} {v}" for k, v in rep.outcomes.items()),
-        f"Precision of 'classified': {pct(rep.classified_precision)}",
+        f"Share routed 'classified': {pct(rep.classified_share)}",
+        f"Precision of 'classified': full length {pct(rep.classified_precision)}"
+        f"   6 digits {pct(rep.classified_precision_hs6)}",
         "Expected codes not in the schedule (scored at 6 digits): "
         f"{rep.scored_at_6_because_retired}",
-        "Calibration (confidence bin: cases, mean confidence, accuracy):",
+        f"Calibration against top-1 hits at {CALIBRATION_LEVEL} digits "
+        "(confidence bin: cases, mean confidence, accuracy):",
     ]
     for b in rep.calibration:
         lines.append(
             f"  {b['bin']}: {b['cases']:4d}  {b['mean_confidence']:.2f}  {pct(b['accuracy'])}"
         )
-    lines.append(f"Expected calibration error: {rep.ece:.3f}")
+    lines.append(f"Expected calibration error ({CALIBRATION_LEVEL} digits): {rep.ece:.3f}")
     return "\n".join(lines)

@@ -901,8 +901,25 @@ def _review_reads(cast):
     _review("may_decide")(cast.users["broker"], state)
 
 
+def _evaluation_tenant_create(cast):
+    from classification.learning import services as learning_services
+    from tariffs import reference
+
+    _schedule_load_usitc(cast)
+    reference.clear_cache()
+    facts = {"sku": "x", "name": "Laptop", "description": "Portable computer", "materials": []}
+    yield
+    learning_services.evaluation_tenant_create(
+        jurisdiction="US",
+        cases=[learning_services.LabelledCase("c1", facts, "8471300100")],
+        reference=reference.get_reference("US"),
+    )
+    reference.clear_cache()
+
+
 COVERAGE.update(
     {
+        "classification.learning.services.evaluation_tenant_create": [_evaluation_tenant_create],
         "catalog.services.product_upsert": [_product_upsert],
         "integrations.services.token_create": [_token_create],
         "integrations.services.token_revoke": [_token_revoke],

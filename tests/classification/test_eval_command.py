@@ -46,9 +46,11 @@ def run(tmp_path, text=CASES, *args):
 def test_it_prints_accuracy_recall_outcomes_and_calibration(tmp_path, reference):
     text = run(tmp_path)
     assert "Cases: 4   mode: search and precedents only" in text
-    assert "HS6 recall in top 5" in text
+    assert "HS6 recall in top 5" in text and "in top 10" in text
     assert "Outcomes: blocked 4" in text
-    assert "Expected calibration error" in text
+    assert "Share routed 'classified':   0.0 %" in text
+    assert "Calibration against top-1 hits at 6 digits" in text
+    assert "Expected calibration error (6 digits)" in text
 
 
 def test_json_figures_score_hits_per_level(tmp_path, reference):
@@ -57,11 +59,17 @@ def test_json_figures_score_hits_per_level(tmp_path, reference):
     # c1, c2, c3 are found exactly; c4's expected line is not in the schedule, so it counts
     # at 6 digits, where 7323.93 matches.
     assert data["accuracy"] == {"2": 1.0, "4": 1.0, "6": 1.0, "full": 1.0}
-    assert data["recall_hs6_top3"] == 1.0
+    # Recall in the top 5 and top 10 is always reported, whatever --top asks for.
+    assert data["recall_hs6_top3"] == data["recall_hs6_top5"] == data["recall_hs6_top10"] == 1.0
     assert data["expected_codes_scored_at_6_digits"] == 2  # 6109.90.1000 and 7323.93.0099
     assert data["outcomes"] == {"blocked": 4}
+    assert data["classified_share"] == 0.0
     assert data["classified_precision"] is None
+    assert data["classified_precision_hs6"] is None
+    assert data["calibration_scored_at"] == "6 digits"
     assert sum(b["cases"] for b in data["calibration"]) == 4
+    assert 0.0 <= data["ece"] <= 1.0
+    assert "baseline" not in data and "learned" not in data
 
 
 def test_a_missing_expected_code_is_reported_with_its_line_and_column(tmp_path, reference):
@@ -112,7 +120,36 @@ def test_calibration_bins_and_expected_calibration_error():
     assert [b["bin"] for b in rep.calibration] == ["0.1-0.2", "0.9-1.0"]
     assert rep.ece == pytest.approx(0.5 * 0.15 + 0.5 * 0.45)
     assert rep.classified_precision == 0.5
+    assert rep.classified_share == 0.5
     assert rep.outcomes == {"classified": 2, "needs_review": 2}
+
+
+def test_calibration_and_precision_at_6_digits_count_a_wrong_national_line_as_a_hit():
+    # Right subheading, wrong national digits: the confidence ("right at 6 digits") was right.
+    hits = {2: True, 4: True, 6: True, "full": False}
+    rep = evaluation.report(
+        [evaluation.Scored("x", ("6109100012",), (), "classified", 0.95, hits, True)], top=5
+    )
+    assert rep.calibration[0]["accuracy"] == 1.0
+    assert rep.ece == pytest.approx(0.05)
+    assert rep.classified_precision == 0.0
+    assert rep.classified_precision_hs6 == 1.0
+
+
+def test_hs6_recall_counts_distinct_subheadings_in_the_top_5_and_10():
+    class Ranked:
+        outcome, confidence = "needs_review", 0.3
+
+        def __init__(self, codes):
+            self.candidates = [type("C", (), {"code": c}) for c in codes]
+
+    # Two lines of one subheading count once: the expected 9503.00 is the 6th distinct one.
+    codes = ["61091000", "61091001", "6110", "8507", "8211", "4303", "950300", "7323"]
+    (case,) = evaluation.read_cases(
+        "description,expected_code\nA toy,9503.00.00.73\n", jurisdiction="US"
+    )
+    scored = evaluation.score_case(case, Ranked(codes), top=5, known=lambda c: True)
+    assert scored.recall == {5: False, 10: True}
 
 
 # The tenant path needs a real active pack: reuse the rule-pack fixtures (a tiny US schedule
@@ -148,6 +185,8 @@ def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
     # t2 is a woman's tee: the pack's men's line is right at 6 digits and wrong at 10
     assert data["accuracy"]["full"] == pytest.approx(2 / 3, abs=1e-3)
     assert data["classified_precision"] is not None
+    assert data["classified_share"] == pytest.approx(data["outcomes"]["classified"] / 3, abs=1e-3)
+    assert data["classified_precision_hs6"] == 1.0
 
 
 @pytest.mark.usefixtures("us_schedule", "fresh_references")
