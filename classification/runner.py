@@ -79,6 +79,8 @@ def _run(batch: list[leases.Lease], contexts: "selectors.EngineContexts") -> lis
                 reference=context.reference,
                 precedents=context.precedents,
                 facts_sha256=job.product_version.sha256,
+                lexicon=context.lexicon,
+                calibration=context.calibration,
             )
             result.context = context
         except Exception as err:  # a failing product must not take its batch down

@@ -11,6 +11,7 @@ from catalog.models import ProductVersion
 from classification import engine
 from classification.models import ClassificationRequest, Decision, Job, JobStatus
 from rulepacks import selectors as rulepack_selectors
+from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
 from workbench.models import Tenant
 
@@ -24,6 +25,8 @@ class EngineContext:
     pack_id: int | None
     reference: object | None
     precedents: "engine.PrecedentIndex"
+    lexicon: object | None = None  # tariffs.lexicon.LexiconIndex of everyday terms
+    calibration: object | None = None  # the tenant's own fit; None: the engine's default
 
 
 class EngineContexts:
@@ -49,6 +52,7 @@ def engine_context(tenant_id: int, jurisdiction: str) -> EngineContext:
         pack_id=pack_row.pk if pack_row is not None else None,
         reference=tariff_reference.get_reference(jurisdiction) if jurisdiction else None,
         precedents=precedents_for(tenant_id, jurisdiction),
+        lexicon=tariff_lexicon.get_lexicon(),
     )
 
 

@@ -30,6 +30,7 @@ AGENCY_REQUIREMENTS = "agency_requirements"
 TRADE_REMEDY = "trade_remedy"
 HIGH_RISK_ROUTE = "high_risk_route"
 VAGUE_DESCRIPTION = "vague_description"
+CONFLICTING_EVIDENCE = "conflicting_evidence"
 
 BLOCKING_REASONS = (NO_CANDIDATE, DENIED_GOODS, NO_ACTIVE_RULE_PACK, INCOMPLETE_FACTS)
 REVIEW_REASONS = (
@@ -40,6 +41,7 @@ REVIEW_REASONS = (
     TRADE_REMEDY,
     HIGH_RISK_ROUTE,
     VAGUE_DESCRIPTION,
+    CONFLICTING_EVIDENCE,
 )
 REASON_LABELS = {
     NO_CANDIDATE: "No candidate code",
@@ -53,6 +55,7 @@ REASON_LABELS = {
     TRADE_REMEDY: "Anti-dumping or countervailing duty",
     HIGH_RISK_ROUTE: "High-risk origin or destination",
     VAGUE_DESCRIPTION: "Description too vague to classify",
+    CONFLICTING_EVIDENCE: "Sources contradict each other",
 }
 
 # A description needs this many distinct meaningful words to be classifiable.
@@ -133,13 +136,17 @@ def route(
     has_pack: bool = True,
     high_risk_route: bool = False,
     vague: bool = False,
+    conflicting: bool = False,
+    confidence: float | None = None,
 ) -> Routing:
     """Return the outcome, every reason that holds, the risk band and the selected code.
 
     ``restrictions`` are objects with ``action`` (``review`` | ``block``) and ``risk``;
     ``flags`` has ``pga``, ``antidumping`` and ``countervailing`` (``tariffs.reference.Flags``);
     ``agency_review`` is the pack's policy for PGA flags (see ``agency_flags``).
-    Denied goods are always high risk; every blocked outcome is high risk.
+    Denied goods are always high risk; every blocked outcome is high risk. ``confidence`` is
+    the calibrated probability that the best candidate is right (the engine's); without it the
+    best candidate's score stands for it. Ties compare the candidates' scores either way.
     """
     ranked = rank(candidates)
     best = ranked[0] if ranked else None
@@ -155,7 +162,9 @@ def route(
     if best is None:
         blocking.append(NO_CANDIDATE)
     risk = best.risk if best else HIGH
-    if best is not None and best.confidence < min_confidence:
+    if best is not None and confidence is None:
+        confidence = best.confidence
+    if best is not None and confidence < min_confidence:
         review.append(LOW_CONFIDENCE)
     if runner is not None and best.confidence - runner.confidence <= tie_margin + 1e-9:
         review.append(TIE)
@@ -172,6 +181,8 @@ def route(
         risk = HIGH
     if vague:
         review.append(VAGUE_DESCRIPTION)
+    if conflicting:
+        review.append(CONFLICTING_EVIDENCE)
     if review:
         risk = raise_risk(risk, MEDIUM)
     if blocking or blocked_by_restriction:
@@ -183,6 +194,6 @@ def route(
         reasons=tuple(blocking + review),
         risk=risk,
         code=best.code if best else "",
-        confidence=best.confidence if best else 0.0,
+        confidence=confidence if best else 0.0,
         runner_up=runner,
     )

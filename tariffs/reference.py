@@ -76,6 +76,9 @@ _UNIT_ALIASES = {
 }
 
 
+SEMANTIC_NOT_STARTED, SEMANTIC_BUILDING, SEMANTIC_READY = "not started", "building", "ready"
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     code: str
@@ -172,6 +175,7 @@ class ReferenceData:
     pga: dict[str, tuple[tuple[str, ...], bool, bool]] = field(default_factory=dict)
     measures: list[Measure] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # kind -> label shown as a source
+    sha256: str = ""  # the schedule file's SHA-256: keys the semantic index of this revision
 
 
 class Reference:
@@ -184,6 +188,7 @@ class Reference:
         self.national = data.national
         self.has_rates = data.has_rates
         self.sources = data.sources
+        self.sha256 = data.sha256
         self._lines = {line.code: line for line in data.lines}
         self._hs = data.hs_descriptions
         self._pga = data.pga
@@ -196,6 +201,9 @@ class Reference:
         self._flags_cache: dict[str, Flags] = {}
         self._index: bm25.SearchIndex | None = None
         self._index_lock = threading.Lock()
+        self._semantic = None
+        self._semantic_state = SEMANTIC_NOT_STARTED
+        self._semantic_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Reference {self.jurisdiction} {self.revision} national={self.national}>"
@@ -284,6 +292,44 @@ class Reference:
             SearchHit(code, score, self._lines[code].full_description)
             for code, score in self._index.rank(text, limit)
         ]
+
+    def semantic(self, *, wait: bool = False):
+        """Return ``(SemanticIndex or None, why not)`` for this revision's semantic search.
+
+        The index is read from ``var/embeddings/`` or built there (seconds, once per revision
+        and machine). Without ``wait`` a worker never stalls on the build: the first call starts
+        it on a thread and returns ``(None, "being built")`` until it is ready, so decisions made
+        meanwhile use word search and say so. A missing model gives ``(None, reason)``.
+        """
+        with self._semantic_lock:
+            state = self._semantic_state
+            if state == SEMANTIC_NOT_STARTED:
+                self._semantic_state = SEMANTIC_BUILDING
+                thread = threading.Thread(target=self._build_semantic, daemon=True)
+                thread.start()
+                self._semantic_thread = thread
+        if wait and self._semantic_state == SEMANTIC_BUILDING:
+            self._semantic_thread.join()
+        if self._semantic is not None:
+            return self._semantic, ""
+        if self._semantic_state == SEMANTIC_BUILDING:
+            return None, (
+                f"the semantic index of {self.jurisdiction} {self.revision} is being built; "
+                "word search only"
+            )
+        return None, self._semantic_state
+
+    def _build_semantic(self) -> None:
+        from tariffs import semantic
+        from workbench import embeddings
+
+        try:
+            built = semantic.load_or_build(self)
+        except embeddings.ModelUnavailable as err:
+            self._semantic_state = f"semantic search unavailable: {err}; word search only"
+            return
+        self._semantic = built
+        self._semantic_state = SEMANTIC_READY
 
     # --- duty -------------------------------------------------------------------------------
 

@@ -107,6 +107,7 @@ def reference_data(key: tuple) -> ref_module.ReferenceData:
             has_rates=False,
             lines=hs_lines,
             hs_descriptions=hs_descriptions,
+            sha256=hs.source_sha256,
         )
     schedule = TariffSchedule.objects.get(pk=schedule_id)
     data = ref_module.ReferenceData(
@@ -117,6 +118,7 @@ def reference_data(key: tuple) -> ref_module.ReferenceData:
         has_rates=schedule.has_rates,
         lines=_lines(schedule_id),
         hs_descriptions=hs_descriptions,
+        sha256=schedule.source_sha256,
     )
     for kind, list_id in list_ids:
         item = ReferenceList.objects.get(pk=list_id)

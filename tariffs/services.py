@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from tariffs import bulk, codes, lexicon, parsers, reference, selectors
+from tariffs import bulk, codes, lexicon, parsers, reference, selectors, tasks
 from tariffs.models import Lexicon, LexiconEntry, ReferenceList, TariffSchedule
 
 
@@ -56,6 +56,8 @@ def _schedule_create(
     schedule.save()
     bulk.copy_lines(schedule.pk, parsed.lines, progress=progress)
     _forget_references()
+    # The semantic index of the new revision is built in the background, once it is visible.
+    transaction.on_commit(lambda: tasks.enqueue_embed(jurisdiction, revision))
     audit.record(
         actor=actor,
         verb="tariffs.schedule.loaded",

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from classification.engine import calibration as calibration_module
+from classification.engine import conflicts as conflicts_module
 from classification.engine import duty as duty_module
 from classification.engine import precedents as prec
 from classification.engine import reasons as reasons_module
@@ -24,7 +26,7 @@ from rulepacks.format.compiled import (
 )
 from tariffs import codes as tariff_codes
 
-ENGINE_VERSION = "2026.11.1"
+ENGINE_VERSION = "2026.12.1"
 # Display formatting of codes, memoised: the same few codes are formatted many times a decision.
 fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
 
@@ -34,11 +36,15 @@ fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
 # the default minimum (0.4 + 0.45 × similarity stays below 0.82 for any similarity < 0.93).
 PRECEDENT_WEIGHT = {prec.SAME_SKU: 0.97, prec.IDENTICAL_DESCRIPTION: 0.92}
 SIMILAR_BASE, SIMILAR_SLOPE = 0.4, 0.45
+# A neighbour by meaning: 0.3 at the threshold rising to 0.75 at identical meaning, so it leads
+# word search but never classifies alone; the calibrated confidence says how often it is right.
+MEANING_BASE, MEANING_SLOPE = 0.3, 0.45
 SUPERSEDED_FACTOR = 0.85  # an older decision of the same kind that a newer one contradicts
 # Search alone never reaches the pack's minimum, whatever its score, so it never classifies.
 SEARCH_CEILING = 0.6
 SEARCH_CORROBORATION = 0.1  # share of the remaining doubt a search hit removes from a rule
 SEARCH_LIMIT = 10
+RETRIEVAL_KINDS = ("search", "semantic", "lexicon")  # one fused share; see engine/search.py
 REJECTION_REASONS = ("lower_score", "tie", "excluded_by_rule", "not_declarable_in_schedule")
 
 
@@ -63,7 +69,7 @@ def score(entry: _Code, cap: float) -> float:
     """Combine a code's evidence into [0, 1]: rules and precedents agree as independent sources
     (noisy-OR of the best of each); search only corroborates them, or stands alone under ``cap``."""
     strong = [w for w in (entry.best("rule"), entry.best("precedent")) if w > 0]
-    found = entry.best("search")
+    found = max(entry.best(kind) for kind in RETRIEVAL_KINDS)
     if not strong:
         return round(min(found, cap), 4)
     doubt = 1.0
@@ -100,13 +106,17 @@ def _rule_evidence(pool: dict[str, _Code], matches) -> None:
 
 def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
     description = str(facts.get("description") or "")
-    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, description)
+    text = prec.precedent_text(facts) if getattr(index, "by_meaning", False) else ""
+    found = index.lookup(str(facts.get("sku") or ""), facts_sha256, description, text)
     # Within the exact kinds the newest decision comes first; an older one that chose another
     # code was corrected by a broker since. Similar descriptions are other products: no such rule.
     newest: dict[str, str] = {}
     for p, kind, similarity in found:
         if kind == prec.SIMILAR_DESCRIPTION:
             weight = SIMILAR_BASE + SIMILAR_SLOPE * similarity
+        elif kind == prec.SIMILAR_MEANING:
+            span = (similarity - prec.MEANING_MIN) / (1 - prec.MEANING_MIN)
+            weight = MEANING_BASE + MEANING_SLOPE * max(0.0, min(1.0, span))
         else:
             weight = PRECEDENT_WEIGHT[kind]
         newer = newest.setdefault(kind, p.code) if kind in PRECEDENT_WEIGHT else p.code
@@ -129,17 +139,45 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         )
 
 
-def _search_evidence(pool, facts, reference, cap: float) -> None:
-    for rank, hit in enumerate(search_candidates(facts, reference, limit=SEARCH_LIMIT), 1):
+def _search_evidence(pool, facts, reference, cap: float, lexicon) -> tuple[dict, tuple]:
+    """Add word-search, meaning and lexicon evidence; return how retrieval ran (for the record)."""
+    found = search_candidates(facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon)
+    for rank, hit in enumerate(found.candidates, 1):
         entry = pool.setdefault(hit.code, _Code(hit.code, risk=routing.MEDIUM))
         entry.description = entry.description or hit.description
-        detail = {"rank": rank, "score": hit.raw, "query": hit.query}
-        detail["heading_hits"] = hit.heading_hits
-        entry.evidence.append(Evidence("search", "search", min(hit.score, cap), detail))
-        if len(entry.evidence) == 1:
-            entry.rationale.append(
-                f"Schedule text search (advisory): rank {rank}, score {hit.raw:.2f}."
-            )
+        weight = min(hit.score, cap)
+        fresh = not entry.evidence
+        if hit.word_rank is not None:
+            detail = {"rank": rank, "score": hit.raw, "query": hit.query}
+            detail["word_rank"] = hit.word_rank
+            detail["heading_hits"] = hit.heading_hits
+            entry.evidence.append(Evidence("search", "search", weight, detail))
+        if hit.semantic_rank is not None:
+            detail = {"rank": rank, "semantic_rank": hit.semantic_rank}
+            detail["similarity"] = hit.similarity
+            entry.evidence.append(Evidence("semantic", "semantic", weight, detail))
+        for term in hit.lexicon:
+            entry.evidence.append(Evidence("lexicon", term, weight, {"rank": rank, "term": term}))
+        if fresh:
+            entry.rationale.append(_retrieval_rationale(rank, hit))
+    return {
+        "semantic": found.semantic or "on",
+        "lexicon": [
+            {"term": h.term, "codes": list(h.codes), "too_generic": h.too_generic}
+            for h in found.lexicon_hits
+        ],
+    }, found.lexicon_hits
+
+
+def _retrieval_rationale(rank: int, hit) -> str:
+    how = []
+    if hit.word_rank is not None:
+        how.append(f"word search rank {hit.word_rank} (score {hit.raw:.2f})")
+    if hit.semantic_rank is not None:
+        how.append(f"nearest in meaning rank {hit.semantic_rank} (similarity {hit.similarity:.2f})")
+    if hit.lexicon:
+        how.append("everyday term " + ", ".join(f"“{t}”" for t in hit.lexicon))
+    return f"Schedule search (advisory), rank {rank}: " + "; ".join(how) + "."
 
 
 def _thresholds(pack) -> tuple[float, float]:
@@ -242,6 +280,8 @@ def classify(
     facts_sha256: str = "",
     search: bool = True,
     rank_without_pack: bool = False,
+    lexicon=None,
+    calibration: calibration_module.Calibration | None = None,
 ) -> EngineDecision:
     """Classify one product; see ``classification.engine`` for the contract.
 
@@ -255,13 +295,15 @@ def classify(
     candidate_pack = rule_index(pack).candidate_pack(facts) if pack is not None else None
     evaluation = pack_eval.evaluate(candidate_pack, view) if pack is not None else None
     pool: dict[str, _Code] = {}
+    retrieval: dict = {}
+    lexicon_hits: tuple = ()
     if pack is not None or rank_without_pack:
         if evaluation is not None:
             _rule_evidence(pool, evaluation.matches)
         if precedents is not None and len(precedents):
             _precedent_evidence(pool, precedents, facts, facts_sha256)
         if search and reference is not None:
-            _search_evidence(pool, facts, reference, cap)
+            retrieval, lexicon_hits = _search_evidence(pool, facts, reference, cap, lexicon)
     kept, rejected = _candidates(pool, reference, cap)
     best = kept[0][0] if kept else None
     if evaluation is not None and best is not None and not _evaluated_for(evaluation, best.code):
@@ -270,8 +312,16 @@ def classify(
         codes_seen = tuple(c for c in (best.code, declared) if c)
         evaluation = pack_eval.evaluate(candidate_pack, view, codes=codes_seen)
     flags = reference.flags(best.code) if (reference is not None and best) else None
-    routed = _route(facts, pack, kept, evaluation, flags, (min_confidence, tie_margin))
     candidates = [c for c, _ in kept]
+    conflicts = conflicts_module.find(
+        best, candidates, facts=facts, reference=reference, lexicon_hits=lexicon_hits, fmt=fmt
+    )
+    fit = calibration or calibration_module.default()
+    observed = calibration_module.features(best, candidates, conflicts)
+    probability = fit.probability(observed) if best is not None else 0.0
+    routed = _route(
+        facts, pack, kept, evaluation, flags, (min_confidence, tie_margin), conflicts, probability
+    )
     rejected = _reject_others(candidates, best, tie_margin, pack, view) + rejected
     advice = best.code if best else ""
     duties = duty_module.compare(reference, facts, advice, [c.code for c in candidates[1:]], fmt)
@@ -281,6 +331,7 @@ def classify(
         evaluation=evaluation,
         flags=flags,
         thresholds=(min_confidence, tie_margin),
+        conflicts=conflicts,
     )
     return EngineDecision(
         selected_code=best.code if (best and routed.outcome != routing.BLOCKED) else None,
@@ -297,6 +348,8 @@ def classify(
         engine_version=ENGINE_VERSION,
         explanation=reasons_module.summary(routed, best, reasons, fmt),
         facts_sha256=facts_sha256,
+        retrieval=retrieval,
+        calibration={"version": fit.version, "features": observed},
     )
 
 
@@ -304,7 +357,9 @@ def _agency_policy(pack) -> str:
     return getattr(pack, "agency_review", None) or AGENCY_REVIEW_POLICIES[0]
 
 
-def _route(facts, pack, kept, evaluation, flags, thresholds) -> routing.Routing:
+def _route(
+    facts, pack, kept, evaluation, flags, thresholds, conflicts, probability
+) -> routing.Routing:
     """Route through ``rulepacks.routing`` (DESIGN §5) with every signal the engine found."""
     origin = str(facts.get("country_of_origin") or "").upper()
     return routing.route(
@@ -319,6 +374,8 @@ def _route(facts, pack, kept, evaluation, flags, thresholds) -> routing.Routing:
         has_pack=pack is not None,
         high_risk_route=bool(pack and origin and origin in pack.high_risk_origins),
         vague=routing.is_vague(str(facts.get("description") or "")),
+        conflicting=bool(conflicts),
+        confidence=probability,
     )
 
 

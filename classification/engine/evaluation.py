@@ -56,6 +56,7 @@ class Case:
     facts: dict
     expected: tuple[str, ...]
     line: int
+    split: str = ""  # the file's own ``split`` column (e.g. validation / test), when it has one
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def read_cases(text: str, *, jurisdiction: str) -> list[Case]:
     code_column = "expected_code" if "expected_code" in header else "all_codes"
     if code_column not in header:
         raise CasesError("line 1: the header has no 'expected_code' column")
-    where = {c: header.index(c) for c in (*COLUMNS, code_column) if c in header}
+    where = {c: header.index(c) for c in (*COLUMNS, code_column, "split") if c in header}
     cases = []
     for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
@@ -127,7 +128,8 @@ def read_cases(text: str, *, jurisdiction: str) -> list[Case]:
             "declared_code": None,
             "notes": None,
         }
-        cases.append(Case(cell("id") or str(line), facts, _codes(cell(code_column), line), line))
+        expected = _codes(cell(code_column), line)
+        cases.append(Case(cell("id") or str(line), facts, expected, line, cell("split").lower()))
     if not cases:
         raise CasesError("the file has a header but no cases")
     return cases

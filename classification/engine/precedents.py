@@ -1,9 +1,15 @@
 """The tenant's finalized broker decisions as a candidate source, strongest match first.
 
-Three kinds of precedent, in this order of strength: the same SKU whose facts have not changed
-since the broker decided it, an identical normalised description (any SKU), then similar
-descriptions (word-set similarity of at least ``SIMILAR_MIN``). Within a kind the most similar,
-then the most recent decision comes first, so a broker's later correction outranks an older one.
+Four kinds of precedent, in this order of strength: the same SKU whose facts have not changed
+since the broker decided it, an identical normalised description (any SKU), products nearest in
+meaning (cosine similarity of their embedded name, type, description, materials and use of at
+least ``MEANING_MIN``), then similar descriptions (word-set similarity of at least
+``SIMILAR_MIN``). Within a kind the most similar, then the most recent decision comes first, so a
+broker's later correction outranks an older one.
+
+Meaning needs a ``vectorize`` function (texts → normalised vectors, ``tariffs.semantic``); without
+one the index matches by words only. Vectors are kept per decision id across indexes in this
+process, so a newly finalized decision is embedded once and the others are not embedded again.
 """
 
 from collections import Counter, defaultdict
@@ -17,14 +23,23 @@ from rulepacks.format.normalize import tokens
 SAME_SKU = "same_sku"
 IDENTICAL_DESCRIPTION = "identical_description"
 SIMILAR_DESCRIPTION = "similar_description"
-KINDS = (SAME_SKU, IDENTICAL_DESCRIPTION, SIMILAR_DESCRIPTION)
+SIMILAR_MEANING = "similar_meaning"
+KINDS = (SAME_SKU, IDENTICAL_DESCRIPTION, SIMILAR_MEANING, SIMILAR_DESCRIPTION)
 KIND_LABELS = {
     SAME_SKU: "same SKU, facts unchanged",
     IDENTICAL_DESCRIPTION: "identical description",
+    SIMILAR_MEANING: "similar product by meaning",
     SIMILAR_DESCRIPTION: "similar description",
 }
 SIMILAR_MIN = 0.5
 SIMILAR_LIMIT = 5
+# Cosine similarity from which a finalized product counts as a precedent by meaning; chosen on
+# the ATLAS learning curve's validation half (docs/engine.md): below it, neighbours were right at
+# 6 digits less often than the word search's own first candidate.
+MEANING_MIN = 0.55
+MEANING_LIMIT = 5
+_VECTOR_CACHE_SIZE = 200_000
+_vectors: dict[tuple, object] = {}
 # Articles and conjunctions carry no meaning for similarity; generic words ("parts") neither.
 _NOISE = routing.GENERIC_WORDS
 
@@ -38,6 +53,22 @@ class Precedent:
     code: str
     broker: str
     decided_at: str  # ISO date-time
+    text: str = ""  # name, product type, description, materials, use: what meaning compares
+
+
+def precedent_text(facts) -> str:
+    """Return the text a product is compared by meaning: the article first, then its facts."""
+    materials = facts.get("materials") or ()
+    if isinstance(materials, str):
+        materials = [materials]
+    parts = [
+        str(facts.get("name") or ""),
+        str(facts.get("product_type") or ""),
+        " ".join(str(facts.get("description") or "").split()[:40]),
+        " ".join(str(m) for m in materials),
+        str(facts.get("intended_use") or ""),
+    ]
+    return " ".join(p for p in parts if p)
 
 
 def description_key(description: str) -> str:
@@ -52,7 +83,7 @@ def meaningful_words(description: str) -> frozenset[str]:
 class PrecedentIndex:
     """Finalized decisions indexed by SKU, normalised description and meaningful words."""
 
-    def __init__(self, precedents: Iterable[Precedent]):
+    def __init__(self, precedents: Iterable[Precedent], *, vectorize=None, space: str = ""):
         self._all: list[Precedent] = sorted(
             precedents, key=lambda p: (p.decided_at, p.decision_id), reverse=True
         )  # newest first, so every bucket below is newest first too
@@ -67,12 +98,31 @@ class PrecedentIndex:
             self._words.append(words)
             for w in words:
                 self._by_word[w].append(i)
+        self._vectorize = vectorize
+        self._matrix = self._embed(space) if vectorize is not None and self._all else None
+
+    @property
+    def by_meaning(self) -> bool:
+        return self._vectorize is not None
+
+    def _embed(self, space: str):
+        import numpy as np
+
+        keys = [(space, p.decision_id, p.text or p.description) for p in self._all]
+        missing = [k for k in keys if k not in _vectors]
+        if missing:
+            if len(_vectors) + len(missing) > _VECTOR_CACHE_SIZE:
+                _vectors.clear()
+                missing = keys
+            for key, vector in zip(missing, self._vectorize([k[2] for k in missing]), strict=True):
+                _vectors[key] = vector
+        return np.stack([_vectors[k] for k in keys]).astype(np.float32)
 
     def __len__(self) -> int:
         return len(self._all)
 
     def lookup(
-        self, sku: str, facts_sha256: str, description: str
+        self, sku: str, facts_sha256: str, description: str, text: str = ""
     ) -> list[tuple[Precedent, str, float]]:
         """Return ``(precedent, kind, similarity)`` best first; each decision appears once."""
         found: list[tuple[Precedent, str, float]] = []
@@ -91,9 +141,25 @@ class PrecedentIndex:
         if key:
             for p in self._by_key.get(key, ()):
                 add(p, IDENTICAL_DESCRIPTION, 1.0)
+        for p, similarity in self._nearest(text or description):
+            add(p, SIMILAR_MEANING, similarity)
         for p, similarity in self._similar(meaningful_words(description)):
             add(p, SIMILAR_DESCRIPTION, similarity)
         return found
+
+    def _nearest(self, text: str) -> list[tuple[Precedent, float]]:
+        if self._matrix is None or not text:
+            return []
+        import numpy as np
+
+        vector = self._vectorize([text])[0]
+        sims = self._matrix @ vector
+        limit = min(MEANING_LIMIT, len(sims))
+        top = np.argpartition(-sims, limit - 1)[:limit]
+        ranked = sorted(
+            ((round(float(sims[i]), 4), int(i)) for i in top), key=lambda s: (-s[0], s[1])
+        )
+        return [(self._all[i], s) for s, i in ranked if s >= MEANING_MIN]
 
     def _similar(self, words: frozenset[str]) -> list[tuple[Precedent, float]]:
         if not words:
@@ -110,3 +176,7 @@ class PrecedentIndex:
                 scored.append((round(similarity, 4), i))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [(self._all[i], s) for s, i in scored[:SIMILAR_LIMIT]]
+
+
+def _best_first(scored: tuple[float, int]) -> tuple[float, int]:
+    return (-scored[0], scored[1])

@@ -61,6 +61,7 @@ class _Context:
     min_confidence: float
     tie_margin: float
     agency_policy: str
+    conflicts: tuple = ()
 
 
 def _no_pack(c: _Context):
@@ -155,6 +156,11 @@ def _vague_description(c: _Context):
     return message + ".", detail
 
 
+def _conflicting(c: _Context):
+    message = " ".join(x["message"] for x in c.conflicts) or "Sources contradict each other."
+    return message + " A broker must decide which holds.", {"conflicts": list(c.conflicts)}
+
+
 _EXPLAIN = {
     routing.NO_ACTIVE_RULE_PACK: _no_pack,
     routing.INCOMPLETE_FACTS: _incomplete,
@@ -167,14 +173,17 @@ _EXPLAIN = {
     routing.TRADE_REMEDY: _trade_remedy,
     routing.HIGH_RISK_ROUTE: _high_risk,
     routing.VAGUE_DESCRIPTION: _vague_description,
+    routing.CONFLICTING_EVIDENCE: _conflicting,
 }
 
 
 def explain(
-    routed, *, facts, evaluation, flags, thresholds, agency_policy="required"
+    routed, *, facts, evaluation, flags, thresholds, agency_policy="required", conflicts=()
 ) -> tuple[Reason, ...]:
     """Return one ``Reason`` per routing reason code, in the routing's order."""
-    context = _Context(routed, facts, evaluation, flags, *thresholds, agency_policy)
+    context = _Context(
+        routed, facts, evaluation, flags, *thresholds, agency_policy, tuple(conflicts)
+    )
     out = []
     for code in routed.reasons:
         handler = _EXPLAIN.get(code)

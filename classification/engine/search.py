@@ -36,16 +36,36 @@ HEAD_WORDS = 12
 SUBHEADING_WEIGHT = 0.3
 CORE_WEIGHT = 0.3
 PER_SUBHEADING = 2  # the opening words of a description name the article; the rest details it
+# Reciprocal rank fusion of the word, meaning and lexicon rankings; RRF_K damps the top ranks.
+# The constant and the weights were chosen on the ATLAS validation half and checked on
+# its test half (docs/engine.md), never per row.
+RRF_K = 10
+WORD_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 0.5
+LEXICON_WEIGHT = 1.0
+SEMANTIC_POOL = 60  # lines fetched by meaning before fusion
+SEMANTIC_HEAD_WORDS = 30  # a long narrative's opening words name the article
 
 
 @dataclass(frozen=True)
 class SearchCandidate:
     code: str
     score: float  # relative strength in [0, 1] before capping
-    raw: float  # the schedule's own score
+    raw: float  # the schedule's own word-search score (0 when only meaning found it)
     description: str
     query: str
     heading_hits: int
+    word_rank: int | None = None  # rank in the word search (BM25, re-ranked), None if absent
+    semantic_rank: int | None = None  # rank by meaning, None if absent
+    similarity: float | None = None  # cosine similarity by meaning
+    lexicon: tuple[str, ...] = ()  # everyday terms of the product that point at this code
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    candidates: list[SearchCandidate]
+    semantic: str  # "" when semantic search took part, else why not
+    lexicon_hits: tuple = ()  # tariffs.lexicon.LexiconHit found in the product's text
 
 
 def meaningful(text: str) -> list[str]:
@@ -96,27 +116,15 @@ def _heading_text(reference, code: str) -> frozenset[str]:
     return found
 
 
-def search_candidates(
-    facts: Mapping[str, object], reference, *, limit: int = 10
-) -> list[SearchCandidate]:
-    """Return up to ``limit`` declarable codes for the facts, best first.
-
-    ``score`` is the code's share of the relevance of everything returned (so it sums to at most
-    1 and falls when many codes compete), which keeps search confidence honest. At most
-    ``PER_SUBHEADING`` codes per HS6 are kept, so the alternatives span several subheadings.
-    """
-    query, core = build_query(facts)
-    if not query:
-        return []
+def _word_ranking(query: str, core: frozenset[str], reference) -> list[tuple[float, object]]:
+    """Return the schedule's word-search hits re-ranked by subheading context and core words."""
     hits = [h for h in reference.search(query, limit=POOL) if h.score > 0]
     if not hits:
         return []
     top = hits[0].score
     subheading_mass: dict[str, float] = defaultdict(float)
-    heading_count: dict[str, int] = defaultdict(int)
     for h in hits:
         subheading_mass[h.code[:6]] += h.score / top
-        heading_count[h.code[:4]] += 1
     best_sub = max(subheading_mass.values())
     scored = []
     for h in hits:
@@ -128,22 +136,118 @@ def search_candidates(
         )
         scored.append((relevance, h))
     scored.sort(key=lambda s: (-s[0], s[1].code))
+    return scored
+
+
+def semantic_text(facts: Mapping[str, object]) -> str:
+    """The article first: name, product type, then the head of the description."""
+    head = " ".join(str(facts.get("description") or "").split()[:SEMANTIC_HEAD_WORDS])
+    parts = [str(facts.get(k) or "") for k in ("name", "product_type")] + [head]
+    return " ".join(p for p in parts if p)
+
+
+def _lexicon_prefixes(hits) -> dict[str, str]:
+    """Return code prefix -> everyday term, for terms that point at a heading or finer."""
+    out: dict[str, str] = {}
+    for hit in hits:
+        if hit.too_generic:
+            continue
+        for code in hit.codes:
+            if len(code) >= 4:
+                out.setdefault(code, hit.term)
+    return out
+
+
+def search_candidates(
+    facts: Mapping[str, object], reference, *, limit: int = 10, lexicon=None
+) -> SearchResult:
+    """Return up to ``limit`` declarable codes for the facts, best first, and how they were found.
+
+    Three rankings are fused by reciprocal rank (each contributes ``weight / (RRF_K + rank)``):
+    the schedule's word search re-ranked by subheading context and "what is it" words, the
+    schedule's lines nearest in meaning (``Reference.semantic``), and the lines under the codes
+    that everyday terms of the product point at (the lexicon). ``score`` is the code's share of
+    the fused relevance of everything returned, so it sums to at most 1 and falls when many codes
+    compete. At most ``PER_SUBHEADING`` codes per HS6 are kept, so alternatives span subheadings.
+    """
+    query, core = build_query(facts)
+    article = semantic_text(facts)
+    found = lexicon.match(article) if lexicon is not None and article else ()
+    # The name and the description often repeat a term: one hit per term and codes.
+    lexicon_hits = tuple({(h.term, h.codes): h for h in found}.values())
+    prefixes = _lexicon_prefixes(lexicon_hits)
+    index, why_not = _semantic(reference)
+    if not query:
+        return SearchResult([], why_not, lexicon_hits)
+    words = _word_ranking(query, core, reference)
+    by_code = {h.code: h for _, h in words}
+    fused: dict[str, float] = defaultdict(float)
+    word_rank: dict[str, int] = {}
+    for rank, (_, h) in enumerate(words, 1):
+        word_rank[h.code] = rank
+        fused[h.code] += WORD_WEIGHT / (RRF_K + rank)
+    semantic_rank: dict[str, int] = {}
+    similarity: dict[str, float] = {}
+    vector = index.vector(article or query) if index is not None else None
+    if vector is not None:
+        for rank, hit in enumerate(index.nearest(vector, SEMANTIC_POOL), 1):
+            semantic_rank[hit.code] = rank
+            similarity[hit.code] = hit.similarity
+            fused[hit.code] += SEMANTIC_WEIGHT / (RRF_K + rank)
+    lexicon_of: dict[str, list[str]] = defaultdict(list)
+    if prefixes:
+        pointed = [c for c in fused if any(c.startswith(p) for p in prefixes)]
+        for prefix in prefixes:  # a term whose codes nothing else found still proposes one
+            if not any(c.startswith(prefix) for c in pointed):
+                pointed += _first_under(reference, index, vector, prefix)
+        pointed.sort(key=lambda c: -fused.get(c, 0.0))
+        for rank, code in enumerate(pointed, 1):
+            lexicon_of[code] = [t for p, t in prefixes.items() if code.startswith(p)]
+            fused[code] += LEXICON_WEIGHT / (RRF_K + rank)
+    ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     kept, per_sub = [], defaultdict(int)
-    for relevance, h in scored:
-        if per_sub[h.code[:6]] < PER_SUBHEADING:
-            per_sub[h.code[:6]] += 1
-            kept.append((relevance, h))
+    for code, relevance in ranked:
+        if per_sub[code[:6]] < PER_SUBHEADING and reference.is_declarable(code):
+            per_sub[code[:6]] += 1
+            kept.append((code, relevance))
         if len(kept) == limit:
             break
-    total = sum(r for r, _ in kept)
-    return [
-        SearchCandidate(
-            code=h.code,
-            score=round(r / total, 4),
-            raw=h.score,
-            description=h.full_description,
-            query=query,
-            heading_hits=heading_count[h.code[:4]],
+    total = sum(r for _, r in kept) or 1.0
+    heading_count = defaultdict(int)
+    for _, h in words:
+        heading_count[h.code[:4]] += 1
+    out = []
+    for code, relevance in kept:
+        hit = by_code.get(code)
+        line = reference.line(code)
+        out.append(
+            SearchCandidate(
+                code=code,
+                score=round(relevance / total, 4),
+                raw=hit.score if hit is not None else 0.0,
+                description=line.full_description if line is not None else "",
+                query=query,
+                heading_hits=heading_count[code[:4]],
+                word_rank=word_rank.get(code),
+                semantic_rank=semantic_rank.get(code),
+                similarity=similarity.get(code),
+                lexicon=tuple(dict.fromkeys(lexicon_of.get(code, ()))),
+            )
         )
-        for r, h in kept
-    ]
+    return SearchResult(out, why_not, lexicon_hits)
+
+
+def _first_under(reference, index, vector, prefix: str) -> list[str]:
+    """The line under ``prefix`` nearest in meaning, or without meaning its first line."""
+    if index is not None and vector is not None:
+        return [h.code for h in index.under(prefix, vector, 1)]
+    under = getattr(reference, "declarable_under", None)
+    return list(under(prefix, 1)) if under is not None else []
+
+
+def _semantic(reference):
+    """Return the reference's semantic index and why it is missing (a fake may have none)."""
+    semantic = getattr(reference, "semantic", None)
+    if semantic is None:
+        return None, "this reference has no semantic search; word search only"
+    return semantic()

@@ -1,6 +1,6 @@
 """The engine's output values: frozen dataclasses a worker stores as JSON on a Decision."""
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from enum import Enum
 from functools import cache
@@ -56,7 +56,7 @@ def _jsonable(value):
 class Evidence:
     """Why a source proposed a code: a rule id, a precedent decision id, or ``search``."""
 
-    kind: str  # "rule" | "precedent" | "search"
+    kind: str  # "rule" | "precedent" | "search" | "semantic" | "lexicon"
     ref: str
     weight: float
     detail: dict
@@ -108,6 +108,10 @@ class EngineDecision:
     engine_version: str
     explanation: str
     facts_sha256: str = ""
+    # How candidates were found: {"semantic": "on" or why not, "lexicon": [terms found]}.
+    retrieval: dict = field(default_factory=dict)
+    # The calibration that turned the evidence into ``confidence``: its version and features.
+    calibration: dict = field(default_factory=dict)
 
     @property
     def reason_codes(self) -> tuple[str, ...]:

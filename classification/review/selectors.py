@@ -16,6 +16,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from classification import engine
+from classification.engine.precedents import precedent_text
 from classification.models import (
     Decision,
     ReviewAction,
@@ -23,6 +24,7 @@ from classification.models import (
     ReviewStatus,
     Route,
 )
+from tariffs import reference as tariff_reference
 
 PAGE_SIZE = 50
 
@@ -309,8 +311,10 @@ def duty_comparison(decision: Decision) -> list[dict]:
 def precedents(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
     """Return the tenant's final broker decisions for ``jurisdiction`` as a precedent index.
 
-    One query; the description and facts hash are those of the product version the broker
-    decided on, so an edited product no longer counts as "same SKU, facts unchanged".
+    One query; the facts and their hash are those of the product version the broker decided on,
+    so an edited product no longer counts as "same SKU, facts unchanged". Matching by meaning
+    uses the schedule's semantic space (``tariffs.semantic``) when it is ready; until then, and
+    without the model, precedents match by words only.
     """
     rows = ReviewState.objects.filter(
         tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
@@ -318,23 +322,36 @@ def precedents(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
         "decision_id",
         "product__sku",
         "decision__product_version__sha256",
-        "decision__product_version__facts__description",
+        "decision__product_version__facts",
         "final_code",
         "decided_by__username",
         "decided_at",
     )
-    return engine.PrecedentIndex(
+    found = [
         engine.Precedent(
             decision_id=pk,
             sku=sku,
             facts_sha256=sha,
-            description=description or "",
+            description=str((facts or {}).get("description") or ""),
             code=code,
             broker=broker or "system",
             decided_at=decided_at.isoformat() if decided_at else "",
+            text=precedent_text(facts or {}),
         )
-        for pk, sku, sha, description, code, broker, decided_at in rows
-    )
+        for pk, sku, sha, facts, code, broker, decided_at in rows
+    ]
+    index, space = _meaning(jurisdiction) if found else (None, "")
+    return engine.PrecedentIndex(found, vectorize=index, space=space)
+
+
+def _meaning(jurisdiction: str):
+    """Return ``(vectorize, space key)`` of the schedule's semantic index, or ``(None, "")``."""
+    reference = tariff_reference.get_reference(jurisdiction) if jurisdiction else None
+    semantic = getattr(reference, "semantic", None)
+    index = semantic()[0] if semantic is not None else None
+    if index is None:
+        return None, ""
+    return index.vectors, index.key
 
 
 def product_review(product) -> dict | None:

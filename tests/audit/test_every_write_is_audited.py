@@ -342,6 +342,15 @@ def _tariff_reads(cast):
     return tariff_services
 
 
+def _lexicon_load(cast):
+    from tariffs import parsers
+    from tariffs import services as tariff_services
+
+    data = b"term,message,commodity_codes,subheadings,headings,chapters,too_generic\n"
+    data += b"power bank,Accumulators.,,,8407,,False\n"
+    tariff_services.lexicon_load(actor=None, source=parsers.Source("lexicon.csv", data))
+
+
 def _current_schedule(cast):
     from tariffs import services as tariff_services
 
@@ -535,6 +544,7 @@ COVERAGE = {
     "tariffs.services.schedule_load_usitc": [_schedule_load_usitc],
     "tariffs.services.schedule_load_eu_cn": [_schedule_load_eu_cn],
     "tariffs.services.reference_list_load": [_reference_list_load],
+    "tariffs.services.lexicon_load": [_lexicon_load],
     "tariffs.services.current_schedule": [_current_schedule],
     "tariffs.services.code_validate": [_code_validate],
     "tariffs.services.code_uses": [_code_uses],

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from classification.engine import evaluation
+from classification.engine import calibration, evaluation
 from tariffs import reference as tariff_reference
 from tests.classification.engine.fakes import FakeReference
 
@@ -178,8 +178,26 @@ def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
     tmp_path, request, cast
 ):
     request.getfixturevalue("make_pack")(stage="active")
-    data = json.loads(run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug, "--json"))
+    # A fit that trusts the pack's rules (as a tenant's own fit does once its rules prove right).
+    fit = calibration.Calibration(
+        version="trusts-rules",
+        coef=tuple(6.0 if f == "rule" else 0.0 for f in calibration.FEATURES),
+        intercept=-3.0,
+    )
+    (tmp_path / "fit.json").write_text(json.dumps(fit.to_json()))
+    data = json.loads(
+        run(
+            tmp_path,
+            TENANT_CASES,
+            "--tenant",
+            cast.tenant.slug,
+            "--calibration",
+            str(tmp_path / "fit.json"),
+            "--json",
+        )
+    )
     assert data["mode"].startswith("pack Test pack v1")
+    assert "calibration trusts-rules" in data["mode"]
     assert data["outcomes"]["classified"] >= 2
     assert data["accuracy"]["6"] == 1.0
     # t2 is a woman's tee: the pack's men's line is right at 6 digits and wrong at 10
@@ -187,6 +205,25 @@ def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
     assert data["classified_precision"] is not None
     assert data["classified_share"] == pytest.approx(data["outcomes"]["classified"] / 3, abs=1e-3)
     assert data["classified_precision_hs6"] == 1.0
+
+
+@pytest.mark.usefixtures("us_schedule", "fresh_references")
+def test_with_the_default_fit_a_rule_alone_is_not_trusted_to_classify(tmp_path, request, cast):
+    # The shipped fit saw rules fire on products they did not describe: a tenant's rules earn
+    # automation through its own fit, not through the pack author's stated confidence.
+    request.getfixturevalue("make_pack")(stage="active")
+    data = json.loads(run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug, "--json"))
+    assert f"calibration {calibration.default().version}" in data["mode"]
+    assert data["outcomes"].get("classified", 0) == 0
+    assert data["outcomes"]["needs_review"] == 3
+
+
+def test_a_calibration_file_that_is_not_a_fit_is_refused(tmp_path, db):
+    (tmp_path / "fit.json").write_text('{"version": "x", "coef": [1.0], "intercept": 0}')
+    with pytest.raises(
+        CommandError, match=r"is not a calibration fit: .*one coefficient a feature"
+    ):
+        run(tmp_path, CASES, "--calibration", str(tmp_path / "fit.json"))
 
 
 @pytest.mark.usefixtures("us_schedule", "fresh_references")

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from classification import engine
-from classification.engine import evaluation
+from classification.engine import calibration, evaluation
+from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
 
 
@@ -34,6 +35,11 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", help="Tenant slug whose active rule pack is used.")
         parser.add_argument("--top", type=int, default=5, help="N for HS6 recall in the top N.")
         parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+        parser.add_argument(
+            "--calibration",
+            help="JSON file of a calibration fit (classification_calibrate) to use instead of "
+            "the engine's default",
+        )
         parser.add_argument("--limit", type=int, default=0, help="Evaluate the first N cases.")
         parser.add_argument(
             "--learn-fraction",
@@ -82,7 +88,11 @@ class Command(BaseCommand):
         )
         mode += f", schedule {reference.jurisdiction} {reference.revision}"
         mode += f", engine {engine.ENGINE_VERSION}"
-        run = _Runner(pack=pack, reference=reference, top=options["top"])
+        fit = self._calibration(options.get("calibration"))
+        mode += f", calibration {(fit or calibration.default()).version}"
+        run = _Runner(pack=pack, reference=reference, top=options["top"], calibration=fit)
+        mode += f", semantic search {run.semantic or 'on'}"
+        mode += f", lexicon {'on' if run.lexicon is not None else 'not loaded'}"
         if fraction is None:
             rep = run.report(cases, precedents)
             data, text = {"mode": mode, **rep.as_dict()}, evaluation.render(rep, mode=mode)
@@ -90,6 +100,17 @@ class Command(BaseCommand):
             seed = 1 if options["seed"] is None else options["seed"]
             data, text = self._learn(run, cases, jurisdiction, fraction, seed, mode)
         self.stdout.write(json.dumps(data, indent=2) if options["json"] else text)
+
+    def _calibration(self, location: str | None):
+        """Return the calibration fit in a JSON file, or None for the engine's default."""
+        if not location:
+            return None
+        try:
+            return calibration.Calibration.from_json(json.loads(Path(location).read_text()))
+        except OSError as err:
+            raise CommandError(f"cannot read {location}: {err.strerror or err}") from err
+        except (ValueError, KeyError, TypeError) as err:
+            raise CommandError(f"{location} is not a calibration fit: {err}") from err
 
     def _read(self, path: Path, jurisdiction: str) -> list:
         try:
@@ -174,8 +195,14 @@ class Command(BaseCommand):
 class _Runner:
     """Classify and score cases with one pack and reference; only the precedents vary."""
 
-    def __init__(self, *, pack, reference, top: int):
+    def __init__(self, *, pack, reference, top: int, calibration=None):
         self.pack, self.reference, self.top = pack, reference, top
+        self.calibration = calibration
+        # An evaluation measures the engine at its best: wait for the semantic index (built once
+        # per revision) rather than score rows with word search only while it builds.
+        semantic = getattr(reference, "semantic", None)
+        self.semantic = semantic(wait=True)[1] if semantic is not None else "not offered"
+        self.lexicon = tariff_lexicon.get_lexicon()
 
     def known(self, code: str) -> bool:
         return self.reference.line(code) is not None
@@ -189,6 +216,8 @@ class _Runner:
                 reference=self.reference,
                 precedents=precedents,
                 rank_without_pack=self.pack is None,
+                lexicon=self.lexicon,
+                calibration=self.calibration,
             )
             scored.append(evaluation.score_case(case, decision, top=self.top, known=self.known))
         retired = sum(1 for c in cases for e in c.expected if not self.known(e))

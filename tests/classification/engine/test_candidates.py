@@ -3,6 +3,7 @@
 import pytest
 
 from classification.engine import REJECTION_REASONS, classify
+from classification.engine.calibration import UNCALIBRATED
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import FakeReference, facts
 
@@ -10,6 +11,8 @@ SWEATER = "Knitted pullover sweater with ribbed cuffs"
 
 
 def run(product, *, search=(), pack=None, **kw):
+    # Scores and selection are held to the evidence; calibration has its own tests.
+    kw.setdefault("calibration", UNCALIBRATED)
     reference = FakeReference(search=list(search))
     return classify(product, pack=pack or fakes.pack(), reference=reference, **kw)
 

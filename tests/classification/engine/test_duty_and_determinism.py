@@ -82,4 +82,5 @@ def test_decision_json_is_plain_json_with_decimals_as_strings():
     assert data["duty"]["selected"]["total"] == "16.50"
     assert data["candidates"][0]["sources"][0]["kind"] == "rule"
     assert data["schedule_revision"] == "2026 Rev 4 (test)"
-    assert data["explanation"].startswith("Classified. Best candidate 6110.20.20.79 at")
+    outcome = data["outcome"].replace("_", " ").capitalize()
+    assert data["explanation"].startswith(f"{outcome}. Best candidate 6110.20.20.79 at 0.90")

@@ -1,0 +1,178 @@
+"""Semantic search over a schedule: every declarable line embedded with its full description path.
+
+A line's text is its full description (every ancestor's text, so "Other" lines read in full)
+plus its HS 2022 subheading text. Vectors come from ``workbench.embeddings.static_encoder`` with
+inverse-document-frequency weights over the schedule's own word pieces (a piece in half the
+lines, "of" or "other", says little), centred on the schedule's mean vector (static vectors share
+a large common direction that otherwise swamps the differences) and normalised, so a dot product
+is a cosine.
+
+Built once per schedule revision and stored under ``var/embeddings/`` keyed by the schedule's
+source SHA-256 and the encoder version; ``tariffs.tasks.schedule_embed`` builds it in the
+background after a load, and a worker that finds no file builds it itself (seconds) and keeps it.
+"""
+
+import bisect
+import fcntl
+import math
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workbench import embeddings
+
+# Chapters 98 and 99 are special provisions, not what goods are (as in the word search).
+SPECIAL_CHAPTERS = ("98", "99")
+
+
+@dataclass(frozen=True)
+class SemanticHit:
+    code: str
+    similarity: float  # cosine in [-1, 1]
+
+
+class SemanticIndex:
+    """Line vectors of one schedule revision and the query weighting that goes with them."""
+
+    def __init__(self, codes: list[str], matrix, mean, idf, encoder, key: str):
+        self.codes = codes
+        self.matrix = matrix
+        self.mean = mean
+        self.idf = idf
+        self.encoder = encoder
+        self.key = key
+
+    def vector(self, text: str):
+        """Return the query vector of ``text`` in this index's space (None for no known piece)."""
+        ids = self.encoder.token_ids([text])[0]
+        if not ids:
+            return None
+        v = self.idf[ids] @ self.encoder.table[ids]
+        v = v / max(float(np.linalg.norm(v)), 1e-12) - self.mean
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+    def vectors(self, texts: list[str]):
+        """Return one query vector per text (zeros for a text with no known word piece)."""
+        out = np.zeros((len(texts), self.matrix.shape[1]), dtype=np.float32)
+        for row, text in enumerate(texts):
+            v = self.vector(text)
+            if v is not None:
+                out[row] = v
+        return out
+
+    def search(self, text: str, limit: int = 60) -> list[SemanticHit]:
+        """Return the ``limit`` lines nearest to ``text``, nearest first."""
+        return self.nearest(self.vector(text), limit)
+
+    def nearest(self, v, limit: int = 60) -> list[SemanticHit]:
+        """Return the ``limit`` lines nearest to the query vector ``v``, nearest first."""
+        if v is None:
+            return []
+        sims = self.matrix @ v
+        limit = min(limit, len(self.codes))
+        top = np.argpartition(-sims, limit - 1)[:limit]
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [SemanticHit(self.codes[i], round(float(sims[i]), 4)) for i in top]
+
+    def under(self, prefix: str, v, limit: int = 1) -> list[SemanticHit]:
+        """Return the ``limit`` lines under a code prefix nearest to ``v``, nearest first."""
+        lo = bisect.bisect_left(self.codes, prefix)
+        hi = bisect.bisect_left(self.codes, prefix + "\x7f")
+        if v is None or lo >= hi:
+            return []
+        sims = self.matrix[lo:hi] @ v
+        order = np.argsort(-sims, kind="stable")[:limit]
+        return [SemanticHit(self.codes[lo + i], round(float(sims[i]), 4)) for i in order]
+
+
+def line_text(reference, line) -> str:
+    return f"{line.full_description} {reference.hs_description(line.code)}".strip()
+
+
+def _idf(encoder, ids_list) -> np.ndarray:
+    df = Counter()
+    for ids in ids_list:
+        df.update(set(ids))
+    n = len(ids_list)
+    idf = np.full(encoder.table.shape[0], math.log(n + 1), dtype=np.float32)
+    for piece, count in df.items():
+        idf[piece] = math.log((n + 1) / (count + 0.5))
+    return idf
+
+
+def build(reference, encoder) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(codes, matrix, mean, idf)`` for the reference's declarable lines."""
+    lines = sorted(
+        (
+            line
+            for line in reference.lines()
+            if line.declarable and not line.code.startswith(SPECIAL_CHAPTERS)
+        ),
+        key=lambda line: line.code,
+    )  # in code order, so the lines under a prefix are one slice (``under``)
+    ids_list = encoder.token_ids([line_text(reference, line) for line in lines])
+    idf = _idf(encoder, ids_list)
+    encoder_weights, encoder.weights = encoder.weights, idf
+    try:
+        matrix = encoder.encode_ids(ids_list)
+    finally:
+        encoder.weights = encoder_weights
+    mean = matrix.mean(axis=0) if len(lines) else np.zeros(encoder.dim, dtype=np.float32)
+    matrix = matrix - mean
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return [line.code for line in lines], matrix.astype(np.float32), mean, idf
+
+
+def index_key(reference, encoder) -> str:
+    sha = getattr(reference, "sha256", "") or f"{reference.jurisdiction}-{reference.revision}"
+    return f"{reference.jurisdiction}-{sha[:16]}-{encoder.version}"
+
+
+def _path(key: str) -> Path:
+    return embeddings.cache_dir() / f"schedule-{key}.npz"
+
+
+def load_or_build(reference) -> SemanticIndex:
+    """Return the reference's semantic index from ``var/embeddings/``, building it if absent.
+
+    One process builds at a time per file (an advisory lock); the file is written whole or not at
+    all. Raises ``embeddings.ModelUnavailable`` when the model cannot be loaded.
+    """
+    encoder = embeddings.static_encoder()
+    key = index_key(reference, encoder)
+    path = _path(key)
+    if not path.exists():
+        with (
+            open(path.with_suffix(".lock"), "w") as lock,
+            _locks.setdefault(key, threading.Lock()),
+        ):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                codes, matrix, mean, idf = build(reference, encoder)
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+                np.savez(tmp, codes=np.array(codes), matrix=matrix, mean=mean, idf=idf)
+                os.replace(tmp, path)
+    with np.load(path) as data:
+        return SemanticIndex(
+            [str(c) for c in data["codes"]],
+            data["matrix"],
+            data["mean"],
+            data["idf"],
+            encoder,
+            key,
+        )
+
+
+def is_ready(reference) -> bool:
+    """Whether the index file for ``reference`` exists (the model loads; nothing is built)."""
+    try:
+        return _path(index_key(reference, embeddings.static_encoder())).exists()
+    except embeddings.ModelUnavailable:
+        return False
+
+
+_locks: dict[str, threading.Lock] = {}
