@@ -1,13 +1,32 @@
-"""Demo: queue the demo catalog for classification; the worker started by `make run` drains it."""
+"""Demo: a season of earlier broker decisions, then the demo catalog queued for classification.
 
-from classification import services
-from classification.models import ClassificationRequest
+The earlier season (``demo_data/acme_history.csv``, seven products) is imported, classified and
+finalized by the demo broker through the real services, so the catalog's decisions can cite
+precedents, by meaning among them; the worker started by `make run` then drains the catalog.
+"""
+
+import csv
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from catalog import services as catalog_services
+from catalog.models import ProductVersion
+from classification import runner, services
+from classification.models import ClassificationRequest, OverrideReason, ReviewState
+from classification.review import services as review_services
+
+HISTORY_FILE = Path(__file__).parent / "demo_data" / "acme_history.csv"
+HISTORY_NOTE = "Decided in the 2025 season (demo history)."
 
 
 def classify_demo_catalog(tenants, out) -> None:
     tenant = tenants.get("acme")
     if tenant is None or ClassificationRequest.objects.filter(tenant=tenant).exists():
         return
+    decided = _decide_history(tenant)
+    if decided:
+        out.write(f"History: {decided} products of an earlier season finalized by the broker.")
     requests = services.catalog_classify(actor=None, tenant=tenant, only_unclassified=True)
     if requests:
         count = sum(r.product_count for r in requests)
@@ -15,3 +34,48 @@ def classify_demo_catalog(tenants, out) -> None:
             f"Queued {count} demo products for classification in {len(requests)} "
             "request(s); the worker classifies them once it starts."
         )
+
+
+def _decide_history(tenant) -> int:
+    """Import, classify and finalize the earlier season; return how many were finalized."""
+    users = get_user_model().objects
+    analyst, broker = (
+        users.filter(username="analyst").first(),
+        users.filter(username="broker").first(),
+    )
+    if analyst is None or broker is None:
+        return 0
+    with HISTORY_FILE.open(encoding="utf-8") as fh:
+        finals = {
+            row["Part Number"]: row["Final code"].replace(".", "") for row in csv.DictReader(fh)
+        }
+    batch = catalog_services.import_batch_from_path(
+        actor=analyst, tenant=tenant, path=HISTORY_FILE, source="demo-history"
+    )
+    versions = ProductVersion.objects.filter(import_batch=batch)
+    product_ids = list(versions.values_list("product_id", flat=True))
+    if not product_ids:
+        return 0
+    services.request_create(actor=analyst, tenant=tenant, product_ids=product_ids)
+    runner.drain()
+    decided = 0
+    states = ReviewState.objects.filter(tenant=tenant, product_id__in=product_ids)
+    for state in states.select_related("decision", "product").order_by("pk"):
+        code = finals.get(state.product.sku)
+        if not code:
+            continue
+        if state.decision.selected_code == code:
+            review_services.review_accept(
+                actor=broker, state=state, version=state.version, note=HISTORY_NOTE
+            )
+        else:
+            review_services.review_override(
+                actor=broker,
+                state=state,
+                version=state.version,
+                code=code,
+                reason_code=OverrideReason.OTHER,
+                note=HISTORY_NOTE,
+            )
+        decided += 1
+    return decided

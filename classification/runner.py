@@ -15,12 +15,14 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 import audit
 from audit import outbox
 from audit import services as audit_services
 from catalog import services as catalog_services
 from classification import engine, leases, selectors
+from classification.engine import search as engine_search
 from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
 from workbench.models import Tenant
 
@@ -57,15 +59,34 @@ def drain(*, owner: str | None = None, max_batches: int | None = None) -> DrainR
             break
         batches += 1
         report.claimed += len(batch)
-        results = _run(batch, contexts)
+        # One BLAS thread per worker: workers are processes, one a core; more threads per
+        # process only fight over the cores for the semantic search's matrix products.
+        with threadpool_limits(limits=1, user_api="blas"):
+            results = _run(batch, contexts)
         _commit(results, owner=owner, report=report)
     return report
+
+
+def _prefetch(jobs, contexts: "selectors.EngineContexts") -> None:
+    """Find the batch's nearest schedule lines by meaning in one pass per schedule."""
+    by_context: dict[int, tuple] = {}
+    for job in jobs:
+        facts = job.product_version.facts
+        try:
+            context = contexts.get(job.tenant_id, facts.get("destination") or "")
+        except Exception:  # noqa: S112 - the job itself reports the error when it runs
+            continue
+        by_context.setdefault(id(context), (context, []))[1].append(facts)
+    for context, facts_list in by_context.values():
+        if context.reference is not None:
+            engine_search.prefetch(facts_list, context.reference)
 
 
 def _run(batch: list[leases.Lease], contexts: "selectors.EngineContexts") -> list[_Result]:
     jobs = Job.objects.select_related("product_version", "product").in_bulk(
         [lease.job_id for lease in batch]
     )
+    _prefetch(jobs.values(), contexts)
     results = []
     for lease in batch:
         job = jobs[lease.job_id]

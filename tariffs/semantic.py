@@ -17,7 +17,7 @@ import fcntl
 import math
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from workbench import embeddings
 
 # Chapters 98 and 99 are special provisions, not what goods are (as in the word search).
 SPECIAL_CHAPTERS = ("98", "99")
+PREFETCH_KEEP = 1000  # query texts whose nearest lines are kept (a few worker batches)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class SemanticIndex:
         self.idf = idf
         self.encoder = encoder
         self.key = key
+        # Nearest lines per query text, filled a batch at a time by ``prefetch``: one pass over
+        # the matrix serves a worker's whole batch (a single query is memory-bound, ~5 ms).
+        self._found: OrderedDict[tuple[str, int], list[SemanticHit]] = OrderedDict()
+        self._found_lock = threading.Lock()
 
     def vector(self, text: str):
         """Return the query vector of ``text`` in this index's space (None for no known piece)."""
@@ -65,18 +70,45 @@ class SemanticIndex:
         return out
 
     def search(self, text: str, limit: int = 60) -> list[SemanticHit]:
-        """Return the ``limit`` lines nearest to ``text``, nearest first."""
+        """Return the ``limit`` lines nearest to ``text``, nearest first (prefetched if asked)."""
+        with self._found_lock:
+            found = self._found.get((text, limit))
+        if found is not None:
+            return found
         return self.nearest(self.vector(text), limit)
+
+    def prefetch(self, texts: list[str], limit: int = 60) -> None:
+        """Find the nearest lines of many texts in one pass over the matrix, for ``search``."""
+        texts = [t for t in dict.fromkeys(texts) if t]
+        vectors = [(t, v) for t in texts if (v := self.vector(t)) is not None]
+        if not vectors:
+            return
+        sims = np.stack([v for _, v in vectors]) @ self.matrix.T
+        limit = min(limit, len(self.codes))
+        top = np.argpartition(-sims, limit - 1, axis=1)[:, :limit]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_sims, axis=1, kind="stable")
+        top, top_sims = np.take_along_axis(top, order, 1), np.take_along_axis(top_sims, order, 1)
+        codes = self.codes
+        with self._found_lock:
+            for row, (text, _) in enumerate(vectors):
+                self._found[(text, limit)] = [
+                    SemanticHit(codes[i], round(s, 4))
+                    for i, s in zip(top[row].tolist(), top_sims[row].tolist(), strict=True)
+                ]
+            while len(self._found) > PREFETCH_KEEP:
+                self._found.popitem(last=False)
+
+    def _top(self, sims, limit: int) -> list[SemanticHit]:
+        top = np.argpartition(-sims, limit - 1)[:limit]
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [SemanticHit(self.codes[i], round(float(sims[i]), 4)) for i in top]
 
     def nearest(self, v, limit: int = 60) -> list[SemanticHit]:
         """Return the ``limit`` lines nearest to the query vector ``v``, nearest first."""
         if v is None:
             return []
-        sims = self.matrix @ v
-        limit = min(limit, len(self.codes))
-        top = np.argpartition(-sims, limit - 1)[:limit]
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [SemanticHit(self.codes[i], round(float(sims[i]), 4)) for i in top]
+        return self._top(self.matrix @ v, min(limit, len(self.codes)))
 
     def under(self, prefix: str, v, limit: int = 1) -> list[SemanticHit]:
         """Return the ``limit`` lines under a code prefix nearest to ``v``, nearest first."""

@@ -27,6 +27,7 @@ _CUT = re.compile(r",|;|\(|\b(?:for|with|of|in|on|from|to|without)\b")
 SIMILAR_KINDS = (prec.IDENTICAL_DESCRIPTION, prec.SIMILAR_MEANING, prec.SIMILAR_DESCRIPTION)
 TOP_SEARCH = 10  # search candidates looked at for the rule's heading
 NEAR_IN_MEANING = 30  # lines nearest to the product type in which a synonym's heading may be
+PRODUCT_TYPE_POOL = 60  # = search.SEMANTIC_POOL
 # Words that end product types without naming the article: packaging and marketing words, and
 # categories ("apparel", "electronics") that contradict no heading.
 _NOT_ARTICLES = GENERIC_WORDS | frozenset(
@@ -95,7 +96,8 @@ def _near_in_meaning(reference, facts, code: str) -> bool:
     index = semantic()[0] if semantic is not None else None
     if index is None:
         return False
-    near = index.search(str(facts.get("product_type") or ""), NEAR_IN_MEANING)
+    # The same pool size as retrieval, so a worker's batch prefetch serves this lookup too.
+    near = index.search(str(facts.get("product_type") or ""), PRODUCT_TYPE_POOL)[:NEAR_IN_MEANING]
     return any(h.code.startswith(code[:4]) for h in near)
 
 

@@ -188,9 +188,9 @@ def search_candidates(
         fused[h.code] += WORD_WEIGHT / (RRF_K + rank)
     semantic_rank: dict[str, int] = {}
     similarity: dict[str, float] = {}
-    vector = index.vector(article or query) if index is not None else None
-    if vector is not None:
-        for rank, hit in enumerate(index.nearest(vector, SEMANTIC_POOL), 1):
+    vector = None  # the query's vector, computed only when a lexicon prefix needs it
+    if index is not None:
+        for rank, hit in enumerate(index.search(article or query, SEMANTIC_POOL), 1):
             semantic_rank[hit.code] = rank
             similarity[hit.code] = hit.similarity
             fused[hit.code] += SEMANTIC_WEIGHT / (RRF_K + rank)
@@ -199,6 +199,8 @@ def search_candidates(
         pointed = [c for c in fused if any(c.startswith(p) for p in prefixes)]
         for prefix in prefixes:  # a term whose codes nothing else found still proposes one
             if not any(c.startswith(prefix) for c in pointed):
+                if vector is None and index is not None:
+                    vector = index.vector(article or query)
                 pointed += _first_under(reference, index, vector, prefix)
         pointed.sort(key=lambda c: -fused.get(c, 0.0))
         for rank, code in enumerate(pointed, 1):
@@ -235,6 +237,17 @@ def search_candidates(
             )
         )
     return SearchResult(out, why_not, lexicon_hits)
+
+
+def prefetch(facts_list, reference) -> None:
+    """Look up the nearest lines of many products at once (a worker's batch): one pass over the
+    schedule's vectors instead of one per product. Results are what ``search_candidates`` finds
+    anyway; only the order of work changes."""
+    semantic = getattr(reference, "semantic", None)
+    index = semantic()[0] if semantic is not None else None
+    if index is None:
+        return
+    index.prefetch([semantic_text(f) or build_query(f)[0] for f in facts_list], SEMANTIC_POOL)
 
 
 def _first_under(reference, index, vector, prefix: str) -> list[str]:
