@@ -122,7 +122,7 @@ def _hs6(code: str | None) -> str:
 def calibration_cases(tenant_id: int, jurisdiction: str) -> CalibrationCases:
     """Return the tenant's labelled cases for ``jurisdiction`` to fit its calibration on.
 
-    Finalized decisions give the features the engine recorded at decision time
+    Finalized decisions (by a person) give the features the engine recorded at decision time
     (``evidence.calibration.features``, those of its best candidate), right when that candidate
     shares its first 6 digits with the broker's final code; decisions of an engine that recorded
     no features are skipped and counted. The active pack's golden and uploaded backtest cases
@@ -135,6 +135,9 @@ def calibration_cases(tenant_id: int, jurisdiction: str) -> CalibrationCases:
         ReviewState.objects.filter(
             tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
         )
+        # A decision made final without a person (on a pack's authority) would label the
+        # machine right by construction: only a broker's final code is a label.
+        .exclude(decided_by=None)
         .order_by("decision_id")
         .values_list(
             "final_code",

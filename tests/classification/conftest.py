@@ -137,6 +137,7 @@ def finalized_decisions(
         status=ReviewStatus.FINAL,
         queue="final",
         final_code="6110202020",  # the broker's code: same 6 digits as the right suggestion
+        decided_by=actor,
         decided_at=timezone.now(),
     )
     return ids

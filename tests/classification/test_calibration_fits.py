@@ -97,6 +97,17 @@ def test_decisions_without_features_are_skipped_and_counted(cast, labelled):
     )
 
 
+def test_decisions_made_final_without_a_person_are_not_labels(cast, labelled):
+    from classification.models import ReviewState
+
+    ids = labelled(right=3, wrong=2)
+    ReviewState.objects.filter(decision_id__in=ids[:3]).update(decided_by=None)
+
+    cases = selectors.calibration_cases(cast.tenant.pk, "US")
+
+    assert cases.rows == [(WRONG_FEATURES, False)] * 2
+
+
 def test_enough_labelled_cases_store_an_audited_fit_that_becomes_current(cast, lead, labelled):
     labelled()
 
