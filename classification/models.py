@@ -321,3 +321,48 @@ class EvidenceFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Calibration per tenant (issue 16) ------------------------------------------------------
+
+
+class CalibrationFit(models.Model):
+    """One fit of a tenant's calibrated confidence for a jurisdiction (``Calibration.to_json``).
+
+    Immutable (PostgreSQL trigger): a refit is a new row, and the newest per (tenant,
+    jurisdiction) is the one the worker uses; decisions record its ``version``, so the rows that
+    made a past confidence stay readable. Without a row the engine's shipped default applies.
+    """
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    jurisdiction = models.CharField(max_length=8)
+    n = models.PositiveIntegerField(help_text="1, 2, … per tenant and jurisdiction.")
+    version = models.CharField(max_length=64, help_text="t<tenant id>-<jurisdiction>-<n>")
+    fit = models.JSONField(help_text="Calibration.to_json(): features, coefficients, intercept.")
+    cases = models.PositiveIntegerField(help_text="Labelled cases the fit was made on.")
+    right = models.PositiveIntegerField(help_text="Of which the best candidate was right at 6.")
+    ece = models.FloatField(help_text="In-sample expected calibration error (10 bins).")
+    source = models.CharField(max_length=300, help_text="Where the cases came from.")
+    fitted_at = models.DateTimeField(auto_now_add=True)
+    fitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the daily schedule fitted it.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "jurisdiction", "n"], name="calibration_fit_n_per_tenant"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "version"], name="calibration_fit_version_per_tenant"
+            ),
+        ]
+        ordering = ["tenant", "jurisdiction", "-n"]
+
+    def __str__(self) -> str:
+        return f"Calibration {self.version} ({self.cases} cases)"

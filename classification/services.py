@@ -1,19 +1,24 @@
-"""Writes for classification: requests (≤ 100 products), catalog-wide runs, dead-job retries."""
+"""Writes for classification: requests (≤ 100 products), catalog-wide runs, dead-job retries,
+and the tenant's calibration fits."""
 
+import dataclasses
 import math
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 import audit
 from catalog import services as catalog_services
 from catalog.models import ClassificationStatus, Product
-from classification import tasks
+from classification import engine, selectors, tasks
+from classification.engine import calibration
 from classification.models import (
     MAX_PRODUCTS_PER_REQUEST,
+    CalibrationFit,
     ClassificationRequest,
     Job,
     JobStatus,
@@ -173,3 +178,130 @@ def job_retry(*, actor, job: Job) -> Job:
     )
     _wake_workers(1)
     return job
+
+
+# --- Calibration per tenant -----------------------------------------------------------------
+
+CALIBRATION_LOCK_NAMESPACE = 0x43414C49  # "CALI"
+ECE_BINS = 10  # as classification_eval reports it
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationRefit:
+    """What a refit did: the fit it stored, or (``fit`` None) why the one in use stays."""
+
+    fit: CalibrationFit | None
+    cases: int
+    right: int
+    message: str
+
+
+def _ece(fitted: calibration.Calibration, rows) -> float:
+    """The expected calibration error of ``fitted`` on ``rows`` (in-sample: the fit's own)."""
+    bins: dict[int, list] = {}
+    for x, right in rows:
+        p = fitted.probability(x)
+        bins.setdefault(min(int(p * ECE_BINS), ECE_BINS - 1), []).append((p, right))
+    return sum(
+        len(b) / len(rows) * abs(sum(p for p, _ in b) / len(b) - sum(y for _, y in b) / len(b))
+        for b in bins.values()
+    )
+
+
+def _in_use(tenant, jurisdiction: str) -> str:
+    current = selectors.current_calibration(tenant.pk, jurisdiction)
+    return f"tenant fit {current.version}" if current else "the engine's default fit"
+
+
+def calibration_refit(*, actor, tenant, jurisdiction: str) -> CalibrationRefit:
+    """Fit the tenant's calibrated confidence for ``jurisdiction`` and make it current.
+
+    Reads the labelled cases (``selectors.calibration_cases``: finalized decisions and the
+    active pack's backtest cases). With fewer than ``TENANT_MIN_CASES``, or without cases both
+    right and wrong, writes nothing and says why. Otherwise stores a new, immutable
+    ``CalibrationFit`` (version ``t<tenant id>-<jurisdiction>-<n>``) and audits
+    ``classification.calibration.fitted`` in one transaction; concurrent refits of a tenant are
+    serialised by an advisory lock, so two never take the same number. The cases are read and
+    the fit computed before that transaction: running the backtest cases through the engine
+    takes seconds, and nothing it reads needs to be locked. ``ValidationError`` for an unknown
+    jurisdiction.
+    """
+    jurisdiction = (jurisdiction or "").upper()
+    if jurisdiction not in settings.JURISDICTIONS:
+        raise ValidationError(
+            {"jurisdiction": f"{jurisdiction or 'none'} is not one of {settings.JURISDICTIONS}."}
+        )
+    cases = selectors.calibration_cases(tenant.pk, jurisdiction)
+    n, right = len(cases.rows), cases.right
+    refused = _refit_refusal(n, right)
+    if refused:
+        in_use = _in_use(tenant, jurisdiction)
+        return CalibrationRefit(None, n, right, f"{refused}: {in_use} stays in use")
+    fitted = calibration.fit(
+        cases.rows, version="", fitted_on=f"{cases.summary}; engine {engine.ENGINE_VERSION}"
+    )
+    ece = round(_ece(fitted, cases.rows), 4)
+    with transaction.atomic():
+        stored = _store_fit(actor=actor, tenant=tenant, fitted=fitted, cases=cases, ece=ece)
+    return CalibrationRefit(
+        stored,
+        n,
+        right,
+        f"Fitted {stored.version} on {n} labelled cases ({cases.summary}), {right} right at 6 "
+        f"digits; in-sample expected calibration error {ece:.3f}",
+    )
+
+
+def _refit_refusal(n: int, right: int) -> str:
+    """Why ``n`` labelled cases, ``right`` of them right, cannot be fitted; "" when they can."""
+    if n < calibration.TENANT_MIN_CASES:
+        return f"{n} labelled cases, {calibration.TENANT_MIN_CASES} needed"
+    if right in (0, n):
+        kind = "right" if right else "wrong"
+        return f"{n} labelled cases, all {kind} at 6 digits, a fit needs both"
+    return ""
+
+
+def _store_fit(*, actor, tenant, fitted, cases, ece) -> CalibrationFit:
+    jurisdiction = cases.jurisdiction
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [CALIBRATION_LOCK_NAMESPACE, tenant.pk]
+        )
+    last = CalibrationFit.objects.filter(tenant=tenant, jurisdiction=jurisdiction).aggregate(
+        n=Max("n")
+    )["n"]
+    number = (last or 0) + 1
+    fitted = dataclasses.replace(fitted, version=f"t{tenant.pk}-{jurisdiction}-{number}")
+    row = CalibrationFit(
+        tenant=tenant,
+        jurisdiction=jurisdiction,
+        n=number,
+        version=fitted.version,
+        fit=fitted.to_json(),
+        cases=fitted.cases,
+        right=cases.right,
+        ece=ece,
+        source=cases.summary[:300],
+        fitted_by=actor if actor else None,
+    )
+    row.full_clean()
+    row.save()
+    audit.record(
+        actor=actor,
+        actor_label=None if actor else "calibration refit (system)",
+        verb="classification.calibration.fitted",
+        target=row,
+        tenant=tenant,
+        data={
+            "version": row.version,
+            "jurisdiction": jurisdiction,
+            "cases": row.cases,
+            "right": row.right,
+            "ece": ece,
+            "decisions": cases.decisions,
+            "backtest_cases": cases.backtest,
+            "skipped_without_features": cases.without_features,
+        },
+    )
+    return row

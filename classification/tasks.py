@@ -6,6 +6,10 @@ from workbench.schedules import ensure_every
 
 DRAIN_TASK = "classification.tasks.drain_queue"
 SCHEDULE_NAME = "classification: drain the job queue"
+REFIT_ALL_TASK = "classification.tasks.refit_calibrations"
+REFIT_TASK = "classification.tasks.refit_calibration"
+REFIT_SCHEDULE_NAME = "classification: refit each tenant's calibration"
+REFIT_EVERY_MINUTES = 24 * 60
 
 
 def drain_queue() -> dict:
@@ -27,6 +31,29 @@ def wake(count: int = 1) -> None:
         async_task(DRAIN_TASK, group="classification")
 
 
+def refit_calibrations() -> int:
+    """Queue one calibration refit per tenant and jurisdiction with an active pack; return how
+    many. Each refit is its own task, so one tenant's failure leaves the others fitted."""
+    from rulepacks import selectors as rulepack_selectors
+
+    keys = rulepack_selectors.active_pack_keys()
+    for tenant_id, jurisdiction in keys:
+        async_task(REFIT_TASK, tenant_id, jurisdiction, group="calibration")
+    return len(keys)
+
+
+def refit_calibration(tenant_id: int, jurisdiction: str) -> str:
+    """Refit one tenant's calibration for ``jurisdiction`` as the schedule; return the result's
+    message (what was fitted, or why the fit in use stays)."""
+    from classification import services
+    from workbench.models import Tenant
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return services.calibration_refit(actor=None, tenant=tenant, jurisdiction=jurisdiction).message
+
+
 def ensure_schedule() -> None:
-    """Create (or correct) the every-minute safety-net drain. Idempotent."""
+    """Create (or correct) the every-minute safety-net drain and the daily calibration refit.
+    Idempotent."""
     ensure_every(name=SCHEDULE_NAME, func=DRAIN_TASK, minutes=1)
+    ensure_every(name=REFIT_SCHEDULE_NAME, func=REFIT_ALL_TASK, minutes=REFIT_EVERY_MINUTES)

@@ -36,6 +36,7 @@ def index(request):
         "page": page,
         "requests": selectors.requests_for_tenant(request.tenant)[:10],
         "catalog_form": forms.ClassifyCatalogForm(),
+        "calibrations": selectors.calibrations_in_use(request.tenant),
     }
     return render(request, "classification/index.html", context)
 

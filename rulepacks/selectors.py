@@ -39,6 +39,18 @@ def active_pack(tenant, jurisdiction: str) -> RulePack | None:
     return RulePack.objects.for_tenant(tenant).active().filter(jurisdiction=jurisdiction).first()
 
 
+def active_pack_keys() -> list[tuple[int, str]]:
+    """Return ``(tenant id, jurisdiction)`` of every active pack, across tenants, in order.
+
+    For schedules that act per tenant and jurisdiction (the daily calibration refit).
+    """
+    return list(
+        RulePack.objects.active()
+        .order_by("tenant_id", "jurisdiction")
+        .values_list("tenant_id", "jurisdiction")
+    )
+
+
 def compiled(pack: RulePack) -> CompiledPack:
     """Return the compiled form of a pack that parses, cached by its SHA-256.
 

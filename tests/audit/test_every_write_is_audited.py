@@ -927,9 +927,37 @@ def _evaluation_tenant_create(cast):
     reference.clear_cache()
 
 
+def _calibration_refit(cast):
+    from classification import services as classification_services
+    from tests.classification.conftest import finalized_decisions
+
+    finalized_decisions(cast.tenant, cast.users["broker"], right=110, wrong=100)
+    yield
+    result = classification_services.calibration_refit(
+        actor=cast.users["compliance_lead"], tenant=cast.tenant, jurisdiction="US"
+    )
+    assert result.fit is not None, result.message
+
+
+def _calibration_refit_too_few(cast):
+    from classification import services as classification_services
+    from tests.classification.conftest import finalized_decisions
+
+    finalized_decisions(cast.tenant, cast.users["broker"], right=10, wrong=10)
+    yield
+    result = classification_services.calibration_refit(
+        actor=cast.users["compliance_lead"], tenant=cast.tenant, jurisdiction="US"
+    )
+    assert result.fit is None, result.message
+
+
 COVERAGE.update(
     {
         "classification.learning.services.evaluation_tenant_create": [_evaluation_tenant_create],
+        "classification.services.calibration_refit": [
+            _calibration_refit,
+            _calibration_refit_too_few,
+        ],
         "catalog.services.product_upsert": [_product_upsert],
         "integrations.services.token_create": [_token_create],
         "integrations.services.token_revoke": [_token_revoke],
@@ -963,7 +991,7 @@ COVERAGE.update(
 )
 
 # Calls that must change nothing at all (and so record nothing).
-NO_OP_CASES = {_membership_set_same, _hs_nomenclature_reload}
+NO_OP_CASES = {_membership_set_same, _hs_nomenclature_reload, _calibration_refit_too_few}
 CASES = [(name, case) for name, cases in COVERAGE.items() for case in cases]
 
 

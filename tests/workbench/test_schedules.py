@@ -12,6 +12,7 @@ NAMES = {
     audit_tasks.SWEEP_SCHEDULE,
     catalog_tasks.SWEEP_SCHEDULE,
     classification_tasks.SCHEDULE_NAME,
+    classification_tasks.REFIT_SCHEDULE_NAME,
     integrations_tasks.SCHEDULE_NAME,
 }
 
