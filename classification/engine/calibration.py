@@ -29,6 +29,7 @@ FEATURES = (
     "same_product",  # a broker decided this SKU with the same facts, or the same description
     "meaning",  # a finalized product similar by meaning chose it
     "meaning_similarity",  # its cosine similarity above the threshold (0 when none)
+    "meaning_strong",  # how far that similarity is above 0.8 (neighbours that close are rare)
     "words",  # a finalized product with a similar description chose it
     "retrieval_share",  # the code's share of the fused search relevance
     "margin",  # its share minus the runner-up's
@@ -37,6 +38,7 @@ FEATURES = (
     "lexicon",  # an everyday term of the product points at it
     "agree",  # word search and meaning put the same HS6 first
     "conflict",  # the sources contradict each other (conflicts.find)
+    "sources",  # independent kinds backing the code: rule, precedent, search (0–3)
 )
 
 
@@ -147,6 +149,7 @@ def features(best, candidates, conflicts) -> dict[str, float]:
         else 0.0,
         "meaning": 1.0 if meaning else 0.0,
         "meaning_similarity": max(meaning, default=0.0),
+        "meaning_strong": max(0.0, (max(meaning, default=0.0) - 0.8) / 0.2),
         "words": 1.0 if _best(sources, "precedent", (prec.SIMILAR_DESCRIPTION,)) else 0.0,
         "retrieval_share": share,
         "margin": share - max(others, default=0.0),
@@ -155,6 +158,11 @@ def features(best, candidates, conflicts) -> dict[str, float]:
         "lexicon": 1.0 if "lexicon" in kinds else 0.0,
         "agree": 1.0 if first_word and first_word[:6] == first_meaning[:6] else 0.0,
         "conflict": 1.0 if conflicts else 0.0,
+        "sources": float(
+            ("rule" in kinds)
+            + ("precedent" in kinds)
+            + bool(kinds & {"search", "semantic", "lexicon"})
+        ),
     }
 
 

@@ -122,7 +122,9 @@ def _chapter_conflict(best, rule, pool, fmt) -> dict | None:
     ]
     precedent = max(precedents, key=lambda p: (p[0].weight, p[1]), default=None)
     other = None
-    if precedent is not None and precedent[1][:2] != chapter:
+    if precedent is not None and precedent[1][:2] == chapter:
+        return None  # a broker put a similar product in the rule's chapter: search is outweighed
+    if precedent is not None:
         e, code = precedent
         other = (
             code,

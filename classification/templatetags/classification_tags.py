@@ -3,6 +3,7 @@
 from django import template
 
 from catalog import facts as catalog_facts
+from classification.engine import precedents
 from rulepacks import routing
 from tariffs import codes
 
@@ -36,6 +37,12 @@ REJECTION_LABELS = {
     "excluded_by_rule": "Excluded by a rule",
     "not_declarable_in_schedule": "Not declarable in the schedule",
 }
+
+
+@register.filter
+def precedent_label(kind: str) -> str:
+    """similar_meaning → "similar product by meaning"."""
+    return precedents.KIND_LABELS.get(kind, str(kind).replace("_", " "))
 
 
 @register.filter
