@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from tariffs import bm25, codes, rates
 
@@ -134,8 +135,8 @@ class Flags:
         )
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(NamedTuple):
+    # A tuple, not a frozen dataclass: a search builds sixty of these per product.
     code: str
     score: float
     full_description: str

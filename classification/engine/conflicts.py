@@ -55,6 +55,20 @@ def article_word(facts) -> str:
 def _code_words(reference, code: str) -> frozenset[str]:
     if reference is None:
         return frozenset()
+    schedule = getattr(reference, "schedule_id", None)
+    key = (schedule if schedule is not None else id(reference), reference.revision, code)
+    found = _words_cache.get(key)
+    if found is None:
+        if len(_words_cache) > 20_000:
+            _words_cache.clear()
+        found = _words_cache[key] = _code_text_words(reference, code)
+    return found
+
+
+_words_cache: dict[tuple, frozenset[str]] = {}
+
+
+def _code_text_words(reference, code: str) -> frozenset[str]:
     texts = [line.full_description for p in (code[:6], code) if (line := reference.line(p))]
     hs = getattr(reference, "hs_description", None)
     if hs is not None:

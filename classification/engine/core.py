@@ -148,8 +148,7 @@ def _search_evidence(pool, facts, reference, cap: float, lexicon) -> tuple[dict,
         weight = min(hit.score, cap)
         fresh = not entry.evidence
         if hit.word_rank is not None:
-            detail = {"rank": rank, "score": hit.raw, "query": hit.query}
-            detail["word_rank"] = hit.word_rank
+            detail = {"rank": rank, "score": hit.raw, "word_rank": hit.word_rank}
             detail["heading_hits"] = hit.heading_hits
             entry.evidence.append(Evidence("search", "search", weight, detail))
         if hit.semantic_rank is not None:
@@ -161,6 +160,7 @@ def _search_evidence(pool, facts, reference, cap: float, lexicon) -> tuple[dict,
         if fresh:
             entry.rationale.append(_retrieval_rationale(rank, hit))
     return {
+        "query": found.candidates[0].query if found.candidates else "",
         "semantic": found.semantic or "on",
         "lexicon": [
             {"term": h.term, "codes": list(h.codes), "too_generic": h.too_generic}

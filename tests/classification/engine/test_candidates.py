@@ -35,7 +35,7 @@ def test_search_evidence_is_advisory_and_records_its_rank_and_query():
     search = best.sources[1]
     assert search.ref == "search"
     assert search.detail["rank"] == 1
-    assert "sweater" in search.detail["query"]
+    assert "sweater" in decision.retrieval["query"]  # recorded once per decision
     assert decision.selected_code == "6110202079"
     # agreement from search moves a rule's confidence only a little
     assert 0.9 < decision.confidence < 0.92

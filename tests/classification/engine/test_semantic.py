@@ -152,6 +152,7 @@ def test_meaning_and_the_lexicon_add_their_own_evidence_to_the_candidates():
     lexicon_evidence = next(e for e in best.sources if e.kind == "lexicon")
     assert lexicon_evidence.ref == "power bank"
     assert decision.retrieval == {
+        "query": "power bank mah usb port finished consumer plastic retail sale",
         "semantic": "on",
         "lexicon": [{"term": "power bank", "codes": ["8507"], "too_generic": False}],
     }
