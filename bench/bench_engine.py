@@ -20,6 +20,8 @@ import django
 
 django.setup()
 
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from classification.engine import Precedent, PrecedentIndex, classify  # noqa: E402
 from rulepacks.evaluate import run_pack  # noqa: E402
 from rulepacks.format import parse  # noqa: E402
@@ -174,6 +176,8 @@ def main() -> None:
         items,
         lambda f: classify(f, pack=pack, reference=reference, precedents=index, search=False),
     )
+    # Workers run one BLAS thread each (classification.runner); so does this measurement.
+    limit = threadpool_limits(limits=1, user_api="blas")
     reference.search("warm up the search index")
     _, semantic = reference.semantic(wait=True)
     lexicon = tariff_lexicon.get_lexicon()
@@ -184,6 +188,7 @@ def main() -> None:
         lambda f: classify(f, pack=pack, reference=reference, precedents=index, lexicon=lexicon),
     )
     percentiles(items[:1000], pack, reference, index, lexicon)
+    limit.restore_original_limits()
     outcomes = Counter(
         classify(f, pack=pack, reference=reference, search=False).outcome for f in items[:1000]
     )

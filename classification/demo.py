@@ -6,6 +6,7 @@ precedents, by meaning among them; the worker started by `make run` then drains 
 """
 
 import csv
+import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -15,6 +16,8 @@ from catalog.models import ProductVersion
 from classification import runner, services
 from classification.models import ClassificationRequest, OverrideReason, ReviewState
 from classification.review import services as review_services
+from tariffs import reference as tariff_reference
+from tariffs import tasks as tariff_tasks
 
 HISTORY_FILE = Path(__file__).parent / "demo_data" / "acme_history.csv"
 HISTORY_NOTE = "Decided in the 2025 season (demo history)."
@@ -24,6 +27,7 @@ def classify_demo_catalog(tenants, out) -> None:
     tenant = tenants.get("acme")
     if tenant is None or ClassificationRequest.objects.filter(tenant=tenant).exists():
         return
+    _embed_schedule(out)
     decided = _decide_history(tenant)
     if decided:
         out.write(f"History: {decided} products of an earlier season finalized by the broker.")
@@ -34,6 +38,20 @@ def classify_demo_catalog(tenants, out) -> None:
             f"Queued {count} demo products for classification in {len(requests)} "
             "request(s); the worker classifies them once it starts."
         )
+
+
+def _embed_schedule(out) -> None:
+    """Build the US schedule's semantic index now, so the demo's decisions search by meaning.
+
+    A worker never waits for it (its decisions say "word search only" meanwhile); the demo does,
+    once per machine and revision: about a minute the first time, then it is read from var/.
+    """
+    ref = tariff_reference.get_reference("US")
+    if ref is None or not ref.national:
+        return
+    started = time.monotonic()
+    state = tariff_tasks.schedule_embed("US", ref.revision)
+    out.write(f"Semantic index of US {ref.revision}: {state} ({time.monotonic() - started:.0f} s).")
 
 
 def _decide_history(tenant) -> int:

@@ -14,6 +14,7 @@ from classification.engine import conflicts as conflicts_module
 from classification.engine import duty as duty_module
 from classification.engine import precedents as prec
 from classification.engine import reasons as reasons_module
+from classification.engine import search as search_module
 from classification.engine.prefilter import rule_index
 from classification.engine.search import search_candidates
 from classification.engine.types import Candidate, EngineDecision, Evidence, Rejected
@@ -139,9 +140,10 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         )
 
 
-def _search_evidence(pool, facts, reference, cap: float, lexicon) -> tuple[dict, tuple]:
+def _search_evidence(pool, facts, reference, cap: float, lexicon, pack) -> tuple[dict, tuple]:
     """Add word-search, meaning and lexicon evidence; return how retrieval ran (for the record)."""
     found = search_candidates(facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon)
+    pack_terms = {term for term, _ in getattr(pack, "synonyms", ())} if pack is not None else set()
     for rank, hit in enumerate(found.candidates, 1):
         entry = pool.setdefault(hit.code, _Code(hit.code, risk=routing.MEDIUM))
         entry.description = entry.description or hit.description
@@ -156,14 +158,21 @@ def _search_evidence(pool, facts, reference, cap: float, lexicon) -> tuple[dict,
             detail["similarity"] = hit.similarity
             entry.evidence.append(Evidence("semantic", "semantic", weight, detail))
         for term in hit.lexicon:
-            entry.evidence.append(Evidence("lexicon", term, weight, {"rank": rank, "term": term}))
+            source = "pack" if term in pack_terms else "lexicon"
+            detail = {"rank": rank, "term": term, "source": source}
+            entry.evidence.append(Evidence("lexicon", term, weight, detail))
         if fresh:
             entry.rationale.append(_retrieval_rationale(rank, hit))
     return {
         "query": found.candidates[0].query if found.candidates else "",
         "semantic": found.semantic or "on",
         "lexicon": [
-            {"term": h.term, "codes": list(h.codes), "too_generic": h.too_generic}
+            {
+                "term": h.term,
+                "codes": list(h.codes),
+                "too_generic": h.too_generic,
+                "source": "pack" if h.message == search_module.PACK_SYNONYM else "lexicon",
+            }
             for h in found.lexicon_hits
         ],
     }, found.lexicon_hits
@@ -303,7 +312,8 @@ def classify(
         if precedents is not None and len(precedents):
             _precedent_evidence(pool, precedents, facts, facts_sha256)
         if search and reference is not None:
-            retrieval, lexicon_hits = _search_evidence(pool, facts, reference, cap, lexicon)
+            terms = search_module.with_pack_synonyms(lexicon, pack)
+            retrieval, lexicon_hits = _search_evidence(pool, facts, reference, cap, terms, pack)
     kept, rejected = _candidates(pool, reference, cap)
     best = kept[0][0] if kept else None
     if evaluation is not None and best is not None and not _evaluated_for(evaluation, best.code):

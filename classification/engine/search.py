@@ -12,8 +12,10 @@ Scores stay advisory: the engine caps them below the pack's minimum confidence.
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rulepacks.format.normalize import tokens
+from tariffs import lexicon as tariff_lexicon
 
 POOL = 60  # hits fetched from the schedule before re-ranking
 # Words that describe the paperwork, not the goods ("the subject merchandise is a ...").
@@ -248,6 +250,34 @@ def prefetch(facts_list, reference) -> None:
     if index is None:
         return
     index.prefetch([semantic_text(f) or build_query(f)[0] for f in facts_list], SEMANTIC_POOL)
+
+
+class _Lexicons:
+    """The pack's synonyms first, then the shared lexicon: one ``match`` over both."""
+
+    def __init__(self, *indexes):
+        self.indexes = [i for i in indexes if i is not None]
+
+    def match(self, text: str) -> list:
+        return [hit for index in self.indexes for hit in index.match(text)]
+
+
+PACK_SYNONYM = "Synonym in the tenant's rule pack."
+
+
+@lru_cache(maxsize=64)
+def _pack_lexicon(synonyms: tuple) -> tariff_lexicon.LexiconIndex:
+    return tariff_lexicon.LexiconIndex(
+        tariff_lexicon.Entry(term, codes, PACK_SYNONYM) for term, codes in synonyms
+    )
+
+
+def with_pack_synonyms(lexicon, pack):
+    """Return a matcher over the pack's ``[synonyms]`` and the shared lexicon (either may lack)."""
+    synonyms = getattr(pack, "synonyms", ()) if pack is not None else ()
+    if not synonyms:
+        return lexicon
+    return _Lexicons(_pack_lexicon(tuple(synonyms)), lexicon)
 
 
 def _first_under(reference, index, vector, prefix: str) -> list[str]:

@@ -158,6 +158,8 @@ class CompiledPack:
     denied_declared: bool = True
     high_risk_origins: frozenset[str] = frozenset()
     agency_review: str = "required"
+    # The tenant's everyday terms and the code prefixes they mean: (term, (prefix, …)).
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
     description: str = ""
     sha256: str = ""
     source_bytes: int = 0

@@ -24,7 +24,17 @@ COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 CODE_RE = re.compile(r"^\d{2,10}$")
 _SYNTAX_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _THRESHOLD_KEYS = ("min_confidence", "tie_margin")
-_TOP_KEYS = {"pack", "thresholds", "routing", "rules", "restrictions", "denied", "golden"}
+_TOP_KEYS = {
+    "pack",
+    "thresholds",
+    "routing",
+    "rules",
+    "restrictions",
+    "denied",
+    "golden",
+    "synonyms",
+}
+_SYNONYM_CODE = re.compile(r"^\d{2}(?:\d{2}){0,4}$")
 # section -> (singular used in messages, allowed keys, required keys)
 _ENTRY_KEYS = {
     "rules": ("rule", {"id", "code", "confidence", "risk", "rationale", "when"}),
@@ -88,6 +98,21 @@ class _Lines:
             if number > start and re.match(r"^\s*\[\[", text):
                 break
             if key_re.search(text.split("#", 1)[0]):
+                return number
+        return start
+
+    def table_key(self, table: str, key: str) -> int | None:
+        """The line of ``key`` (bare or quoted) in a plain ``[table]``, or the header's line."""
+        header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        key_re = re.compile(rf"""^\s*(["']?){re.escape(key)}\1\s*=""")
+        start = next((n for n, t in enumerate(self.lines, 1) if header.match(t)), None)
+        if start is None:
+            return None
+        for number in range(start + 1, len(self.lines) + 1):
+            text = self.lines[number - 1]
+            if re.match(r"^\s*\[", text):
+                break
+            if key_re.match(text):
                 return number
         return start
 
@@ -437,6 +462,7 @@ class _Parser:
             denied_declared="denied" in data,
             high_risk_origins=high_risk,
             agency_review=agency_review,
+            synonyms=self.synonyms(data.get("synonyms", {})),
             sha256=hashlib.sha256(self.source.encode()).hexdigest(),
             source_bytes=len(self.source.encode()),
             line_of=MappingProxyType(
@@ -444,6 +470,34 @@ class _Parser:
             ),
         )
         return ParseResult(pack=pack, problems=self.problems)
+
+    def synonyms(self, raw) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``[synonyms]``: the tenant's everyday terms → code prefixes ("hoodie" = "6110")."""
+        where = {"section": None, "index": 0, "entry": "[synonyms]"}
+        if not isinstance(raw, dict):
+            self.error("synonyms must be a table of term = code(s)", **where, path=("synonyms",))
+            return ()
+        out = []
+        for term, value in raw.items():
+            values = value if isinstance(value, list) else [value]
+            digits = [re.sub(r"[\s.]", "", v) for v in values if isinstance(v, str)]
+            if not term.strip() or not values or len(digits) != len(values):
+                self.synonym_error(term, f"synonym {term!r} must name a code or a list of codes")
+                continue
+            bad = [v for v, d in zip(values, digits, strict=True) if not _SYNONYM_CODE.match(d)]
+            if bad:
+                self.synonym_error(
+                    term, f"synonym {term!r}: {bad[0]!r} is not a code of 2, 4, 6, 8 or 10 digits"
+                )
+                continue
+            out.append((term.strip(), tuple(dict.fromkeys(digits))))
+        return tuple(out)
+
+    def synonym_error(self, term: str, message: str) -> None:
+        line = self.lines.table_key("synonyms", term)
+        self.problems.append(
+            Problem(f"[synonyms]: {message}", line=line, entry="[synonyms]", key=f"synonyms.{term}")
+        )
 
     def thresholds(self, raw) -> c.Thresholds:
         where = {"section": None, "index": 0, "entry": "[thresholds]"}

@@ -83,3 +83,26 @@ def test_a_rule_without_a_code_is_a_schema_error():
     [problem] = parse(source).problems
     assert problem.message == 'rule "toys": code is empty'
     assert source.splitlines()[problem.line - 1] == 'code = ""'
+
+
+def test_synonyms_map_the_tenants_terms_to_code_prefixes():
+    source = pack_source() + '\n[synonyms]\n"hoodie" = ["6110.20", "6110.30"]\n"vape" = "8543"\n'
+    result = parse(source)
+    assert result.ok, result.problems
+    assert result.pack.synonyms == (("hoodie", ("611020", "611030")), ("vape", ("8543",)))
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('"hoodie" = "61102"', "'61102' is not a code of 2, 4, 6, 8 or 10 digits"),
+        ('"vape" = 8543', "synonym 'vape' must name a code or a list of codes"),
+        ('"tee" = []', "synonym 'tee' must name a code or a list of codes"),
+    ],
+)
+def test_a_bad_synonym_names_the_term_and_its_line(entry, message):
+    source = pack_source() + f"\n[synonyms]\n{entry}\n"
+    [problem] = parse(source).problems
+    assert message in problem.message
+    assert problem.message.startswith("[synonyms]: ")
+    assert source.splitlines()[problem.line - 1] == entry

@@ -11,6 +11,7 @@ from classification.engine.calibration import UNCALIBRATED
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
 from tariffs import semantic
+from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 from workbench import embeddings
 
@@ -154,7 +155,9 @@ def test_meaning_and_the_lexicon_add_their_own_evidence_to_the_candidates():
     assert decision.retrieval == {
         "query": "power bank mah usb port finished consumer plastic retail sale",
         "semantic": "on",
-        "lexicon": [{"term": "power bank", "codes": ["8507"], "too_generic": False}],
+        "lexicon": [
+            {"term": "power bank", "codes": ["8507"], "too_generic": False, "source": "lexicon"}
+        ],
     }
     assert "everyday term “power bank”" in best.rationale
 
@@ -174,3 +177,21 @@ def test_a_worker_does_not_wait_for_the_vectors_and_says_so_meanwhile(monkeypatc
     gate.set()
     index, why = reference.semantic(wait=True)
     assert index is not None and why == ""
+
+
+def test_the_packs_synonyms_are_everyday_terms_of_the_tenant():
+    reference = small_reference()
+    reference.semantic(wait=True)
+    pack = fakes.pack(rules=fakes.RULES + '\n[synonyms]\n"hip flask mug" = "6912"\n')
+    assert pack.synonyms == (("hip flask mug", ("6912",)),)
+    decision = classify(
+        facts("Hip flask mug for the office", materials=["ceramic"], product_type="mug"),
+        pack=pack,
+        reference=reference,
+        calibration=UNCALIBRATED,
+    )
+    pointed = [c for c in decision.candidates if c.code == "6912005000"]
+    assert pointed, [c.code for c in decision.candidates]
+    (evidence,) = [e for e in pointed[0].sources if e.kind == "lexicon"]
+    assert (evidence.ref, evidence.detail["source"]) == ("hip flask mug", "pack")
+    assert decision.retrieval["lexicon"][0]["source"] == "pack"
