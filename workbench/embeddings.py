@@ -18,6 +18,7 @@ A missing model raises ``ModelUnavailable`` with the reason; callers fall back t
 record why.
 """
 
+import fcntl
 import hashlib
 import importlib.util
 import os
@@ -244,13 +245,16 @@ def static_encoder() -> StaticEncoder:
         try:
             sha = _sha256(folder / "model.safetensors")
             path = cache_dir() / f"static-{STATIC_VERSION}-{sha[:16]}.npy"
-            if path.exists():
-                table = np.load(path)
-            else:
-                table = distil(Transformer(folder))
-                tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-                np.save(tmp, table)
-                os.replace(tmp, path)  # atomic: another worker never reads half a file
+            if not path.exists():
+                # One process distils per machine; the others wait for its file.
+                with open(path.with_suffix(".lock"), "w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    if not path.exists():
+                        table = distil(Transformer(folder))
+                        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+                        np.save(tmp, table)
+                        os.replace(tmp, path)  # atomic: nobody reads half a file
+            table = np.load(path)
             _static = StaticEncoder(table, _tokenizer(folder), sha)
         except ModelUnavailable:
             raise

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from classification.engine import calibration, evaluation
+from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
 from tests.classification.engine.fakes import FakeReference
 
@@ -22,6 +23,8 @@ c4,Ladle,Kitchen articles of stainless steel,steel,kitchen,utensil,CN,7323.93.00
 def reference(monkeypatch):
     fake = FakeReference()
     monkeypatch.setattr(tariff_reference, "get_reference", lambda jurisdiction, revision=None: fake)
+    # No database here: no lexicon of everyday terms is loaded either.
+    monkeypatch.setattr(tariff_lexicon, "get_lexicon", lambda: None)
     return fake
 
 
