@@ -80,20 +80,14 @@ class SearchIndex:
                 self.postings[word].append((index, count))
             lengths.append(len(words))
         average = sum(lengths) / max(len(lengths), 1) or 1.0
-        norm = [self.K1 * (1 - self.B + self.B * n / average) for n in lengths]
-        # Store each posting's term weight once, so a query only multiplies by the idf.
-        self.weights = {
-            word: [(index, count * (self.K1 + 1) / (count + norm[index])) for index, count in posts]
-            for word, posts in self.postings.items()
-        }
-        # The same weights as arrays, for ``rank``'s vectorised sum.
-        self.arrays = {
-            word: (
-                np.fromiter((i for i, _ in posts), dtype=np.int64, count=len(posts)),
-                np.fromiter((w for _, w in posts), dtype=np.float64, count=len(posts)),
-            )
-            for word, posts in self.weights.items()
-        }
+        norm = self.K1 * (1 - self.B + self.B * np.array(lengths, dtype=np.float64) / average)
+        # Each posting's term weight, stored once as arrays (document indexes, weights), so a
+        # query only multiplies by the idf; numpy does the same float operations as Python would.
+        self.arrays = {}
+        for word, posts in self.postings.items():
+            indexes = np.fromiter((i for i, _ in posts), dtype=np.int64, count=len(posts))
+            counts = np.fromiter((n for _, n in posts), dtype=np.float64, count=len(posts))
+            self.arrays[word] = (indexes, counts * (self.K1 + 1) / (counts + norm[indexes]))
         self.size = len(documents)
         total = len(documents)
         self.idf = {
