@@ -1,5 +1,7 @@
 """Catalog pages: list, product detail and edit, upload, import result, downloads."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -145,5 +147,13 @@ def batch_refused(request, pk: int):
     batch = access.batch_for_request(request, pk)
     if not batch.refused_rows:
         raise Http404("This import refused no rows.")
-    stem = batch.filename.rsplit(".", 1)[0][:60] or "catalog"
-    return _xlsx(workbooks.refused_workbook(batch), f"{stem}-refused-rows.xlsx")
+    return _xlsx(
+        workbooks.refused_workbook(batch), f"{_safe_stem(batch.filename)}-refused-rows.xlsx"
+    )
+
+
+def _safe_stem(filename: str) -> str:
+    """The uploaded name's stem in safe characters only: it ends up in a download header, and a
+    crafted name ('x.html"; filename="report.html') must not choose the saved name or type."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", filename.rsplit(".", 1)[0]).strip("-")
+    return stem[:60] or "catalog"

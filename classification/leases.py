@@ -56,7 +56,7 @@ def worker_name() -> str:
 
 
 def lease_seconds() -> int:
-    return int(getattr(settings, "CLASSIFICATION_LEASE_SECONDS", 120))
+    return int(settings.CLASSIFICATION_LEASE_SECONDS)
 
 
 def claim(*, owner: str, limit: int, seconds: int | None = None) -> list[Lease]:

@@ -198,6 +198,8 @@ Q_CLUSTER = {
     "label": "Background tasks",
     "log_level": env.get_str("WORKER_LOG_LEVEL", "WARNING"),
 }
+# How long a worker holds a leased classification job before another may retake it.
+CLASSIFICATION_LEASE_SECONDS = env.get_int("CLASSIFICATION_LEASE_SECONDS", 120, minimum=10)
 
 LOGGING = {
     "version": 1,

@@ -125,6 +125,24 @@ def test_a_queued_batch_polls_for_progress(cast, queued_batch):
     assert b'hx-trigger="every 1s"' in response.content and b"<progress" in response.content
 
 
+@pytest.mark.parametrize(
+    ("uploaded", "saved"),
+    [
+        ('x.html"; filename="report.html.xlsx', "x-html-filename-report-html-refused-rows.xlsx"),
+        ("r\u00e9sum\u00e9 \u202eslx.exe.xlsx", "r-sum-slx-exe-refused-rows.xlsx"),
+        ('"";".xlsx', "catalog-refused-rows.xlsx"),
+    ],
+)
+def test_the_refused_rows_download_name_is_built_from_safe_characters(
+    cast, run_import, uploaded, saved
+):
+    content = xlsx_bytes([row("A-1"), row("B-2", **{"Country of origin": "Chna"})])
+    batch = run_import(content, filename=uploaded)
+    response = cast.client(Role.ANALYST).get(url("batch_refused", batch.pk))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{saved}"'
+
+
 def test_the_refused_rows_download_is_a_workbook_with_an_errors_column(cast, imported):
     response = cast.client(Role.AUDITOR).get(url("batch_refused", imported.pk))
     assert response["Content-Disposition"].endswith('-refused-rows.xlsx"')

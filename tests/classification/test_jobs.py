@@ -214,3 +214,42 @@ def test_a_worker_killed_with_sigkill_mid_batch_loses_nothing(cast, make_product
     assert set(Decision.objects.filter(attempt=2).values_list("job__lease_owner", flat=True)) <= {
         ""
     }
+
+
+@pytest.mark.usefixtures("no_wake")
+def test_the_lease_lasts_as_long_as_the_setting_says(cast, make_products, settings):
+    settings.CLASSIFICATION_LEASE_SECONDS = 30
+    _request(cast, make_products(1))
+    (lease,) = leases.claim(owner="a", limit=25)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        (now,) = cursor.fetchone()
+    expires = Job.objects.get(pk=lease.job_id).lease_expires_at
+    assert 29 <= (expires - now).total_seconds() <= 31
+
+
+def _lease_seconds_in_a_new_process(**env_overrides):
+    """Start a process on the production settings with ``env_overrides``; print the lease."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(DEBUG="1", DATABASE_URL="postgres://nobody@127.0.0.1:1/none", **env_overrides)
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'workbench.settings'; "
+        "django.setup(); from classification import leases; print(leases.lease_seconds())"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(("value", "expected"), [("30", "30"), (None, "120")])
+def test_the_lease_setting_is_read_from_the_environment(value, expected):
+    overrides = {} if value is None else {"CLASSIFICATION_LEASE_SECONDS": value}
+    done = _lease_seconds_in_a_new_process(**overrides)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
+
+
+def test_a_lease_setting_that_is_not_a_number_stops_the_process_naming_it():
+    done = _lease_seconds_in_a_new_process(CLASSIFICATION_LEASE_SECONDS="2 minutes")
+    assert done.returncode != 0
+    assert "CLASSIFICATION_LEASE_SECONDS" in done.stderr

@@ -19,6 +19,16 @@ def test_healthz_answers_503_when_the_database_does_not(client, db):
     assert response.status_code == 503 and response.json()["status"] == "unavailable"
 
 
+def test_healthz_tells_anonymous_callers_the_status_and_logs_the_error(client, db, caplog):
+    secret = 'connection to "db.internal:5432" failed: role "workbench_admin" does not exist'
+    with mock.patch("workbench.views.connection.cursor", side_effect=OperationalError(secret)):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+    assert "db.internal" not in response.content.decode()
+    assert secret in caplog.text
+
+
 def test_every_page_but_login_requires_a_login(client, db):
     for url in ["/", "/t/acme/", "/t/acme/members/", "/accounts/password/"]:
         response = client.get(url)
