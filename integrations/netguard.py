@@ -41,8 +41,14 @@ class Response:
 
 
 def _address_refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 host are judged by that host: IPv4-mapped (::ffff:a.b.c.d)
+        # and 6to4 (2002:AABB:CCDD::/48, which Python calls global whatever it embeds). NAT64
+        # (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) are reserved, Teredo private: refused.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            refusal = _address_refusal(embedded)
+            return f"{refusal} ({embedded}) inside an IPv6 address" if refusal else None
     if address.is_loopback:
         allowed = conf.get("WEBHOOK_ALLOW_LOOPBACK") or conf.get("WEBHOOK_ALLOW_PRIVATE")
         return None if allowed else "a loopback address"

@@ -18,6 +18,11 @@ from integrations import netguard
         ("https://[::1]/hook", "loopback"),
         ("https://[fe80::1]/hook", "link-local"),
         ("https://0.0.0.0/hook", "reserved"),
+        ("https://[2002:c0a8:101::1]/hook", r"a private address \(192\.168\.1\.1\) inside an IPv6"),
+        ("https://[2002:7f00:1::1]/hook", r"a loopback address \(127\.0\.0\.1\) inside an IPv6"),
+        ("https://[::ffff:10.0.0.1]/hook", "a private address"),
+        ("https://[64:ff9b::7f00:1]/hook", "reserved"),
+        ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook", "private"),
         ("https://user:pw@203.0.113.9/hook", "credentials"),
         ("https://no-such-host.invalid/hook", "does not resolve"),
     ],
@@ -28,6 +33,12 @@ def test_refused_destinations_say_why(url, fragment, settings):
     settings.WEBHOOK_ALLOW_LOOPBACK = False
     with pytest.raises(netguard.DestinationRefused, match=fragment):
         netguard.check_url(url)
+
+
+def test_a_6to4_address_of_a_public_host_is_allowed(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    target = netguard.check_url("https://[2002:808:808::1]/in")
+    assert target.address == "2002:808:808::1"
 
 
 def test_a_public_address_over_https_is_allowed(settings):
