@@ -8,6 +8,7 @@ the same product always yields the same canonical JSON and therefore the same SH
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -265,7 +266,27 @@ def _check_sku(value: object) -> tuple[str | None, tuple[str, ...]]:
     sku, messages = _sku_text(value)
     if sku and ("\n" in sku or "\t" in sku):
         messages += ("must be on one line",)
+    elif sku and (hidden := _hidden_character(sku)):
+        messages += (hidden,)
     return sku, messages
+
+
+def _hidden_character(text: str) -> str:
+    """Name the first control or formatting character of an identifier ("" when there is none).
+
+    Bidirectional overrides and zero-width characters make two SKUs look alike, or one look like
+    another, on every screen and printout: an identifier may not hold them.
+    """
+    if text.isascii() and text.isprintable():
+        return ""
+    for position, char in enumerate(text, 1):
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            name = unicodedata.name(char, "a control character")
+            return (
+                f"contains U+{ord(char):04X} ({name}) at character {position}, an invisible "
+                "character no identifier may hold; type the SKU again"
+            )
+    return ""
 
 
 def _check_origin(value: object) -> tuple[str | None, tuple[str, ...]]:

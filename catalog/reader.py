@@ -372,8 +372,25 @@ def _openpyxl_rows(fileobj, filename: str, sheet_name: str):  # pragma: no cover
 # --- csv ---------------------------------------------------------------------------------------
 
 
+def _utf16(data: bytes) -> bool:
+    """Whether the bytes are UTF-16 text: a UTF-16 byte-order mark, or (without one) the NUL in
+    every other byte that UTF-16 gives Latin text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:512]
+    if len(head) < 8:
+        return False
+    odd, even = head[1::2], head[0::2]
+    return odd.count(0) > 0.9 * len(odd) or even.count(0) > 0.9 * len(even)
+
+
 def _open_csv(fileobj, filename: str, limits: Limits) -> Table:
     data = fileobj.read()
+    if _utf16(data):
+        raise FileRefused(
+            f"'{filename}' is UTF-16 text: save it as UTF-8 (in Excel, Save As › 'CSV UTF-8') "
+            "and upload it again."
+        )
     if b"\x00" in data[:65536]:
         raise FileRefused(
             f"'{filename}' is not a text file (it contains binary data); "

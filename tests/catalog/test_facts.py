@@ -206,3 +206,15 @@ def test_the_checker_keeps_numbers_apart_from_equal_text():
     results = checker.check(rows)
     assert [r is None for r in results] == [False, False, True, False, False]
     assert all('"quantity":"1"' in r[0] for r in results if r)
+
+
+def test_an_identifier_with_an_invisible_character_is_refused_naming_it():
+    message = errors_of({**VALID, "sku": "KN-CF\u202e1003"})["sku"]
+    assert message.startswith("contains U+202E (RIGHT-TO-LEFT OVERRIDE) at character 6")
+    assert "U+200B (ZERO WIDTH SPACE)" in errors_of({**VALID, "sku": "KN\u200b-1"})["sku"]
+    assert "U+0007" in errors_of({**VALID, "sku": "KN\x07-1"})["sku"]
+
+
+def test_an_identifier_with_accented_letters_is_accepted():
+    facts, errors = F.validate_row({**VALID, "sku": "ÉCLAIR-Ø1"})
+    assert errors == [] and facts["sku"] == "ÉCLAIR-Ø1"

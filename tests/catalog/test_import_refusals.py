@@ -142,3 +142,9 @@ def test_xml_entity_declarations_are_refused(run_import):
 
     content = rezip(xlsx_bytes([row()]), replace={"xl/workbook.xml": add_dtd})
     assert_refused(run_import(content), "XML entity or DTD declarations")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_is_refused_as_utf16_text_with_how_to_save_it(run_import, encoding):
+    batch = run_import(csv_bytes([row()], encoding=encoding), "catalog.csv")
+    assert_refused(batch, "'catalog.csv' is UTF-16 text", "CSV UTF-8")
