@@ -252,6 +252,8 @@ def _text_check(key: str) -> Check:
         text = _text(value)
         if len(text) > limit:
             return text or None, (f"is {len(text)} characters long (at most {limit})",)
+        if "\x00" in text:  # no text column can hold one
+            return text or None, ("contains a NUL character (U+0000), which no text may hold",)
         return text or None, _OK
 
     return check

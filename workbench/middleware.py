@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 
 from workbench.models import Membership
 
@@ -51,3 +51,30 @@ class TenantMiddleware:
         request.tenant = membership.tenant
         request.membership = membership
         return None
+
+
+class RefuseNulBytesMiddleware:
+    """Answer 400 to a request whose address holds a NUL character (no text column can store
+    one, and PostgreSQL refuses it mid-query); the API answers in its JSON error shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = _nul_in_address(request)
+        if where is None:
+            return self.get_response(request)
+        message = f"The request's {where} contains a NUL character (\\x00), which no text may hold."
+        if request.path.startswith("/api/"):
+            body = {"code": "invalid_request", "message": message, "fields": []}
+            return JsonResponse({"error": body}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def _nul_in_address(request) -> str | None:
+    if "\x00" in request.path:
+        return "path"
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            return f"parameter {key.replace(chr(0), '')!r}"
+    return None

@@ -1,9 +1,14 @@
 """The API's error shape: ``{"error": {"code", "message", "fields": [{"path", "message"}]}}``."""
 
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -85,3 +90,19 @@ def install(api) -> None:
     @api.exception_handler(HttpError)
     def _http_error(request, exc: HttpError):
         return respond(request, exc.status_code, "error", str(exc))
+
+    @api.exception_handler(DataError)
+    def _bad_data(request, exc: DataError):
+        if "NUL" in str(exc):  # PostgreSQL refuses the character wherever it was sent
+            return respond(
+                request, 400, "invalid_request", "The request contains a NUL character (\\x00)."
+            )
+        return _internal(request, exc)
+
+    @api.exception_handler(Exception)
+    def _internal(request, exc: Exception):
+        # An integration reads JSON: a failure is one too, and says nothing of its cause.
+        log.exception("API request %s %s failed", request.method, request.path)
+        return respond(
+            request, 500, "internal_error", "The server could not answer; the error is logged."
+        )

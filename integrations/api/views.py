@@ -24,7 +24,14 @@ from integrations.api.errors import ApiError, validation_fields
 
 router = Router()
 
-ERRORS = {401: S.ErrorOut, 404: S.ErrorOut, 422: S.ErrorOut, 429: S.ErrorOut}
+ERRORS = {
+    400: S.ErrorOut,
+    401: S.ErrorOut,
+    404: S.ErrorOut,
+    422: S.ErrorOut,
+    429: S.ErrorOut,
+    500: S.ErrorOut,
+}
 WRITE_ERRORS = {**ERRORS, 403: S.ErrorOut}
 
 
