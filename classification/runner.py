@@ -112,20 +112,32 @@ def _run(batch: list[leases.Lease], contexts: "selectors.EngineContexts") -> lis
 
 
 def _decision_row(result: _Result, now) -> Decision:
-    value, job, context = result.decision, result.job, result.context
+    job, context = result.job, result.context
+    return decision_row(
+        result.decision,
+        job=job,
+        attempt=result.lease.attempt,
+        pack_id=context.pack_id,
+        jurisdiction=context.jurisdiction,
+        now=now,
+    )
+
+
+def decision_row(value, *, job, attempt: int, pack_id, jurisdiction: str, now) -> Decision:
+    """The unsaved Decision a worker writes for ``job`` from the engine's ``value``."""
     evidence = value.to_json()
     duty = (evidence.get("duty") or {}).get("selected") or {}
     total = duty.get("total")
     return Decision(
         tenant_id=job.tenant_id,
         job=job,
-        attempt=result.lease.attempt,
+        attempt=attempt,
         product_id=job.product_id,
         product_version_id=job.product_version_id,
-        rule_pack_id=context.pack_id,
+        rule_pack_id=pack_id,
         rule_pack_version=(value.pack or {}).get("version", ""),
         rule_pack_sha256=(value.pack or {}).get("sha256", ""),
-        jurisdiction=context.jurisdiction,
+        jurisdiction=jurisdiction,
         schedule_revision=value.schedule_revision or "",
         engine_version=value.engine_version,
         selected_code=value.selected_code or "",

@@ -18,6 +18,7 @@ on their own, and a broker's decision on the same product is not second-guessed 
 import re
 
 from classification.engine import precedents as prec
+from classification.engine import search
 from rulepacks.format.normalize import tokens
 from rulepacks.routing import GENERIC_WORDS
 
@@ -55,8 +56,7 @@ def article_word(facts) -> str:
 def _code_words(reference, code: str) -> frozenset[str]:
     if reference is None:
         return frozenset()
-    schedule = getattr(reference, "schedule_id", None)
-    key = (schedule if schedule is not None else id(reference), reference.revision, code)
+    key = (*search.schedule_key(reference), code)
     found = _words_cache.get(key)
     if found is None:
         if len(_words_cache) > 20_000:

@@ -164,7 +164,7 @@ def _search_evidence(pool, facts, reference, cap: float, lexicon, pack) -> tuple
         if fresh:
             entry.rationale.append(_retrieval_rationale(rank, hit))
     return {
-        "query": found.candidates[0].query if found.candidates else "",
+        "query": found.query,
         "semantic": found.semantic or "on",
         "lexicon": [
             {

@@ -55,7 +55,6 @@ class SearchCandidate:
     score: float  # relative strength in [0, 1] before capping
     raw: float  # the schedule's own word-search score (0 when only meaning found it)
     description: str
-    query: str
     heading_hits: int
     word_rank: int | None = None  # rank in the word search (BM25, re-ranked), None if absent
     semantic_rank: int | None = None  # rank by meaning, None if absent
@@ -68,6 +67,7 @@ class SearchResult:
     candidates: list[SearchCandidate]
     semantic: str  # "" when semantic search took part, else why not
     lexicon_hits: tuple = ()  # tariffs.lexicon.LexiconHit found in the product's text
+    query: str = ""  # the word search's query, built from the facts
 
 
 def meaningful(text: str) -> list[str]:
@@ -92,19 +92,23 @@ _heading_cache: dict[tuple, frozenset[str]] = {}
 _HEADING_CACHE_SIZE = 50_000
 
 
+def schedule_key(reference) -> tuple:
+    """Identify a reference's schedule for caches, without keeping the ``Reference`` alive."""
+    schedule = getattr(reference, "schedule_id", None)
+    return (
+        getattr(reference, "jurisdiction", ""),
+        getattr(reference, "revision", ""),
+        schedule if schedule is not None else id(reference),
+    )
+
+
 def _heading_text(reference, code: str) -> frozenset[str]:
     """Meaningful words of a subheading's heading (HS4) and subheading (HS6) texts.
 
     Cached by schedule identity rather than by the ``Reference`` object, so a reloaded schedule
     does not keep its predecessor's reference alive.
     """
-    schedule = getattr(reference, "schedule_id", None)
-    key = (
-        getattr(reference, "jurisdiction", ""),
-        getattr(reference, "revision", ""),
-        schedule if schedule is not None else id(reference),
-        code,
-    )
+    key = (*schedule_key(reference), code)
     found = _heading_cache.get(key)
     if found is None:
         texts = [line.description for p in (code[:4], code[:6]) if (line := reference.line(p))]
@@ -180,7 +184,7 @@ def search_candidates(
     prefixes = _lexicon_prefixes(lexicon_hits)
     index, why_not = _semantic(reference)
     if not query:
-        return SearchResult([], why_not, lexicon_hits)
+        return SearchResult([], why_not, lexicon_hits, query)
     words = _word_ranking(query, core, reference)
     by_code = {h.code: h for _, h in words}
     fused: dict[str, float] = defaultdict(float)
@@ -230,7 +234,6 @@ def search_candidates(
                 score=round(relevance / total, 4),
                 raw=hit.score if hit is not None else 0.0,
                 description=line.full_description if line is not None else "",
-                query=query,
                 heading_hits=heading_count[code[:4]],
                 word_rank=word_rank.get(code),
                 semantic_rank=semantic_rank.get(code),
@@ -238,7 +241,7 @@ def search_candidates(
                 lexicon=tuple(dict.fromkeys(lexicon_of.get(code, ()))),
             )
         )
-    return SearchResult(out, why_not, lexicon_hits)
+    return SearchResult(out, why_not, lexicon_hits, query)
 
 
 def prefetch(facts_list, reference) -> None:

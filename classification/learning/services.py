@@ -11,7 +11,6 @@ itself is an ordinary audited write into a tenant of its own, never into an exis
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -21,7 +20,7 @@ from audit import services as audit_services
 from catalog import facts as catalog_facts
 from catalog import services as catalog_services
 from catalog.models import Product, ProductVersion
-from classification import engine
+from classification import engine, runner
 from classification import services as classification_services
 from classification.models import Decision, Job, JobStatus, OverrideReason, ReviewState
 from classification.review import services as review_services
@@ -140,25 +139,9 @@ def _decisions(tenant, jurisdiction: str, reference) -> None:
         value = engine.classify(
             version.facts, pack=None, reference=reference, facts_sha256=version.sha256
         )
-        duty = (value.to_json().get("duty") or {}).get("selected") or {}
         rows.append(
-            Decision(
-                tenant=tenant,
-                job=job,
-                attempt=1,
-                product_id=job.product_id,
-                product_version=version,
-                jurisdiction=jurisdiction,
-                schedule_revision=value.schedule_revision or "",
-                engine_version=value.engine_version,
-                selected_code=value.selected_code or "",
-                confidence=round(float(value.confidence), 4),
-                outcome=value.outcome,
-                reasons=[reason.code for reason in value.reasons],
-                risk_band=value.risk_band,
-                duty_total=Decimal(str(duty["total"])) if duty.get("total") else None,
-                evidence=value.to_json(),
-                created_at=now,
+            runner.decision_row(
+                value, job=job, attempt=1, pack_id=None, jurisdiction=jurisdiction, now=now
             )
         )
     decisions = Decision.objects.bulk_create(rows)  # the trigger opens each review state

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from audit.models import AuditEvent
 from catalog.models import Product
@@ -18,6 +18,7 @@ from classification.models import Decision, ReviewAction, ReviewState
 from classification.review import services as review_services
 from rulepacks.models import RulePack
 from tariffs import reference as tariff_reference
+from tests.classification import test_eval_command
 from tests.classification.review.conftest import make_decision  # noqa: F401
 from tests.rulepacks.conftest import lead, make_pack, us_schedule  # noqa: F401
 from workbench.models import Tenant
@@ -53,21 +54,7 @@ def reference(request):
 
 
 def run(tmp_path, *args, text=CASES) -> str:
-    path = tmp_path / "cases.csv"
-    path.write_text(text, encoding="utf-8")
-    out = []
-
-    class Out:
-        def write(self, s, *a, **k):
-            out.append(s)
-
-        def flush(self):
-            pass
-
-    call_command(
-        "classification_eval", "--cases", str(path), "--jurisdiction", "US", *args, stdout=Out()
-    )
-    return "".join(out)
+    return test_eval_command.run(tmp_path, text, *args)
 
 
 def counts() -> dict:

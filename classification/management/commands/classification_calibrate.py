@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from classification import engine
 from classification.engine import calibration, evaluation
+from classification.management.commands import classification_eval as eval_command
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
 
@@ -39,10 +40,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from classification.management.commands.classification_eval import Command as Eval
-
         jurisdiction = options["jurisdiction"].upper()
-        cases = Eval()._read(Path(options["cases"]), jurisdiction)
+        cases = eval_command.read_cases_file(Path(options["cases"]), jurisdiction)
         reference = tariff_reference.get_reference(jurisdiction)
         if reference is None:
             raise CommandError(f"no tariff schedule is loaded for {jurisdiction}")
@@ -56,7 +55,9 @@ class Command(BaseCommand):
         check_cases = _of_split(cases, options["check_split"])
         pack = None
         if options.get("tenant"):
-            pack, _ = Eval()._tenant_context(options["tenant"], jurisdiction, with_precedents=False)
+            pack, _ = eval_command.tenant_context(
+                options["tenant"], jurisdiction, with_precedents=False
+            )
         gather = _Gatherer(reference, lexicon, jurisdiction, options["learn_fraction"])
         rows = gather.all_modes(fit_cases, seeds, pack)
         fitted = calibration.fit(

@@ -70,7 +70,7 @@ class Command(BaseCommand):
             )
         if options["seed"] is not None and fraction is None:
             raise CommandError("--seed needs --learn-fraction: it seeds the learning split")
-        cases = self._read(Path(options["cases"]), jurisdiction)
+        cases = read_cases_file(Path(options["cases"]), jurisdiction)
         if options["limit"]:
             cases = cases[: options["limit"]]
         reference = tariff_reference.get_reference(jurisdiction)
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"no tariff schedule or HS nomenclature is loaded for {jurisdiction}"
             )
-        pack, precedents = self._tenant_context(
+        pack, precedents = tenant_context(
             options.get("tenant"), jurisdiction, with_precedents=fraction is None
         )
         mode = (
@@ -111,16 +111,6 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {location}: {err.strerror or err}") from err
         except (ValueError, KeyError, TypeError) as err:
             raise CommandError(f"{location} is not a calibration fit: {err}") from err
-
-    def _read(self, path: Path, jurisdiction: str) -> list:
-        try:
-            return evaluation.read_cases(
-                path.read_text(encoding="utf-8"), jurisdiction=jurisdiction
-            )
-        except OSError as err:
-            raise CommandError(f"cannot read {path}: {err.strerror or err}") from err
-        except (evaluation.CasesError, UnicodeDecodeError) as err:
-            raise CommandError(f"{path}: {err}") from err
 
     def _learn(self, run, cases, jurisdiction, fraction, seed, mode) -> tuple[dict, str]:
         """Finalize a seeded share of the cases, evaluate the rest with and without them."""
@@ -169,27 +159,38 @@ class Command(BaseCommand):
         )
         return data, text
 
-    def _tenant_context(self, slug, jurisdiction, *, with_precedents: bool = True):
-        """Return the tenant's active compiled pack and precedent index (None, None without one).
 
-        Reads only: the learning evaluation takes the pack and leaves the precedents out.
-        """
-        if not slug:
-            return None, None
-        from classification import selectors as decision_selectors
-        from rulepacks import selectors as pack_selectors
-        from workbench.models import Tenant
+def read_cases_file(path: Path, jurisdiction: str) -> list:
+    """Read a labelled cases CSV; a CommandError says what is wrong and where."""
+    try:
+        return evaluation.read_cases(path.read_text(encoding="utf-8"), jurisdiction=jurisdiction)
+    except OSError as err:
+        raise CommandError(f"cannot read {path}: {err.strerror or err}") from err
+    except (evaluation.CasesError, UnicodeDecodeError) as err:
+        raise CommandError(f"{path}: {err}") from err
 
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None:
-            raise CommandError(f"no tenant {slug!r}")
-        active = pack_selectors.active_compiled(tenant, jurisdiction)
-        if active is None:
-            raise CommandError(f"tenant {slug!r} has no active rule pack for {jurisdiction}")
-        _, pack = active
-        if not with_precedents:
-            return pack, None
-        return pack, decision_selectors.precedents_for(tenant.pk, jurisdiction)
+
+def tenant_context(slug, jurisdiction, *, with_precedents: bool = True):
+    """Return the tenant's active compiled pack and precedent index (None, None without one).
+
+    Reads only: the learning evaluation takes the pack and leaves the precedents out.
+    """
+    if not slug:
+        return None, None
+    from classification import selectors as decision_selectors
+    from rulepacks import selectors as pack_selectors
+    from workbench.models import Tenant
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise CommandError(f"no tenant {slug!r}")
+    active = pack_selectors.active_compiled(tenant, jurisdiction)
+    if active is None:
+        raise CommandError(f"tenant {slug!r} has no active rule pack for {jurisdiction}")
+    _, pack = active
+    if not with_precedents:
+        return pack, None
+    return pack, decision_selectors.precedents_for(tenant.pk, jurisdiction)
 
 
 class _Runner:

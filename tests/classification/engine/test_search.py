@@ -31,11 +31,12 @@ def test_scores_are_shares_of_the_relevance_and_subheadings_are_spread():
     more = {f"611020200{i}": ("Sweaters, knitted, of cotton, style {i}", True) for i in range(5)}
     hits = [(code, 0.95) for code in more] + [("6110303059", 0.8), ("6109100012", 0.7)]
     reference = FakeReference(search=hits, lines=more)
-    found = search.search_candidates(facts("Knitted sweater"), reference, limit=4).candidates
+    result = search.search_candidates(facts("Knitted sweater"), reference, limit=4)
+    found = result.candidates
     assert [c.code[:6] for c in found] == ["611020", "611020", "611030", "610910"]
     assert sum(c.score for c in found) <= 1.0001
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
-    assert found[0].raw == 0.95 and found[0].query
+    assert found[0].raw == 0.95 and result.query
 
 
 def test_a_product_with_no_searchable_words_gets_no_search_candidates():
