@@ -31,6 +31,7 @@ DECISION_CREATED = "decision.created"
 DECISION_FINALIZED = "decision.finalized"
 DECISION_ESCALATED = "decision.escalated"
 DECISION_INFO_REQUESTED = "decision.info_requested"
+DECISION_REOPENED = "decision.reopened"
 RULEPACK_ACTIVATED = "rulepack.activated"
 RULEPACK_ACTIVATION_REFUSED = "rulepack.activation_refused"
 CATALOG_IMPORT_COMPLETED = "catalog.import_completed"
@@ -43,6 +44,7 @@ EVENT_TYPES = frozenset(
         DECISION_FINALIZED,
         DECISION_ESCALATED,
         DECISION_INFO_REQUESTED,
+        DECISION_REOPENED,
         RULEPACK_ACTIVATED,
         RULEPACK_ACTIVATION_REFUSED,
         CATALOG_IMPORT_COMPLETED,
@@ -56,6 +58,7 @@ REQUIRED_KEYS = {
     DECISION_FINALIZED: {"decision_id", "product_id", "sku", "final_code", "link"},
     DECISION_ESCALATED: {"decision_id", "product_id", "sku", "escalated_to", "link"},
     DECISION_INFO_REQUESTED: {"decision_id", "product_id", "sku", "missing_facts", "link"},
+    DECISION_REOPENED: {"decision_id", "product_id", "sku", "reopened_code", "link"},
     RULEPACK_ACTIVATED: {"rulepack_id", "jurisdiction", "version", "sha256", "link"},
     RULEPACK_ACTIVATION_REFUSED: {"rulepack_id", "jurisdiction", "version", "reasons", "link"},
     CATALOG_IMPORT_COMPLETED: {"import_id", "created", "updated", "refused", "link"},

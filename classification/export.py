@@ -12,7 +12,11 @@ from django.apps import apps
 from audit import snapshot
 
 CHUNK = 2000
-FINAL_KINDS = ("accept", "override", "resolve")
+FINAL_KINDS = ("accept", "override", "resolve", "system_finalize")
+# Actions after which the decision holds no final code (reopened, or replaced by a later one).
+UNFINAL_KINDS = ("reopen", "superseded")
+# What an action's data says about the lifecycle, kept in the record.
+_DATA_KEYS = ("supersedes", "authority", "spot_check", "signed_off_by", "by")
 
 
 def _model(app: str, name: str):
@@ -51,32 +55,50 @@ def _action(action) -> dict:
         "code": getattr(action, "code", "") or "",
         "reason_code": getattr(action, "reason_code", "") or "",
         "note": getattr(action, "note", "") or "",
+        "ruling_reference": getattr(action, "ruling_reference", "") or "",
         "created_at": action.created_at,
+        **{k: v for k, v in (getattr(action, "data", None) or {}).items() if k in _DATA_KEYS},
     }
 
 
 def _final(decision, actions: list[dict]) -> dict | None:
-    """The latest accept/override/resolve with its code (an accept takes the machine's code)."""
+    """The latest finalizing action with its code (an accept takes the machine's code), or None
+    when a reopen or a later decision came after it."""
     for action in reversed(actions):
+        if action["kind"] in UNFINAL_KINDS:
+            return None
         if action["kind"] in FINAL_KINDS:
             code = action["code"] or decision.selected_code
             return {
                 "code": code,
                 "description": _description(decision, code),
-                "by": action["actor"],
+                "by": action["actor"] or ("system" if action.get("authority") else None),
                 "at": action["created_at"],
                 "kind": action["kind"],
                 "reason_code": action["reason_code"],
                 "note": action["note"],
+                "ruling_reference": action["ruling_reference"],
+                "supersedes": action.get("supersedes"),
+                "authority": action.get("authority"),
             }
     return None
 
 
 def _description(decision, code: str) -> str:
+    """The code's text: from the decision's candidates, else from the schedule revision it was
+    classified against (a broker's override is often a code the engine never proposed)."""
+    if not code:
+        return ""
     for candidate in decision.evidence.get("candidates", []):
         if candidate.get("code") == code:
             return candidate.get("description", "")
-    return ""
+    from tariffs import reference as tariff_reference
+
+    ref = tariff_reference.get_reference(
+        decision.jurisdiction, decision.schedule_revision or None
+    ) or tariff_reference.get_reference(decision.jurisdiction)
+    line = ref.line(code) if ref is not None else None
+    return (line.full_description or line.description) if line is not None else ""
 
 
 def decision_record(decision, actions: list) -> dict:

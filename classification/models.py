@@ -165,7 +165,6 @@ class Decision(models.Model):
 
 
 class ReviewStatus(models.TextChoices):
-    AUTO = "auto", "Classified automatically"
     OPEN = "open", "Open"
     ESCALATED = "escalated", "Escalated"
     INFO_REQUESTED = "info_requested", "Information requested"
@@ -178,6 +177,14 @@ class Route(models.TextChoices):
     LEGAL = "legal", "Legal"
     FINANCE = "finance", "Finance"
     LOGISTICS = "logistics", "Logistics"
+
+
+class SpotCheck(models.TextChoices):
+    """Where a decision finalized on a pack's authority stands in the broker's spot check."""
+
+    PENDING = "pending", "Waiting for a broker"
+    CONFIRMED = "confirmed", "Confirmed by a broker"
+    CORRECTED = "corrected", "Corrected by a broker"
 
 
 class ReviewState(models.Model):
@@ -213,7 +220,7 @@ class ReviewState(models.Model):
     jurisdiction = models.CharField(max_length=8)
     origin = models.CharField(max_length=2, blank=True)
     rule_pack_version = models.CharField(max_length=100, blank=True)
-    reasons = models.JSONField(default=list)
+    reasons = models.JSONField(default=list, blank=True)  # a classified decision has none
     suggested_description = models.CharField(max_length=300, blank=True)
     decision_created_at = models.DateTimeField()
     # The final classification, derived from the deciding action.
@@ -223,6 +230,10 @@ class ReviewState(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     missing_facts = models.JSONField(default=list, blank=True)
+    # Set when a pack's auto-finalization sampled this decision for a broker's spot check.
+    spot_check = models.CharField(
+        max_length=12, choices=SpotCheck.choices, blank=True, default="", db_default=""
+    )
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -266,6 +277,15 @@ class ActionKind(models.TextChoices):
     RELEASE = "release", "Released"
     GRANT = "grant", "Granted a decision right"
     PROMOTE = "promote", "Promoted to a golden case"
+    SYSTEM_FINALIZE = "system_finalize", "Finalized on the rule pack's authority"
+    SPOT_CHECK = "spot_check", "Confirmed in a spot check"
+    REOPEN = "reopen", "Reopened"
+    SIGN_OFF = "sign_off", "Signed off; a second compliance lead must confirm"
+    SUPERSEDED = "superseded", "Superseded by a later final decision"
+
+
+# Finalizing actions: each one gives the decision a final code (``ReviewAction.code``).
+FINALIZING_KINDS = (ActionKind.ACCEPT, ActionKind.OVERRIDE, ActionKind.SYSTEM_FINALIZE)
 
 
 class OverrideReason(models.TextChoices):

@@ -24,6 +24,7 @@ from catalog import services as catalog_services
 from classification import engine, leases, selectors
 from classification.engine import search as engine_search
 from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
+from classification.review import services as review_services
 from workbench.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -176,11 +177,24 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
     _announce(decisions, skus={r.job.product_id: r.job.product.sku for r in succeeded})
     for outcome, product_ids in by_outcome.items():
         catalog_services.products_set_classification(product_ids=product_ids, status=outcome)
+    _auto_finalize(decisions, succeeded)
     report.done += len(decisions)
     for r in held:
         if r.decision is None:
             _record_failure(r, now)
             report.failed += 1
+
+
+def _auto_finalize(decisions: list[Decision], results: list[_Result]) -> None:
+    """Finalize ``classified`` decisions whose pack says ``auto_finalize`` (in the batch commit);
+    the others wait in the Confirm queue for a broker."""
+    by_pack: dict[int, tuple] = {}
+    for decision, result in zip(decisions, results, strict=True):
+        pack = result.context.pack
+        if decision.outcome == "classified" and pack is not None and pack.auto_finalize:
+            by_pack.setdefault(id(pack), (pack, []))[1].append(decision)
+    for pack, chosen in by_pack.values():
+        review_services.review_system_finalize(decisions=chosen, pack=pack)
 
 
 def _announce(decisions: list[Decision], *, skus: dict[int, str]) -> None:

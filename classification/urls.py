@@ -19,6 +19,7 @@ urlpatterns = [
     path("review/<int:pk>/accept/", review.accept, name="review_accept"),
     path("review/<int:pk>/override/", review.override, name="review_override"),
     path("review/<int:pk>/escalate/", review.escalate, name="review_escalate"),
+    path("review/<int:pk>/reopen/", review.reopen, name="review_reopen"),
     path("review/<int:pk>/request-info/", review.request_info, name="review_request_info"),
     path("review/<int:pk>/assign/", review.assign, name="review_assign"),
     path("review/<int:pk>/release/", review.release, name="review_release"),

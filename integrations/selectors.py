@@ -5,11 +5,11 @@ Every selector takes the tenant and filters by it; an id of another tenant is si
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Product
-from classification.models import ClassificationRequest, Decision
+from classification.models import ActionKind, ClassificationRequest, Decision, ReviewAction
 from integrations.models import (
     OPEN_DELIVERY_STATUSES,
     ApiToken,
@@ -84,6 +84,15 @@ def _with_finalization(qs: QuerySet[Decision]) -> QuerySet[Decision]:
         finalized_at=Subquery(latest.values("finalized_at")[:1]),
         finalized_by=Subquery(latest.values("finalized_by")[:1]),
         feed_position=Subquery(latest.values("id")[:1]),
+    ).annotate(
+        # A broker reopened the decision after its last finalization: no code is final now.
+        reopened=Exists(
+            ReviewAction.objects.filter(
+                decision_id=OuterRef("pk"),
+                kind=ActionKind.REOPEN,
+                created_at__gt=OuterRef("finalized_at"),
+            )
+        )
     )
 
 
@@ -99,7 +108,8 @@ def decisions_page(*, tenant, after: int, limit: int, filters: dict) -> Page:
     if filters.get("outcome"):
         qs = qs.filter(outcome=filters["outcome"])
     if filters.get("final") is not None:
-        qs = qs.filter(feed_position__isnull=not filters["final"])
+        final = Q(feed_position__isnull=False, reopened=False)
+        qs = qs.filter(final) if filters["final"] else qs.exclude(final)
     if filters.get("product_id"):
         qs = qs.filter(product_id=filters["product_id"])
     since = filters.get("updated_since")

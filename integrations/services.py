@@ -33,6 +33,8 @@ SUBSCRIBABLE = {
     outbox.DECISION_CREATED: "The engine wrote a decision (any outcome).",
     outbox.DECISION_ESCALATED: "A decision was escalated to compliance, legal, finance, logistics.",
     outbox.DECISION_INFO_REQUESTED: "A broker asked for missing product facts.",
+    outbox.DECISION_REOPENED: "A broker reopened a final classification: treat its code as "
+    "under review until the next decision.finalized.",
     outbox.RULEPACK_ACTIVATED: "A rule pack became active.",
     outbox.RULEPACK_ACTIVATION_REFUSED: "A rule pack's activation was refused by its gates.",
     outbox.CATALOG_IMPORT_COMPLETED: "A catalog import finished.",

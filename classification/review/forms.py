@@ -94,6 +94,12 @@ class RequestInfoForm(VersionedForm):
     )
 
 
+class ReopenForm(VersionedForm):
+    note = forms.CharField(
+        required=False, max_length=2000, label="Why", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class GrantForm(VersionedForm):
     username = forms.CharField(max_length=150, label="Member to grant this item")
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from classification import engine
 from classification.engine.precedents import precedent_text
 from classification.models import (
+    FINALIZING_KINDS,
     Decision,
     ReviewAction,
     ReviewState,
@@ -46,6 +47,7 @@ class Queue:
 
 
 QUEUES = (
+    Queue("confirm", "Confirm", "classified by the engine; a broker confirms with one key"),
     Queue("needs_review", "Needs review", "uncertain, restricted or flagged decisions"),
     Queue("blocked", "Blocked", "no candidate, denied goods, no pack or missing facts"),
     *(
@@ -53,6 +55,7 @@ QUEUES = (
         for route in Route
     ),
     Queue("info_requested", "Info requested", "waiting for an analyst to update facts"),
+    Queue("spot_check", "Spot check", "finalized on a pack's authority, drawn for checking"),
     Queue("mine", "Assigned to me", "open items you hold"),
     Queue("decided", "Recently decided", "final classifications, newest first"),
 )
@@ -271,6 +274,57 @@ def actions_for(state: ReviewState) -> list[ReviewAction]:
     )
 
 
+# Final codes a person stands behind: decided by a broker, or finalized on a pack's authority and
+# confirmed in a spot check. Only these teach the engine (precedents) and test packs (backtests):
+# an unchecked automatic code would be the machine grading itself.
+PERSON_FINAL = Q(status=ReviewStatus.FINAL) & (
+    Q(decided_by__isnull=False) | Q(spot_check="confirmed")
+)
+
+
+def finalizing_action(state: ReviewState) -> ReviewAction | None:
+    """Return the action that made the decision's current code final (who, authority, what it
+    superseded), or None."""
+    return (
+        ReviewAction.objects.filter(decision_id=state.pk, kind__in=FINALIZING_KINDS)
+        .select_related("actor")
+        .order_by("-version")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SpotChecks:
+    """Spot checks of decisions finalized on a pack's authority: the measured precision."""
+
+    pending: int
+    confirmed: int
+    corrected: int
+
+    @property
+    def checked(self) -> int:
+        return self.confirmed + self.corrected
+
+    @property
+    def precision(self) -> float | None:
+        return self.confirmed / self.checked if self.checked else None
+
+
+def spot_checks(tenant) -> SpotChecks:
+    """Count the tenant's spot checks by result (one query)."""
+    counts = dict(
+        ReviewState.objects.filter(tenant=tenant)
+        .exclude(spot_check="")
+        .values_list("spot_check")
+        .annotate(n=Count("pk"))
+    )
+    return SpotChecks(
+        pending=counts.get("pending", 0),
+        confirmed=counts.get("confirmed", 0),
+        corrected=counts.get("corrected", 0),
+    )
+
+
 def product_history(state: ReviewState, limit: int = 20) -> list[ReviewState]:
     """Return the product's other decisions, newest first, with their review outcome."""
     return list(
@@ -317,7 +371,7 @@ def precedents(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
     without the model, precedents match by words only.
     """
     rows = ReviewState.objects.filter(
-        tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
+        PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction
     ).values_list(
         "decision_id",
         "product__sku",
@@ -437,9 +491,7 @@ def final_decision_cases(tenant_id: int, jurisdiction: str) -> list:
     from rulepacks.backtest import Case
 
     rows = (
-        ReviewState.objects.filter(
-            tenant_id=tenant_id, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
-        )
+        ReviewState.objects.filter(PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction)
         .order_by("product_id", "-decided_at")
         .distinct("product_id")
         .values_list(

@@ -25,6 +25,7 @@ from catalog.models import ClassificationStatus, Product, ProductVersion
 from classification import selectors as classification_selectors
 from classification import services as classification_services
 from classification.models import (
+    FINALIZING_KINDS,
     MAX_PRODUCTS_PER_REQUEST,
     ActionKind,
     EvidenceFile,
@@ -34,6 +35,7 @@ from classification.models import (
     ReviewState,
     ReviewStatus,
     Route,
+    SpotCheck,
 )
 from classification.review import selectors as review_selectors
 from rulepacks import promote, routing
@@ -214,23 +216,143 @@ def _announce(event_type: str, state: ReviewState, **payload) -> None:
     )
 
 
-def _finalize(state: ReviewState, *, actor, kind: str, code: str, **fields) -> ReviewAction:
+def blocked_goods(decision) -> list[dict]:
+    """Return the denied-goods and blocking-restriction entries that blocked ``decision``.
+
+    Such goods are not a broker's to release: a compliance lead decides, with a written
+    justification (and a second lead when the pack says ``four_eyes``).
+    """
+    if decision.outcome != "blocked":
+        return []
+    entries = []
+    for reason in decision.reason_details:
+        if reason.get("code") in (routing.DENIED_GOODS, routing.RESTRICTED_GOODS):
+            detail = reason.get("detail") or {}
+            entries += [e for e in detail.get("entries", []) if e.get("action") == "block"]
+    return entries
+
+
+def four_eyes(decision) -> bool:
+    """Return whether the decision's pack needs two compliance leads to release blocked goods."""
+    from rulepacks import selectors as pack_selectors
+
+    if decision.rule_pack_id is None:
+        return False
+    return pack_selectors.compiled(decision.rule_pack).four_eyes
+
+
+def pending_sign_off(state: ReviewState) -> ReviewAction | None:
+    """Return the first compliance lead's sign-off waiting for a second one, or None.
+
+    A sign-off counts until the item is finalized or reopened after it.
+    """
+    last = (
+        ReviewAction.objects.filter(
+            decision_id=state.pk,
+            kind__in=(ActionKind.SIGN_OFF, ActionKind.REOPEN, *FINALIZING_KINDS),
+        )
+        .select_related("actor")
+        .order_by("-version")
+        .first()
+    )
+    return last if last is not None and last.kind == ActionKind.SIGN_OFF else None
+
+
+def _previous_final(state: ReviewState) -> dict | None:
+    """Return ``{"decision", "code"}`` of the final code a new finalization replaces, or None:
+    this decision's own (final now, or reopened), else the product's final decision."""
+    if state.status == ReviewStatus.FINAL and state.final_code:
+        return {"decision": state.pk, "code": state.final_code}
+    reopened = (
+        ReviewAction.objects.filter(decision_id=state.pk, kind=ActionKind.REOPEN)
+        .order_by("-version")
+        .values_list("code", flat=True)
+        .first()
+    )
+    if reopened:
+        return {"decision": state.pk, "code": reopened}
+    other = (
+        ReviewState.objects.filter(
+            tenant_id=state.tenant_id, product_id=state.product_id, status=ReviewStatus.FINAL
+        )
+        .exclude(pk=state.pk)
+        .order_by("-decided_at", "-pk")
+        .values_list("pk", "final_code")
+        .first()
+    )
+    return {"decision": other[0], "code": other[1]} if other else None
+
+
+def _supersede_finals(state: ReviewState, *, actor) -> None:
+    """Close the product's other final decisions: ``state`` now holds its final code."""
+    older = (
+        ReviewState.objects.select_for_update(of=("self",))
+        .select_related("decision", "tenant")
+        .filter(tenant_id=state.tenant_id, product_id=state.product_id, status=ReviewStatus.FINAL)
+        .exclude(pk=state.pk)
+        .order_by("pk")
+    )
+    for other in older:
+        code = other.final_code
+        other.status = ReviewStatus.SUPERSEDED
+        other.queue = "closed"
+        _append(other, actor=actor, kind=ActionKind.SUPERSEDED, code=code, data={"by": state.pk})
+        audit.record(
+            actor=actor,
+            actor_label=None if actor else "classification worker",
+            verb="classification.review.superseded",
+            target=other.decision,
+            tenant=other.tenant,
+            data={"code": code, "by_decision": state.pk},
+        )
+
+
+def _finalize(
+    state: ReviewState,
+    *,
+    actor,
+    kind: str,
+    code: str,
+    authority: dict | None = None,
+    queue: str = "final",
+    **fields,
+) -> ReviewAction:
+    """Make ``code`` the decision's final code: action, product, older finals, audit, outbox.
+
+    ``actor`` None with ``authority`` (pack, version, sha256) is the system finalizing on a
+    pack's authority. A final code that replaces another names it (``supersedes``) in the
+    action, the audit event and the ``decision.finalized`` event, so an ERP can correct itself.
+    """
     was = state.status
+    supersedes = _previous_final(state)
+    if supersedes and supersedes["code"] == code and supersedes["decision"] == state.pk:
+        supersedes = None  # the same code confirmed again: nothing to correct downstream
     now = timezone.now()
+    extra = dict(fields.pop("data", None) or {})
+    if supersedes:
+        extra["supersedes"] = supersedes
+    if authority:
+        extra["authority"] = authority
+    if state.spot_check == SpotCheck.PENDING and actor is not None:
+        system_code = state.final_code or (supersedes or {}).get("code", "")
+        confirmed = code == (system_code or state.decision.selected_code)
+        state.spot_check = SpotCheck.CONFIRMED if confirmed else SpotCheck.CORRECTED
+        extra["spot_check"] = state.spot_check
     state.status = ReviewStatus.FINAL
-    state.queue = "final"
+    state.queue = queue
     state.final_code = code
     state.decided_by = actor
     state.decided_at = now
     state.assignee = None
     state.missing_facts = []
-    action = _append(state, actor=actor, kind=kind, code=code, **fields)
+    action = _append(state, actor=actor, kind=kind, code=code, data=extra, **fields)
     catalog_services.product_set_classification(
         product=state.product,
         status=ClassificationStatus.FINAL,
         final_code=code,
         final_facts_sha256=state.decision.product_version.sha256,
     )
+    _supersede_finals(state, actor=actor)
     data = {
         "sku": state.product.sku,
         "final_code": code,
@@ -241,34 +363,175 @@ def _finalize(state: ReviewState, *, actor, kind: str, code: str, **fields) -> R
     data.update({k: v for k, v in fields.items() if k in ("reason_code", "note") and v})
     if fields.get("ruling_reference"):
         data["ruling_reference"] = fields["ruling_reference"]
-    verb = "accepted" if kind == ActionKind.ACCEPT else "overridden"
+    data.update(extra)
+    verb = {
+        ActionKind.ACCEPT: "accepted",
+        ActionKind.OVERRIDE: "overridden",
+        ActionKind.SYSTEM_FINALIZE: "finalized",
+    }[kind]
     audit.record(
         actor=actor,
+        actor_label=None if actor else _authority_label(authority),
         verb=f"classification.review.{verb}",
         target=state.decision,
         tenant=state.tenant,
         data=data,
     )
-    _announce(
-        "decision.finalized",
-        state,
-        final_code=code,
-        suggested_code=state.decision.selected_code,
-        decided_by=actor.get_username() if actor else "",
-        decided_at=now.isoformat(),
+    payload = {
+        "final_code": code,
+        "suggested_code": state.decision.selected_code,
+        "decided_by": actor.get_username() if actor else "",
+        "finalized_by": actor.get_username() if actor else "system",
+        "decided_at": now.isoformat(),
+    }
+    if fields.get("ruling_reference"):
+        payload["ruling_reference"] = fields["ruling_reference"]
+    if authority:
+        payload["authority"] = authority
+    if supersedes:
+        payload["supersedes"] = supersedes
+    _announce("decision.finalized", state, **payload)
+    return action
+
+
+def _authority_label(authority: dict | None) -> str:
+    if not authority:
+        return "classification worker"
+    return f"rule pack {authority['name']} {authority['version']} (auto-finalize)"
+
+
+def spot_check_sampled(decision_id: int, pack_sha256: str, share: float) -> bool:
+    """Return whether an auto-finalized decision goes to a broker's spot check.
+
+    A fixed draw from the decision and the pack's SHA-256: the same decision is always in or
+    out of the sample, and about ``share`` of all decisions are in.
+    """
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"{pack_sha256}:{decision_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
+    """Finalize ``classified`` decisions on the authority of ``pack`` (``auto_finalize``).
+
+    Runs in the caller's transaction (the worker's batch commit). Each decision gets a
+    ``system_finalize`` action naming the pack's id, version and SHA-256, its product's final
+    code, an audit event under the pack's name and a ``decision.finalized`` event with
+    ``finalized_by: "system"`` and the authority. ``pack.spot_check`` of them stay in the
+    Spot check queue until a broker confirms or corrects them.
+    """
+    ids = [d.pk for d in decisions if d.outcome == "classified" and d.selected_code]
+    states = (
+        ReviewState.objects.select_for_update(of=("self",))
+        .select_related("decision", "product", "tenant")
+        .filter(pk__in=ids, status=ReviewStatus.OPEN, queue="confirm")
+        .order_by("pk")
+    )
+    actions = []
+    for state in states:
+        decision = state.decision
+        authority = {
+            "pack": decision.rule_pack_id,
+            "name": pack.name,
+            "version": decision.rule_pack_version,
+            "sha256": decision.rule_pack_sha256,
+        }
+        sampled = spot_check_sampled(decision.pk, decision.rule_pack_sha256, pack.spot_check)
+        if sampled:
+            state.spot_check = SpotCheck.PENDING
+        action = _finalize(
+            state,
+            actor=None,
+            kind=ActionKind.SYSTEM_FINALIZE,
+            code=decision.selected_code,
+            authority=authority,
+            queue="spot_check" if sampled else "final",
+            data={"spot_check": SpotCheck.PENDING} if sampled else None,
+        )
+        actions.append(action)
+    return actions
+
+
+def _require_release(actor, state: ReviewState, note: str) -> None:
+    """Blocked goods (denied, or a blocking restriction) are released by a compliance lead only,
+    with a written justification; ``ValidationError`` otherwise."""
+    entries = blocked_goods(state.decision)
+    if not entries:
+        return
+    reasons = "; ".join(e.get("reason", "") for e in entries if e.get("reason"))
+    _require(
+        user_has_tenant_perm(actor, state.tenant, "resolve_escalations"),
+        "__all__",
+        f"These goods are blocked ({reasons}). Only a compliance lead may release them, with a "
+        "written justification; escalate the item to compliance.",
+    )
+    _require(
+        len((note or "").strip()) >= 20,
+        "note",
+        "Releasing blocked goods needs a written justification (at least 20 characters) that "
+        "says why the import is lawful.",
+    )
+
+
+def _second_lead(actor, state: ReviewState, code: str, note: str, **fields) -> ReviewAction | None:
+    """Under ``four_eyes``, record the first compliance lead's sign-off and return it; return
+    None when this is the second lead confirming the same code (the caller finalizes)."""
+    if not blocked_goods(state.decision) or not four_eyes(state.decision):
+        return None
+    pending = pending_sign_off(state)
+    if pending is not None and pending.code == code:
+        _require(
+            pending.actor_id != actor.pk,
+            "__all__",
+            f"You signed off {codes.fmt(code)} already; a second compliance lead must confirm it.",
+        )
+        return None
+    action = _append(
+        state, actor=actor, kind=ActionKind.SIGN_OFF, code=code, note=note.strip(), **fields
+    )
+    audit.record(
+        actor=actor,
+        verb="classification.review.signed_off",
+        target=state.decision,
+        tenant=state.tenant,
+        data={"sku": state.product.sku, "code": code, "note": note.strip()},
+    )
+    return action
+
+
+def _confirm_spot_check(actor, state: ReviewState, note: str) -> ReviewAction:
+    """A broker confirms an auto-finalized decision drawn for a spot check."""
+    state.spot_check = SpotCheck.CONFIRMED
+    state.queue = "final"
+    action = _append(
+        state, actor=actor, kind=ActionKind.SPOT_CHECK, code=state.final_code, note=note
+    )
+    audit.record(
+        actor=actor,
+        verb="classification.review.spot_checked",
+        target=state.decision,
+        tenant=state.tenant,
+        data={"sku": state.product.sku, "code": state.final_code, "result": state.spot_check},
     )
     return action
 
 
 @transaction.atomic
 def review_accept(*, actor, state: ReviewState, version: int, note: str = "") -> ReviewAction:
-    """Make the suggested code final for the decision's product.
+    """Make the suggested code final for the decision's product (or confirm a spot check).
 
     Guarantees: the state was at ``version`` (else ``StaleAction``, nothing written); the item is
-    open or escalated and ``actor`` may decide it; one ``accept`` action, the product's final
-    code and status, and a ``classification.review.accepted`` event commit together.
+    open (Confirm and review queues) or escalated and ``actor`` may decide it; blocked goods
+    only by a compliance lead with a justification, and under ``four_eyes`` the first lead's
+    accept is a sign-off that a second lead confirms; one ``accept`` action, the product's final
+    code and status, and a ``classification.review.accepted`` event commit together. On an
+    auto-finalized item in the Spot check queue, accepting confirms the system's code.
     """
     state = _lock(state, version)
+    if state.status == ReviewStatus.FINAL and state.spot_check == SpotCheck.PENDING:
+        _require_decider(actor, state)
+        return _confirm_spot_check(actor, state, note)
     _require_status(state, (ReviewStatus.OPEN, ReviewStatus.ESCALATED), "accepted")
     _require_decider(actor, state)
     _require_current_facts(state)
@@ -277,9 +540,63 @@ def review_accept(*, actor, state: ReviewState, version: int, note: str = "") ->
         "__all__",
         "The engine suggested no code, so there is nothing to accept: override with a code.",
     )
+    _require_release(actor, state, note)
+    code = state.decision.selected_code
+    signed = _second_lead(actor, state, code, note)
+    if signed is not None:
+        return signed
     return _finalize(
-        state, actor=actor, kind=ActionKind.ACCEPT, code=state.decision.selected_code, note=note
+        state, actor=actor, kind=ActionKind.ACCEPT, code=code, note=note, **_countersigned(state)
     )
+
+
+def _countersigned(state: ReviewState) -> dict:
+    pending = pending_sign_off(state) if blocked_goods(state.decision) else None
+    if pending is None:
+        return {}
+    return {"data": {"signed_off_by": pending.actor.get_username() if pending.actor else ""}}
+
+
+@transaction.atomic
+def review_reopen(*, actor, state: ReviewState, version: int, note: str) -> ReviewAction:
+    """Take a final decision back into review: its code is no longer final.
+
+    Guarantees: the item is final and ``actor`` may review (else ``ValidationError``); the note
+    says why; the item returns to the Needs review (or Blocked) queue, the product loses its
+    final code, and a ``reopen`` action naming the code, a ``classification.review.reopened``
+    event and a ``decision.reopened`` outbox event (so an ERP holds the code) commit together.
+    The next accept or override names the reopened code as the one it supersedes.
+    """
+    state = _lock(state, version)
+    _require_status(state, (ReviewStatus.FINAL,), "reopened")
+    _require(
+        user_has_tenant_perm(actor, state.tenant, "review_decisions"),
+        "__all__",
+        "Your role does not allow review actions.",
+    )
+    _require(bool((note or "").strip()), "note", "Say why the final code is being reopened.")
+    code = state.final_code
+    state.status = ReviewStatus.OPEN
+    state.queue = "blocked" if state.outcome == "blocked" else "needs_review"
+    state.final_code = ""
+    state.decided_by = None
+    state.decided_at = None
+    action = _append(state, actor=actor, kind=ActionKind.REOPEN, code=code, note=note.strip())
+    catalog_services.product_set_classification(
+        product=state.product,
+        status=ClassificationStatus.BLOCKED
+        if state.outcome == "blocked"
+        else ClassificationStatus.NEEDS_REVIEW,
+    )
+    audit.record(
+        actor=actor,
+        verb="classification.review.reopened",
+        target=state.decision,
+        tenant=state.tenant,
+        data={"sku": state.product.sku, "code": code, "note": note.strip()},
+    )
+    _announce("decision.reopened", state, reopened_code=code, note=note.strip())
+    return action
 
 
 def _check_code(state: ReviewState, code: str) -> str:
@@ -368,9 +685,12 @@ def review_override(
     versions raise ``StaleAction``. Audited as ``classification.review.overridden``.
     """
     state = _lock(state, version)
-    _require_status(state, (ReviewStatus.OPEN, ReviewStatus.ESCALATED), "overridden")
+    _require_status(
+        state, (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.FINAL), "overridden"
+    )
     _require_decider(actor, state)
     _require_current_facts(state)
+    _require_release(actor, state, note)
     errors = {}
     try:
         digits = _check_code(state, code)
@@ -395,6 +715,17 @@ def review_override(
         errors.update(err.message_dict)
     if errors:
         raise ValidationError(errors)
+    if state.status == ReviewStatus.FINAL:
+        _require(
+            digits != state.final_code,
+            "code",
+            f"{codes.fmt(digits)} is already the final code; reopen the item to review it again.",
+        )
+    signed = _second_lead(
+        actor, state, digits, note, reason_code=reason_code, ruling_reference=ruling
+    )
+    if signed is not None:
+        return signed
     action = _finalize(
         state,
         actor=actor,
@@ -403,6 +734,7 @@ def review_override(
         reason_code=reason_code,
         note=note.strip(),
         ruling_reference=ruling,
+        **_countersigned(state),
     )
     stored = _store_files(action, checked)
     if stored:
@@ -688,6 +1020,10 @@ class BulkResult:
 
 def bulk_refusal(state: ReviewState) -> str | None:
     """Say why an item may not be bulk-accepted, or None when it may."""
+    if state.status == ReviewStatus.OPEN and state.queue == "confirm":
+        if state.risk_rank > 2:
+            return "it is high risk: confirm it on its own"
+        return None
     extra = set(state.reasons) - BULK_REASONS
     if state.status != ReviewStatus.OPEN or state.outcome != "needs_review":
         return f"it is {state.get_status_display().lower()}, not an open review item"

@@ -23,7 +23,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from classification import selectors as classification_selectors
-from classification.models import EvidenceFile, ReviewStatus
+from classification.models import ActionKind, EvidenceFile, ReviewStatus
 from classification.review import access, forms, selectors, services
 from rulepacks import routing
 from tariffs import codes
@@ -39,6 +39,7 @@ ACTION_FORMS = {
     "release": forms.VersionedForm,
     "grant": forms.GrantForm,
     "promote": forms.VersionedForm,
+    "reopen": forms.ReopenForm,
 }
 AUTOCOMPLETE = "tariffs/_code_autocomplete.html"
 # The query string keys that describe a queue view, carried from the queue into panel links.
@@ -88,7 +89,7 @@ def _queue_context(request) -> dict:
         "query": query,
         "next_query": next_query,
         "paged": bool(values.get("after")),
-        "bulk": has_perm(request, "review_decisions") and queue == "needs_review",
+        "bulk": has_perm(request, "review_decisions") and queue in ("needs_review", "confirm"),
     }
 
 
@@ -171,6 +172,8 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
             initial["version"] = state.version
             action_forms[name] = form_class(initial=initial, prefix=name)
     may_decide = access.may_decide(request, state)
+    blocked = services.blocked_goods(decision) if state.status != "final" else []
+    final = state.status == ReviewStatus.FINAL
     return {
         "selected_id": state.pk,
         "kept": _kept_lines(kept),
@@ -186,6 +189,15 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         "forms": action_forms,
         "conflict": conflict,
         "may_decide": may_decide and state.is_open,
+        # Blocked goods: a compliance lead releases them with a justification (two under
+        # four_eyes); a broker sees why and may escalate.
+        "blocked_goods": blocked,
+        "may_release": bool(blocked) and has_perm(request, "resolve_escalations"),
+        "four_eyes": bool(blocked) and services.four_eyes(decision),
+        "sign_off": services.pending_sign_off(state) if blocked and state.is_open else None,
+        "spot_check_pending": final and state.spot_check == "pending",
+        "may_correct": final and has_perm(request, "review_decisions"),
+        "finalized": selectors.finalizing_action(state) if final else None,
         "may_act": (
             has_perm(request, "review_decisions")
             or has_perm(request, "resolve_escalations")
@@ -288,6 +300,20 @@ def _code_label(action) -> str:
     return codes.fmt(action.code)
 
 
+def _outcome_message(state, action) -> str:
+    """What an accept or override did: finalized, confirmed a spot check, or signed off."""
+    sku, code = state.product.sku, _code_label(action)
+    if action.kind == ActionKind.SIGN_OFF:
+        return f"{sku}: you signed off {code}; a second compliance lead must confirm it."
+    if action.kind == ActionKind.SPOT_CHECK:
+        return f"{sku}: spot check confirmed {code}."
+    if (action.data or {}).get("supersedes"):
+        old = codes.fmt(action.data["supersedes"]["code"])
+        return f"{sku}: {code} is final and supersedes {old}."
+    verb = "accepted" if action.kind == ActionKind.ACCEPT else "overridden to"
+    return f"{sku}: {verb} {code} (final)."
+
+
 @tenant_view("read_tenant")
 @require_POST
 def accept(request, pk: int):
@@ -297,7 +323,7 @@ def accept(request, pk: int):
         action = services.review_accept(
             actor=request.user, state=state, version=data["version"], note=data["note"]
         )
-        return f"{state.product.sku}: accepted {_code_label(action)} as final."
+        return _outcome_message(state, action)
 
     return _act(request, pk, "accept", call)
 
@@ -318,9 +344,23 @@ def override(request, pk: int):
             ruling_reference=data["ruling_reference"],
             files=request.FILES.getlist("override-files"),
         )
-        return f"{state.product.sku}: overridden to {_code_label(action)} (final)."
+        return _outcome_message(state, action)
 
     return _act(request, pk, "override", call)
+
+
+@tenant_view("read_tenant")
+@require_POST
+def reopen(request, pk: int):
+    """Take a final decision back into review, with a note saying why."""
+
+    def call(state, data):
+        action = services.review_reopen(
+            actor=request.user, state=state, version=data["version"], note=data["note"]
+        )
+        return f"{state.product.sku}: reopened; {_code_label(action)} is no longer final."
+
+    return _act(request, pk, "reopen", call)
 
 
 @tenant_view("read_tenant")

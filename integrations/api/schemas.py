@@ -141,7 +141,9 @@ class DecisionOut(Schema):
     schedule_revision: str
     engine_version: str
     created_at: datetime
-    final: Finalization | None = Field(description="The broker's final classification, if any.")
+    final: Finalization | None = Field(
+        description="The final classification, if any (none while a final code is reopened)."
+    )
     links: Links
 
 
@@ -157,6 +159,18 @@ class DecisionPage(Schema):
     has_more: bool
 
 
+class Supersedes(Schema):
+    decision: int
+    code: str
+
+
+class Authority(Schema):
+    pack: int
+    name: str
+    version: str
+    sha256: str
+
+
 class FeedItem(Schema):
     position: int = Field(description="Strictly increasing; the next cursor is the last one.")
     decision_id: int
@@ -164,7 +178,13 @@ class FeedItem(Schema):
     sku: str
     final_code: str
     finalized_at: datetime
-    finalized_by: str
+    finalized_by: str = Field(description='A username, or "system" under a pack\'s auto_finalize.')
+    authority: Authority | None = Field(
+        None, description="The rule pack on whose authority the system finalized the code."
+    )
+    supersedes: Supersedes | None = Field(
+        None, description="The earlier final code this one replaces: correct it in your system."
+    )
     links: Links
 
 

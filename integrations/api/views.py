@@ -253,7 +253,7 @@ class DecisionFilters(Schema):
 
 def _decision(decision, tenant, *, detail: bool = False) -> dict:
     final = None
-    if decision.feed_position is not None:
+    if decision.feed_position is not None and not decision.reopened:
         final = {
             "final_code": decision.final_code,
             "finalized_at": decision.finalized_at,
@@ -328,6 +328,8 @@ def final_classifications(request, after: str | None = None, limit: int = 100):
             "final_code": e.final_code,
             "finalized_at": e.finalized_at,
             "finalized_by": e.finalized_by,
+            "authority": e.data.get("authority"),
+            "supersedes": e.data.get("supersedes"),
             "links": _links(
                 tenant, f"classification/decisions/{e.decision_id}/", f"decisions/{e.decision_id}"
             ),

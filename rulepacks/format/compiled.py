@@ -10,6 +10,8 @@ from catalog import facts as catalog_facts
 RISK_BANDS = ("low", "medium", "high")
 OUTCOMES = ("classified", "needs_review", "blocked")
 RESTRICTION_ACTIONS = ("review", "block")
+# Share of auto-finalized decisions queued for a broker to confirm or correct.
+DEFAULT_SPOT_CHECK = 0.05
 # Which partner-government-agency flags on a code send a product to review: only flags saying
 # data is required ("required"), or also those saying it may be ("any").
 AGENCY_REVIEW_POLICIES = ("required", "any")
@@ -158,6 +160,12 @@ class CompiledPack:
     denied_declared: bool = True
     high_risk_origins: frozenset[str] = frozenset()
     agency_review: str = "required"
+    # Decision lifecycle ([routing]): whether `classified` decisions become final on the pack's
+    # authority, the share of those a broker spot-checks, and whether releasing blocked goods
+    # needs a second compliance lead.
+    auto_finalize: bool = False
+    spot_check: float = DEFAULT_SPOT_CHECK
+    four_eyes: bool = False
     # The tenant's everyday terms and the code prefixes they mean: (term, (prefix, …)).
     synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
     description: str = ""

@@ -23,6 +23,13 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 CODE_RE = re.compile(r"^\d{2,10}$")
 _SYNTAX_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+_ROUTING_KEYS = {
+    "high_risk_origins",
+    "agency_review",
+    "auto_finalize",
+    "spot_check",
+    "four_eyes",
+}
 _THRESHOLD_KEYS = ("min_confidence", "tie_margin")
 _TOP_KEYS = {
     "pack",
@@ -153,6 +160,13 @@ class _Parser:
             self.error(f"{key} must be a number, not {value!r}", **where, path=(key,))
             return default
         return float(value)
+
+    def boolean(self, table, key, where, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.error(f"{key} must be true or false, not {value!r}", **where, path=(key,))
+            return default
+        return value
 
     def choice(self, table, key, options, where, default=None):
         value = table.get(key, default)
@@ -439,9 +453,10 @@ class _Parser:
         routing = data.get("routing", {})
         high_risk = frozenset()
         agency_review = "required"
+        lifecycle = {}
         if isinstance(routing, dict):
             where_r = {"section": None, "index": 0, "entry": "[routing]"}
-            self.unknown_keys(routing, {"high_risk_origins", "agency_review"}, where_r)
+            self.unknown_keys(routing, _ROUTING_KEYS, where_r)
             if "high_risk_origins" in routing:
                 high_risk = self.countries(
                     routing["high_risk_origins"], where_r, ("high_risk_origins",)
@@ -449,6 +464,7 @@ class _Parser:
             agency_review = self.choice(
                 routing, "agency_review", c.AGENCY_REVIEW_POLICIES, where_r, "required"
             )
+            lifecycle = self.lifecycle(routing, where_r)
         pack = c.CompiledPack(
             name=self.string(head, "name", where),
             jurisdiction=jurisdiction,
@@ -462,6 +478,7 @@ class _Parser:
             denied_declared="denied" in data,
             high_risk_origins=high_risk,
             agency_review=agency_review,
+            **lifecycle,
             synonyms=self.synonyms(data.get("synonyms", {})),
             sha256=hashlib.sha256(self.source.encode()).hexdigest(),
             source_bytes=len(self.source.encode()),
@@ -470,6 +487,22 @@ class _Parser:
             ),
         )
         return ParseResult(pack=pack, problems=self.problems)
+
+    def lifecycle(self, routing: dict, where) -> dict:
+        """``auto_finalize`` and ``four_eyes`` (true/false), ``spot_check`` (a share, 0 to 1)."""
+        out = {
+            key: self.boolean(routing, key, where, False) for key in ("auto_finalize", "four_eyes")
+        }
+        share = self.number(routing, "spot_check", where, c.DEFAULT_SPOT_CHECK)
+        if not 0 <= share <= 1:
+            self.error(
+                f"spot_check {share:g} is not a share between 0 and 1 (0.05 checks one in twenty)",
+                **where,
+                path=("spot_check",),
+            )
+            share = c.DEFAULT_SPOT_CHECK
+        out["spot_check"] = share
+        return out
 
     def synonyms(self, raw) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """``[synonyms]``: the tenant's everyday terms → code prefixes ("hoodie" = "6110")."""

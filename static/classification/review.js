@@ -1,4 +1,4 @@
-// Review queue keyboard: j/k move, Enter opens, a accept, o override, e escalate, i request info,
+// Review queue keyboard: j/k move, Enter opens, a accept (twice for a high-risk item), o override, e escalate, i request info,
 // ? help, Ctrl+Enter sends the form being typed in. After an action that takes the item out of
 // the queue, the next item opens. Every page works without this file.
 (() => {
@@ -81,7 +81,9 @@
         break;
       case "a": {
         const form = document.querySelector('#review-panel form[data-action="accept"]');
-        if (form && form.querySelector("button[type=submit]")) form.requestSubmit();
+        if (!form || !form.querySelector("button[type=submit]")) break;
+        if (needsSecondPress(form)) break;
+        form.requestSubmit();
         break;
       }
       case "o":
@@ -101,6 +103,30 @@
     }
     event.preventDefault();
   });
+
+  // A high-risk item is accepted with the keyboard only on a second press of "a" within a few
+  // seconds; the first press says so next to the button.
+  let armed = null;
+  function needsSecondPress(form) {
+    const article = form.closest("[data-decision]");
+    if (!article || article.dataset.risk !== "high") return false;
+    const key = article.dataset.decision + ":" + article.dataset.version;
+    if (armed && armed.key === key && Date.now() - armed.at < 4000) {
+      armed = null;
+      return false;
+    }
+    armed = { key, at: Date.now() };
+    let note = form.querySelector("[data-second-press]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "msg msg-warning";
+      note.setAttribute("role", "alert");
+      note.dataset.secondPress = "";
+      form.prepend(note);
+    }
+    note.textContent = "High-risk item: press a again to accept it.";
+    return true;
+  }
 
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-review-help]")) {

@@ -110,8 +110,18 @@ def test_the_final_code_is_the_latest_accept_override_or_resolve():
         "kind": "override",
         "reason_code": "better_fit",
         "note": "no battery",
+        "ruling_reference": "",
+        "supersedes": None,
+        "authority": None,
     }
     assert record["status"] == "final"
+
+
+def test_a_reopened_or_superseded_decision_holds_no_final_code():
+    for after in ("reopen", "superseded"):
+        actions = [_action(1, "accept"), _action(2, after, minutes=1)]
+        record = export.decision_record(_decision(), actions)
+        assert record["final"] is None and record["status"] == record["outcome"]
 
 
 def test_an_accept_takes_the_machine_suggestion():

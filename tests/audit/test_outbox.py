@@ -85,6 +85,7 @@ def test_every_event_type_named_by_the_issue_exists():
         "decision.finalized",
         "decision.escalated",
         "decision.info_requested",
+        "decision.reopened",
         "rulepack.activated",
         "rulepack.activation_refused",
         "catalog.import_completed",

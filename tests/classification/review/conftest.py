@@ -98,6 +98,8 @@ def make_decision(cast, make_products, monkeypatch):
         risk="low",
         flags=None,
         tenant=None,
+        rule_pack=None,
+        reason_details=(),
     ) -> ReviewState:
         if product is None:
             product = make_products(1, prefix=f"R{next(counter)}", tenant=tenant)[0]
@@ -112,7 +114,9 @@ def make_decision(cast, make_products, monkeypatch):
             attempt=1,
             product=product,
             product_version_id=job.product_version_id,
-            rule_pack_version="2026.1",
+            rule_pack=rule_pack,
+            rule_pack_version=rule_pack.version if rule_pack else "2026.1",
+            rule_pack_sha256=rule_pack.sha256 if rule_pack else "",
             jurisdiction="US",
             schedule_revision="2026 Rev 4",
             engine_version="test",
@@ -123,7 +127,10 @@ def make_decision(cast, make_products, monkeypatch):
             risk_band=risk,
             duty_total=Decimal("4.13") if code else None,
             duty_currency="USD",
-            evidence=evidence_for(code, score=confidence, flags=flags),
+            evidence={
+                **evidence_for(code, score=confidence, flags=flags),
+                "reasons": list(reason_details),
+            },
         )
         return ReviewState.objects.select_related("decision", "product", "tenant").get(
             pk=decision.pk

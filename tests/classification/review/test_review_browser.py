@@ -118,3 +118,42 @@ def test_question_mark_shows_the_shortcuts(page, live_server, cast, make_decisio
     log_in(page, live_server, cast.users[Role.BROKER].username)
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
+def test_a_broker_confirms_from_the_confirm_queue_by_keyboard_and_it_reaches_the_feed(
+    page, live_server, cast, make_decision, us_schedule
+):
+    from integrations import delivery
+    from integrations.models import FeedEntry
+
+    state = make_decision(outcome="classified", confidence=0.97, reasons=())
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(
+        page, live_server, cast.users[Role.BROKER].username, "/t/acme/classification/?queue=confirm"
+    )
+    expect(page.locator("[data-review-row]")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(panel_of(page, state)).to_be_visible()
+    page.keyboard.press("a")
+    expect(page.locator(f"#row-{state.pk}")).to_have_class(re.compile("done"))
+    assert ReviewState.objects.get(pk=state.pk).final_code == MENS
+    delivery.dispatch_pending()
+    assert FeedEntry.objects.filter(decision_id=state.pk, final_code=MENS).count() == 1
+
+
+def test_a_high_risk_item_needs_a_second_press_of_a(
+    page, live_server, cast, make_decision, us_schedule
+):
+    state = make_decision(risk="high")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, live_server, cast.users[Role.BROKER].username)
+    page.keyboard.press("Enter")
+    expect(panel_of(page, state)).to_be_visible()
+    page.keyboard.press("a")
+    expect(page.locator("#review-panel [data-second-press]")).to_have_text(
+        "High-risk item: press a again to accept it."
+    )
+    assert ReviewState.objects.get(pk=state.pk).status == "open"
+    page.keyboard.press("a")
+    expect(page.locator(f"#row-{state.pk}")).to_have_class(re.compile("done"))
+    assert ReviewState.objects.get(pk=state.pk).final_code == MENS

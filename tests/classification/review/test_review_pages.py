@@ -20,7 +20,17 @@ def url(name, *args):
 
 
 @pytest.mark.parametrize(
-    "queue", ["needs_review", "blocked", "escalated_legal", "info_requested", "mine", "decided"]
+    "queue",
+    [
+        "confirm",
+        "needs_review",
+        "blocked",
+        "escalated_legal",
+        "info_requested",
+        "spot_check",
+        "mine",
+        "decided",
+    ],
 )
 def test_every_queue_is_readable_by_every_member_role(cast, make_decision, queue):
     make_decision()
@@ -382,3 +392,42 @@ def test_a_granted_auditor_decides_one_escalated_item_over_http_and_no_other(cas
     assert ReviewState.objects.get(pk=granted.pk).decided_by == auditor
     # Another tenant's member with the same URL still gets 404, grant or not.
     assert cast.client("outsider").get(url("review_panel", granted.pk)).status_code == 404
+
+
+def test_a_final_decision_can_be_corrected_or_reopened_from_its_panel(cast, make_decision):
+    broker = cast.client(Role.BROKER)
+    state = make_decision()
+    services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
+    body = broker.get(url("review_panel", state.pk)).content.decode()
+    assert "Correct with another code" in body and "Reopen for review" in body
+    # An auditor reads the panel but gets no action on a final decision.
+    audit_body = cast.client(Role.AUDITOR).get(url("review_panel", state.pk)).content.decode()
+    assert "Reopen for review" not in audit_body
+
+    response = broker.post(
+        url("review_reopen", state.pk), {"reopen-version": "2", "reopen-note": ""}
+    )
+    assert response.status_code == 422 and "Say why" in response.content.decode()
+    response = broker.post(
+        url("review_reopen", state.pk),
+        {"reopen-version": "2", "reopen-note": "new spec sheet"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "is no longer final" in response.content.decode()
+    fresh = ReviewState.objects.get(pk=state.pk)
+    assert (fresh.status, fresh.queue, fresh.final_code) == ("open", "needs_review", "")
+
+
+def test_a_broker_sees_why_blocked_goods_are_not_theirs_to_release(cast, make_decision):
+    from tests.classification.review.test_lifecycle import DENIED
+
+    state = make_decision(
+        outcome="blocked", code="", reasons=("denied_goods",), risk="high", reason_details=(DENIED,)
+    )
+    body = cast.client(Role.BROKER).get(url("review_panel", state.pk)).content.decode()
+    assert "Only a compliance lead may release them" in body
+    assert 'data-action="override"' not in body and 'data-action="escalate"' in body
+    lead = cast.client(Role.COMPLIANCE_LEAD).get(url("review_panel", state.pk)).content.decode()
+    assert "You may release them with a written justification" in lead
+    assert 'data-action="override"' in lead
