@@ -116,6 +116,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# How long a tenant admin's invitation link stays valid.
+INVITATION_MAX_AGE_DAYS = env.get_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
