@@ -121,3 +121,14 @@ def watch_csp(page, found: list[str]) -> list[str]:
 def csp_violations(page) -> list[str]:
     """The CSP refusals of the test's ``page``; a test asserts the list is empty at its end."""
     return watch_csp(page, [])
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_refusals(request):
+    """Fail any browser test whose ``page`` met a Content-Security-Policy refusal."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    found = watch_csp(request.getfixturevalue("page"), [])
+    yield
+    assert found == [], f"Content-Security-Policy refusals: {found}"
