@@ -100,3 +100,35 @@ def _fresh_tariff_reference():
     reference.clear_cache()
     yield
     reference.clear_cache()
+
+
+def watch_csp(page, found: list[str]) -> list[str]:
+    """Collect into ``found`` every Content-Security-Policy refusal the page reports.
+
+    Chromium logs each refusal (an inline script or style, an eval, a blocked source) to the
+    console as an error naming the Content Security Policy.
+    """
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return found
+
+
+@pytest.fixture
+def csp_violations(page) -> list[str]:
+    """The CSP refusals of the test's ``page``; a test asserts the list is empty at its end."""
+    return watch_csp(page, [])
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_refusals(request):
+    """Fail any browser test whose ``page`` met a Content-Security-Policy refusal."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    found = watch_csp(request.getfixturevalue("page"), [])
+    yield
+    assert found == [], f"Content-Security-Policy refusals: {found}"

@@ -1,21 +1,17 @@
 """Forms for the workbench shell."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from workbench.roles import Role
 
 
 class MembershipForm(forms.Form):
-    username = forms.CharField(max_length=150, label="Username")
+    """A person to invite, or a member whose role changes: no account is looked up here."""
+
+    invitee = forms.CharField(
+        max_length=254, label="Username or email", help_text="A member's role changes at once."
+    )
     role = forms.ChoiceField(choices=Role.choices)
 
-    def clean(self):
-        cleaned = super().clean()
-        username = cleaned.get("username")
-        if username:
-            user = get_user_model().objects.filter(username=username, is_active=True).first()
-            if user is None:
-                self.add_error("username", f"No active user is called {username!r}.")
-            cleaned["user"] = user
-        return cleaned
+    def clean_invitee(self):
+        return self.cleaned_data["invitee"].strip()

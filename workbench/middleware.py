@@ -1,10 +1,34 @@
-"""Request middleware: login everywhere, and the tenant resolved from ``/t/<tenant_slug>/``."""
+"""Request middleware: the Content-Security-Policy, login everywhere, and the tenant resolved
+from ``/t/<tenant_slug>/``."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 
 from workbench.models import Membership
+
+
+def csp_header(policy: dict[str, list[str]]) -> str:
+    """Return the header value for a policy given as ``{directive: [source, …]}``."""
+    return "; ".join(" ".join([directive, *sources]) for directive, sources in policy.items())
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``settings.SECURE_CSP`` as the Content-Security-Policy of every response.
+
+    First in the middleware list, so that static files, refusals by other middleware and error
+    pages carry it too. A view that sets its own header keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = csp_header(settings.SECURE_CSP)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.header)
+        return response
+
 
 # Paths served without a login (prefix match).
 PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/static/", "/api/")

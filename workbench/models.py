@@ -47,3 +47,61 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.tenant}"
+
+
+class Invitation(models.Model):
+    """An offer of a role in a tenant to one person, named by username or email address.
+
+    Only the SHA-256 of the link's token is kept. The membership is created when the person the
+    invitation names, logged in, accepts it before it expires; a link works once.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="invitations")
+    invitee = models.CharField(max_length=254, help_text="Username or email address.")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked_not_both",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="invitation_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} as {self.get_role_display()} at {self.tenant}"
+
+    def state(self, now) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"
+
+    def names(self, user) -> bool:
+        """Whether ``user`` is the person invited: the same username, or the same email address."""
+        if user.get_username() == self.invitee:
+            return True
+        return (
+            "@" in self.invitee
+            and bool(user.email)
+            and (user.email.casefold() == self.invitee.casefold())
+        )

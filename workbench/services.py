@@ -1,11 +1,17 @@
-"""Writes for tenancy: tenants and memberships, each audited in the same transaction."""
+"""Writes for tenancy: tenants, memberships and invitations, each audited in its transaction."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 import audit
-from workbench.models import Membership, Tenant
+from workbench.models import Invitation, Membership, Tenant
 from workbench.roles import PERMISSIONS, ROLE_PERMISSIONS, Role, perm
 
 
@@ -92,3 +98,137 @@ def membership_remove(*, actor, membership: Membership) -> None:
         data={"user": user.get_username(), "role": [membership.role, None]},
     )
     membership.delete()
+
+
+def invitation_digest(token: str) -> str:
+    """Return the SHA-256 under which an invitation's token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(*, actor, tenant: Tenant, invitee: str, role: str) -> tuple[Invitation, str]:
+    """Invite the person named ``invitee`` (username or email) to ``tenant`` as ``role``.
+
+    Returns the invitation and its token, which is not stored (only its SHA-256) and cannot be
+    shown again. No account is looked up: whether the name exists is never revealed. Refuses a
+    second pending invitation for the same name. Audited as ``workbench.invitation.created``.
+    """
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role ({', '.join(Role.values)})."})
+    now = timezone.now()
+    if Invitation.objects.filter(
+        tenant=tenant,
+        invitee__iexact=invitee,
+        accepted_at=None,
+        revoked_at=None,
+        expires_at__gt=now,
+    ).exists():
+        raise ValidationError(
+            {"invitee": f"{invitee!r} already has a pending invitation; revoke it to send another."}
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        tenant=tenant,
+        invitee=invitee,
+        role=role,
+        token_sha256=invitation_digest(token),
+        invited_by=actor,
+        expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    audit.record(
+        actor=actor,
+        verb="workbench.invitation.created",
+        target=invitation,
+        data={"invitee": invitee, "role": role, "expires_at": invitation.expires_at.isoformat()},
+    )
+    return invitation, token
+
+
+def invitation_refusal(invitation: Invitation | None, user, *, now=None) -> ValidationError | None:
+    """Return why ``user`` may not accept ``invitation`` (``code`` says which check), or None."""
+    now = now or timezone.now()
+    if invitation is None:
+        return ValidationError("This invitation link is not valid.", code="unknown")
+    state = invitation.state(now)
+    if state == "accepted":
+        return ValidationError("This invitation has already been used.", code="accepted")
+    if state == "revoked":
+        return ValidationError("This invitation was revoked by a tenant admin.", code="revoked")
+    if state == "expired":
+        expired = timezone.localtime(invitation.expires_at)
+        return ValidationError(
+            f"This invitation expired on {expired:%Y-%m-%d %H:%M %Z}; "
+            "ask a tenant admin for a new one.",
+            code="expired",
+        )
+    # The same answer whatever the account: the link names nobody to whoever holds it.
+    if not invitation.names(user):
+        return ValidationError(
+            "This invitation is for another account. Log in as the person it was sent to.",
+            code="wrong_account",
+        )
+    if Membership.objects.filter(tenant=invitation.tenant, user=user).exists():
+        return ValidationError(
+            f"You already belong to {invitation.tenant.name}; a tenant admin can change your role.",
+            code="member",
+        )
+    return None
+
+
+@transaction.atomic
+def invitation_accept(*, user, token: str) -> Membership:
+    """Accept the invitation whose link carries ``token``: ``user`` becomes a member.
+
+    The invitation is locked, so a link is used once even when two requests race. Refuses
+    (``ValidationError`` with a ``code``, nothing written) an unknown, used, revoked or expired
+    invitation, an account the invitation does not name, and an existing member. Records
+    ``workbench.membership.created`` and ``workbench.invitation.accepted``.
+    """
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("tenant")
+        .filter(token_sha256=invitation_digest(token))
+        .first()
+    )
+    refusal = invitation_refusal(invitation, user)
+    if refusal is not None:
+        raise refusal
+    membership = membership_set(
+        actor=user, tenant=invitation.tenant, user=user, role=invitation.role
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(
+        actor=user,
+        verb="workbench.invitation.accepted",
+        target=invitation,
+        data={"invitee": invitation.invitee, "user": user.get_username(), "role": invitation.role},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
+    """Revoke a pending invitation so that its link no longer works. Idempotent.
+
+    Refuses an invitation already accepted (remove the membership instead). Audited as
+    ``workbench.invitation.revoked`` (only the first time).
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation was already accepted; remove the member instead.")
+    if invitation.revoked_at is not None:
+        return invitation
+    invitation.revoked_at = timezone.now()
+    invitation.revoked_by = actor
+    invitation.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(
+        actor=actor,
+        verb="workbench.invitation.revoked",
+        target=invitation,
+        data={"invitee": invitation.invitee, "role": invitation.role},
+    )
+    return invitation

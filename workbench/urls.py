@@ -11,6 +11,11 @@ tenant_patterns = [
     path("", views.tenant_dashboard, name="tenant_dashboard"),
     path("members/", views.members, name="members"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "members/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("catalog/", include("catalog.urls")),
     path("tariffs/", include("tariffs.urls")),
     path("rulepacks/", include("rulepacks.urls")),
@@ -22,6 +27,7 @@ tenant_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -1,4 +1,5 @@
-"""Pages of the workbench shell: home (tenant list), tenant dashboard, members, health check."""
+"""Pages of the workbench shell: home (tenant list), tenant dashboard, members and invitations,
+health check."""
 
 import logging
 
@@ -7,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from workbench import dashboard, forms, selectors, services
 from workbench.access import tenant_object, tenant_view
-from workbench.models import Membership
+from workbench.models import Invitation, Membership
 
 log = logging.getLogger(__name__)
 
@@ -36,28 +38,42 @@ def tenant_dashboard(request):
 @tenant_view("manage_members")
 @require_http_methods(["GET", "POST"])
 def members(request):
-    """List members and add one or change a role (tenant admins)."""
+    """List members and pending invitations; change a member's role or invite a person.
+
+    A name that is not a member of this tenant always gets an invitation, whether or not an
+    account of that name exists anywhere: the answer must not tell one from the other.
+    """
     form = forms.MembershipForm(request.POST or None)
+    invited = link = None
     if request.method == "POST" and form.is_valid():
+        name, role = form.cleaned_data["invitee"], form.cleaned_data["role"]
+        member = selectors.tenant_member_named(request.tenant, name)
         try:
-            services.membership_set(
-                actor=request.user,
-                tenant=request.tenant,
-                user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"],
-            )
+            if member is not None:
+                services.membership_set(
+                    actor=request.user, tenant=request.tenant, user=member.user, role=role
+                )
+            else:
+                invited, token = services.invitation_create(
+                    actor=request.user, tenant=request.tenant, invitee=name, role=role
+                )
         except ValidationError as err:
             form.add_error(None, err)
         else:
-            messages.success(
-                request,
-                f"{form.cleaned_data['user']} is now "
-                f"{form.cleaned_data['role'].replace('_', ' ')}.",
-            )
-            return redirect("members", tenant_slug=request.tenant.slug)
-    status = 422 if form.errors else 200
-    context = {"form": form, "members": selectors.tenant_members(request.tenant)}
-    return render(request, "workbench/members.html", context, status=status)
+            if member is not None:
+                messages.success(request, f"{member.user} is now {role.replace('_', ' ')}.")
+                return redirect("members", tenant_slug=request.tenant.slug)
+            # The link is shown once, in this answer; only its hash is kept.
+            link = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
+            form = forms.MembershipForm()
+    context = {
+        "form": form,
+        "members": selectors.tenant_members(request.tenant),
+        "invitations": selectors.pending_invitations(request.tenant),
+        "invited": invited,
+        "invite_link": link,
+    }
+    return render(request, "workbench/members.html", context, status=422 if form.errors else 200)
 
 
 @tenant_view("manage_members")
@@ -72,6 +88,46 @@ def member_remove(request, pk: int):
     else:
         messages.success(request, f"{membership.user} no longer belongs to {request.tenant}.")
     return redirect("members", tenant_slug=request.tenant.slug)
+
+
+@tenant_view("manage_members")
+@require_http_methods(["POST"])
+def invitation_revoke(request, pk: int):
+    """Revoke a pending invitation (tenant admins): its link stops working."""
+    invitation = tenant_object(request, Invitation.objects.all(), pk=pk)
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        messages.success(request, f"The invitation for {invitation.invitee} is revoked.")
+    return redirect("members", tenant_slug=request.tenant.slug)
+
+
+# The link's holder learns why a link cannot be used (it is theirs), never whom it names.
+_REFUSAL_STATUS = {"unknown": 404, "wrong_account": 403, "member": 409}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    """Show an invitation to the logged-in user and, on POST, make them a member."""
+    invitation = selectors.invitation_by_token(token)
+    refusal = services.invitation_refusal(invitation, request.user)
+    if refusal is None and request.method == "POST":
+        try:
+            membership = services.invitation_accept(user=request.user, token=token)
+        except ValidationError as err:
+            refusal = err
+        else:
+            messages.success(
+                request,
+                f"Welcome to {membership.tenant.name}: you are {membership.get_role_display()}.",
+            )
+            return redirect("tenant_dashboard", tenant_slug=membership.tenant.slug)
+    context = {"invitation": None if refusal else invitation, "refusal": refusal}
+    status = _REFUSAL_STATUS.get(refusal.code, 410) if refusal else 200
+    return render(request, "workbench/invitation_accept.html", context, status=status)
 
 
 @never_cache

@@ -13,3 +13,8 @@ document.addEventListener("change", (event) => {
     box.checked = toggle.checked;
   });
 });
+
+// A "Print" button (the certificate page).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -88,6 +88,8 @@ PURE = {
     "tariffs.services.code_uses",
     "tariffs.services.invalid_code_uses",
     "integrations.services.token_digest",
+    "workbench.services.invitation_digest",
+    "workbench.services.invitation_refusal",
     "integrations.services.token_authenticate",
     "classification.review.services.conflict_message",
     "classification.review.services.last_action",
@@ -135,6 +137,36 @@ def _membership_set_same(cast):
 def _membership_remove(cast):
     membership = Membership.objects.get(tenant=cast.tenant, user=cast.users["broker"])
     workbench_services.membership_remove(actor=cast.users["tenant_admin"], membership=membership)
+
+
+def _invitation(cast, invitee="newcomer"):
+    return workbench_services.invitation_create(
+        actor=cast.users["tenant_admin"], tenant=cast.tenant, invitee=invitee, role=Role.BROKER
+    )
+
+
+def _invitation_create(cast):
+    _invitation(cast)
+
+
+def _invitation_accept(cast):
+    user = UserFactory(username="newcomer")
+    _, token = _invitation(cast)
+    yield
+    workbench_services.invitation_accept(user=user, token=token)
+
+
+def _invitation_revoke(cast):
+    invitation, _ = _invitation(cast)
+    yield
+    workbench_services.invitation_revoke(actor=cast.users["tenant_admin"], invitation=invitation)
+
+
+def _invitation_reads(cast):
+    invitation, token = _invitation(cast)
+    yield
+    workbench_services.invitation_digest(token)
+    workbench_services.invitation_refusal(invitation, cast.users["broker"])
 
 
 def _record(cast):
@@ -556,6 +588,11 @@ COVERAGE = {
         _membership_set_same,
     ],
     "workbench.services.membership_remove": [_membership_remove],
+    "workbench.services.invitation_create": [_invitation_create],
+    "workbench.services.invitation_accept": [_invitation_accept],
+    "workbench.services.invitation_revoke": [_invitation_revoke],
+    "workbench.services.invitation_digest": [_invitation_reads],
+    "workbench.services.invitation_refusal": [_invitation_reads],
     "audit.services.record": [_record],
     "audit.services.record_many": [_record_many],
     "audit.services.event_hash": [_event_hash],

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from classification.models import ReviewState
 from classification.review import services
 from tests.classification.review.conftest import MENS, WOMENS
+from tests.conftest import watch_csp
 from workbench.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +29,7 @@ def panel_of(page, state):
 
 
 def test_a_broker_triages_by_keyboard_and_a_lead_resolves_the_escalation(
-    page, live_server, cast, make_decision, us_schedule, browser
+    page, live_server, cast, make_decision, us_schedule, browser, csp_violations
 ):
     first, second, third = (make_decision() for _ in range(3))
     page.set_viewport_size({"width": 1400, "height": 900})
@@ -76,6 +77,7 @@ def test_a_broker_triages_by_keyboard_and_a_lead_resolves_the_escalation(
 
     # The compliance lead resolves the escalation from the legal queue.
     lead_page = browser.new_context().new_page()
+    watch_csp(lead_page, csp_violations)
     log_in(lead_page, live_server, cast.users[Role.COMPLIANCE_LEAD].username)
     lead_page.get_by_role("link", name=re.compile("Escalated: legal")).click()
     expect(lead_page.locator("[data-review-row]")).to_have_count(1)
@@ -85,6 +87,8 @@ def test_a_broker_triages_by_keyboard_and_a_lead_resolves_the_escalation(
     expect(lead_page.locator("#review-panel [data-final-code]")).to_have_text("6110.20.20.10")
     state = ReviewState.objects.get(pk=third.pk)
     assert state.status == "final" and state.decided_by == cast.users[Role.COMPLIANCE_LEAD]
+    # The whole flow ran under the Content-Security-Policy without one refusal.
+    assert csp_violations == []
 
 
 def test_a_stale_action_shows_who_acted_first_and_keeps_the_note(
