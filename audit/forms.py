@@ -1,9 +1,10 @@
-"""Forms of the audit app: parsers for the log filters and the export scope."""
+"""Forms of the audit app: parsers for the log filters, the export scope and a file to verify."""
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
-from audit.snapshot import OUTCOMES
+from audit.snapshot import OUTCOMES, NotAnExport, read_export_file
 
 
 class LogFilterForm(forms.Form):
@@ -66,3 +67,32 @@ class ExportForm(forms.Form):
             "outcome": data.get("outcome") or None,
             "skus": data.get("skus", "").replace(",", " ").split(),
         }
+
+
+class VerifyUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Export file",
+        help_text="The JSON file downloaded from an audit export, unchanged.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+
+    def clean_file(self):
+        """Check the size, then parse the file as an export snapshot (``snapshot_bytes``)."""
+        upload = self.cleaned_data["file"]
+        limit = settings.UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(too_large_message(upload.size, limit))
+        data = upload.read()
+        try:
+            self.document = read_export_file(data)
+        except NotAnExport as err:
+            raise forms.ValidationError(str(err)) from None
+        self.snapshot_bytes = data
+        return upload
+
+
+def too_large_message(size: int, limit: int) -> str:
+    return (
+        f"The file is {filesizeformat(size)}, over the {filesizeformat(limit)} limit for "
+        "checking in the browser: verify it with manage.py audit_export_verify instead."
+    )

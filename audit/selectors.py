@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
-from audit import snapshot, verify
+from audit import canonical, snapshot, verify
 from audit.models import AuditEvent, AuditExport, ExportStatus
 from workbench.models import Membership
 
@@ -144,3 +144,51 @@ def export_bytes(export: AuditExport) -> bytes:
 def export_snapshot(export: AuditExport) -> dict:
     """Return the parsed snapshot document of a ready export (digest checked)."""
     return snapshot.parse(export_bytes(export))
+
+
+class ExportFileRefused(Exception):
+    """An export file cannot be checked against a record here; the message says why."""
+
+
+@dataclass(frozen=True)
+class ExportFileCheck:
+    """An export file compared with the export it names, as recorded in this database."""
+
+    export: AuditExport
+    sha256: str  # of the file
+    canonical: bool  # the file's bytes are the canonical form of its JSON
+    differences: list  # snapshot.Difference, file against the recorded snapshot
+    snapshot_problem: str = ""  # why the recorded snapshot could not be compared
+
+    @property
+    def matches(self) -> bool:
+        return self.sha256 == self.export.sha256
+
+
+def export_file_check(tenant, data: bytes, document: dict, *, limit: int = 10) -> ExportFileCheck:
+    """Compare an export file with the ready export of ``tenant`` it names.
+
+    Only ``tenant``'s exports are looked up: an id of another tenant's export is refused in the
+    same words as an unknown id. Raises ``ExportFileRefused`` when there is no such ready
+    export. On a digest mismatch, lists where the file differs from the recorded snapshot.
+    """
+    export_id = snapshot.export_id(document)
+    export = AuditExport.objects.defer("payload").filter(tenant=tenant, pk=export_id).first()
+    if export is None:
+        raise ExportFileRefused(f"Export #{export_id} is not an export of {tenant.name}.")
+    if export.status != ExportStatus.READY:
+        raise ExportFileRefused(
+            f"Export #{export_id} is {export.get_status_display().lower()}: it has no recorded "
+            "digest to compare with."
+        )
+    actual = snapshot.digest(data)
+    is_canonical = canonical.dumps_bytes(document) == data
+    diffs, problem = [], ""
+    if actual != export.sha256:
+        try:
+            stored = export_snapshot(export)
+        except SnapshotTampered as err:
+            problem = str(err)
+        else:
+            diffs = snapshot.differences(stored, document, limit=limit)
+    return ExportFileCheck(export, actual, is_canonical, diffs, problem)

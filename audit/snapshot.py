@@ -197,6 +197,84 @@ def build(
     return Built(sha256=hasher.hexdigest(), size=size, summary=summary)
 
 
+class NotAnExport(ValueError):
+    """A file given to verify is not an audit export snapshot; the message says why."""
+
+
+def read_export_file(data: bytes) -> dict:
+    """Return the snapshot document of an export file's bytes, checked to be one.
+
+    Raises ``NotAnExport`` naming what is wrong: not UTF-8, not JSON (with the position), not
+    this product's export format, or no export id.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise NotAnExport(
+            f"The file is not UTF-8 text (byte {err.start}), so it is not an audit export JSON."
+        ) from None
+    try:
+        document = json.loads(text)
+    except ValueError as err:
+        raise NotAnExport(f"The file is not JSON: {err}.") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise NotAnExport(f'The file is JSON but not an audit export ("format": "{FORMAT}").')
+    if export_id(document) is None:
+        raise NotAnExport("The file names no export id ($.export.id).")
+    return document
+
+
+def export_id(document: dict) -> int | None:
+    """Return the export id a snapshot document names, or None."""
+    value = (document.get("export") or {}).get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One place where a file differs from the recorded snapshot; values as canonical JSON."""
+
+    path: str
+    recorded: str
+    found: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: export has {self.recorded}, file has {self.found}"
+
+
+MISSING = "(absent)"
+
+
+def differences(stored, found, *, limit: int = 10, width: int = 80) -> list[Difference]:
+    """Return up to ``limit`` JSON paths (``$.sections.x[3].y``) where ``found`` differs."""
+    out: list[Difference] = []
+
+    def text(value) -> str:
+        return canonical.dumps(value)[:width]
+
+    def walk(a, b, where):
+        if len(out) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                if key not in b:
+                    out.append(Difference(f"{where}.{key}", text(a[key]), MISSING))
+                elif key not in a:
+                    out.append(Difference(f"{where}.{key}", MISSING, text(b[key])))
+                else:
+                    walk(a[key], b[key], f"{where}.{key}")
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                out.append(Difference(where, f"{len(a)} items", f"{len(b)} items"))
+            for i, (x, y) in enumerate(zip(a, b, strict=False)):
+                walk(x, y, f"{where}[{i}]")
+        elif a != b or type(a) is not type(b):
+            out.append(Difference(where, text(a), text(b)))
+
+    walk(stored, found, "$")
+    return out[:limit]
+
+
 def digest(data: bytes) -> str:
     """Return the SHA-256 hex digest of snapshot bytes."""
     return hashlib.sha256(data).hexdigest()

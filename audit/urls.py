@@ -10,6 +10,7 @@ urlpatterns = [
     path("history/<str:target_type>/<str:target_id>/", views.history, name="history"),
     path("exports/", views.exports, name="exports"),
     path("exports/new/", views.export_create, name="export_create"),
+    path("exports/verify/", views.export_verify, name="export_verify"),
     path("exports/<int:pk>/", views.export_detail, name="export_detail"),
     re_path(
         r"^exports/(?P<pk>[0-9]+)/download\.(?P<fmt>json|xlsx)$",

@@ -1,7 +1,14 @@
-"""Walking a tenant's audit chain to prove that no event was altered, removed or inserted."""
+"""Walking a tenant's audit chain to prove that no event was altered, removed or inserted.
 
+A chain alone cannot show that its newest events were deleted (what remains still verifies), so
+its head (``chain_head_event``) is meant to be stored outside the database and checked later
+(``expected_head_problem``).
+"""
+
+import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
@@ -97,3 +104,50 @@ def chain_head(tenant_id: int | None) -> str:
     """Return the hash of the newest event in the chain (the genesis hash when empty)."""
     last = AuditEvent.objects.filter(tenant_id=tenant_id).order_by("-seq").values("hash").first()
     return last["hash"] if last else GENESIS_HASH
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    event_id: int | None
+    created_at: dt.datetime | None
+    hash: str
+
+
+def chain_head_event(tenant_id: int | None) -> Head:
+    """Return the newest event of the chain (seq 0 and the genesis hash when it is empty)."""
+    last = (
+        AuditEvent.objects.filter(tenant_id=tenant_id)
+        .order_by("-seq")
+        .values("seq", "id", "created_at", "hash")
+        .first()
+    )
+    if last is None:
+        return Head(0, None, None, GENESIS_HASH)
+    return Head(last["seq"], last["id"], last["created_at"], last["hash"])
+
+
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def expected_head_problem(tenant_id: int | None, expected: str, report: ChainReport) -> str:
+    """Return why a verified chain does not hold ``expected`` as a head ("" when it does).
+
+    ``report`` is the chain's ``verify_chain`` result, so every event after the expected head
+    is known to chain from it. A head that is no longer in the chain means its event and every
+    later one were deleted, or the chain was rewritten.
+    """
+    if expected == GENESIS_HASH:
+        return ""  # stored while the chain was empty: every chain starts there
+    found = AuditEvent.objects.filter(tenant_id=tenant_id, hash=expected).values("seq").first()
+    if found is None:
+        if AuditEvent.objects.filter(hash=expected).exists():
+            return f"the expected head {expected} belongs to another chain"
+        return (
+            f"the expected head {expected} is no longer in the chain (now {report.checked} "
+            f"events, head {report.head_hash}): the events from it on were deleted, or the "
+            "chain was rewritten"
+        )
+    if found["seq"] > report.checked:  # appended after the walk: verify again
+        return f"the expected head {expected} (seq {found['seq']}) is newer than the walk"
+    return ""

@@ -3,12 +3,13 @@
 import io
 import itertools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import access, forms, renderers, selectors, services, snapshot
 from audit.xlsx import XLSX_CONTENT_TYPE
@@ -150,6 +151,46 @@ def export_detail(request, pk: int):
             context["decisions"] = list(itertools.islice(decisions, 500))
             context["decision_count"] = len(decisions)
     return render(request, "audit/export_detail.html", context)
+
+
+# Differences listed on the verification page.
+VERIFY_DIFFERENCES_SHOWN = 50
+
+
+@tenant_view("download_audit_exports")
+@require_http_methods(["GET", "POST"])
+def export_verify(request):
+    """Check an uploaded export JSON against the export of this tenant it names.
+
+    The record is the authority: the file is valid only when its SHA-256 is the recorded one;
+    otherwise the page lists where it differs from the recorded snapshot. Only this tenant's
+    exports are looked up, and another tenant's export id gets the unknown-id message.
+    """
+    if request.method == "GET":
+        return _verify_page(request, forms.VerifyUploadForm())
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.UPLOAD_MAX_BYTES:  # refused before the body is parsed
+        form = forms.VerifyUploadForm()
+        error = forms.too_large_message(declared, settings.UPLOAD_MAX_BYTES)
+        return _verify_page(request, form, error=error, status=413)
+    form = forms.VerifyUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _verify_page(request, form, status=422)
+    try:
+        check = selectors.export_file_check(
+            request.tenant, form.snapshot_bytes, form.document, limit=VERIFY_DIFFERENCES_SHOWN
+        )
+    except selectors.ExportFileRefused as err:
+        claimed = (form.document.get("tenant") or {}).get("slug")
+        if isinstance(claimed, str) and claimed != request.tenant.slug:
+            err = f"{err} The file itself names the tenant {claimed!r}: verify it there."
+        return _verify_page(request, form, error=str(err), status=422)
+    return _verify_page(request, forms.VerifyUploadForm(), check=check)
+
+
+def _verify_page(request, form, *, check=None, error="", status=200):
+    context = {"form": form, "check": check, "error": error}
+    return render(request, "audit/export_verify.html", context, status=status)
 
 
 def _ready_bytes(export) -> bytes:

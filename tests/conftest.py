@@ -2,9 +2,12 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import transaction
+from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
 
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -15,6 +18,47 @@ from workbench.roles import Role
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+# --- Flushing past the TRUNCATE guards ------------------------------------------------------
+
+# Statement triggers that fire on TRUNCATE (pg_trigger.tgtype bit 5), enabled ones only.
+_TRUNCATE_GUARDS = """
+SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE NOT t.tgisinternal AND t.tgtype & 32 <> 0 AND t.tgenabled <> 'D'
+   AND c.relnamespace = current_schema()::regnamespace
+"""
+
+
+@contextmanager
+def truncate_guards_lifted(cursor):
+    """Disable the TRUNCATE guards inside the caller's transaction, and enable them again.
+
+    Only a table owner may do this, and the change commits or rolls back with the transaction.
+    """
+    guards = cursor.execute(_TRUNCATE_GUARDS).fetchall()
+    for table, trigger in guards:
+        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+    yield
+    for table, trigger in guards:
+        cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
+
+
+_flush = DatabaseOperations.execute_sql_flush
+
+
+def _flush_past_truncate_guards(self, sql_list):
+    # TransactionTestCase empties every table with TRUNCATE between tests; the append-only
+    # tables refuse that (as they should in production), so tests lift the guards for it.
+    with (
+        transaction.atomic(using=self.connection.alias),
+        self.connection.cursor() as cursor,
+        truncate_guards_lifted(cursor),
+    ):
+        _flush(self, sql_list)
+
+
+DatabaseOperations.execute_sql_flush = _flush_past_truncate_guards
 
 
 @dataclass

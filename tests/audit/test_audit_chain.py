@@ -222,3 +222,65 @@ def test_audit_verify_all_checks_every_chain_and_names_each_broken_one(tenant, c
         call_command("audit_verify", all=True)
     assert f"tenant chain: chain broken at event id {events[0].pk} (seq 1)" in str(err.value)
     assert "other-chain" not in str(err.value)
+
+
+def _head_line(capsys, **options) -> str:
+    call_command("audit_head", **options)
+    return capsys.readouterr().out.strip()
+
+
+def test_audit_head_prints_the_newest_event_as_options_for_audit_verify(tenant, capsys):
+    events = _record(tenant, 3)
+    line = _head_line(capsys, tenant="chain")
+    assert line.startswith(f"--tenant chain --expect-head {events[-1].hash}  # seq 3, ")
+    assert f"event id {events[-1].pk}, {events[-1].created_at.isoformat()}" in line
+    every = _head_line(capsys).splitlines()
+    assert line in every and every[-1].startswith("--system --expect-head ")
+
+
+def test_audit_verify_passes_while_the_expected_head_is_in_the_chain(tenant, capsys):
+    head = _record(tenant, 3)[-1].hash
+    call_command("audit_verify", tenant="chain", expect_head=head)
+    assert f"the expected head {head} is in the chain" in capsys.readouterr().out
+    _record(tenant, 2)  # later events chain from the stored head
+    call_command("audit_verify", tenant="chain", expect_head=head.upper())
+    assert "5 events verified" in capsys.readouterr().out
+
+
+def test_audit_verify_fails_when_the_newest_events_were_deleted(tenant):
+    events = _record(tenant, 4)
+    head = events[-1].hash
+    for event in events[2:]:
+        _tamper(event.pk, "DELETE FROM audit_auditevent WHERE id = %s")
+    call_command("audit_verify", tenant="chain")  # what remains still verifies on its own
+    with pytest.raises(CommandError) as err:
+        call_command("audit_verify", tenant="chain", expect_head=head)
+    assert f"the expected head {head} is no longer in the chain (now 2 events" in str(err.value)
+    assert "deleted" in str(err.value)
+
+
+def test_audit_verify_fails_when_the_newest_events_were_replaced(tenant):
+    events = _record(tenant, 3)
+    _tamper(events[-1].pk, "DELETE FROM audit_auditevent WHERE id = %s")
+    _record(tenant, 2)  # appended again from seq 3: a valid chain without the stored head
+    with pytest.raises(CommandError, match="is no longer in the chain"):
+        call_command("audit_verify", tenant="chain", expect_head=events[-1].hash)
+
+
+def test_audit_verify_refuses_a_head_of_another_chain_or_a_bad_hash(tenant):
+    other = TenantFactory(slug="other-chain")
+    _record(tenant, 1)
+    theirs = _record(other, 1)[0]
+    with pytest.raises(CommandError, match="belongs to another chain"):
+        call_command("audit_verify", tenant="chain", expect_head=theirs.hash)
+    with pytest.raises(CommandError, match="is not a SHA-256"):
+        call_command("audit_verify", tenant="chain", expect_head="abc")
+    with pytest.raises(CommandError, match="names one chain"):
+        call_command("audit_verify", all=True, expect_head=theirs.hash)
+
+
+def test_audit_verify_still_reports_a_broken_chain_before_the_head(tenant):
+    events = _record(tenant, 3)
+    _tamper(events[0].pk, "UPDATE audit_auditevent SET data = '{\"i\": 9}' WHERE id = %s")
+    with pytest.raises(CommandError, match=f"chain broken at event id {events[0].pk}"):
+        call_command("audit_verify", tenant="chain", expect_head=events[-1].hash)

@@ -119,6 +119,39 @@ def test_a_ready_export_is_immutable_in_the_database(cast, live):
     assert AuditExport.objects.get(pk=export.pk).sha256 == export.sha256
 
 
+def _raw(sql, params):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_raw_sql_cannot_seal_an_export_outside_its_lifecycle(cast):
+    export = services.export_request(actor=None, tenant=cast.tenant, scope={}, background=False)
+    update = "UPDATE audit_auditexport SET {} WHERE id = %s"
+    sealed = "status = 'ready', sha256 = repeat('a', 64), payload = '{}'"
+    with pytest.raises(DatabaseError, match="status queued to ready is refused"):
+        _raw(update.format(sealed), [export.pk])
+    _raw(update.format("status = 'running'"), [export.pk])  # legal: what a worker does
+    with pytest.raises(DatabaseError, match="ready needs its snapshot and its SHA-256"):
+        _raw(update.format("status = 'ready', sha256 = repeat('a', 64)"), [export.pk])
+    with pytest.raises(DatabaseError, match="status running to queued is refused"):
+        _raw(update.format("status = 'queued'"), [export.pk])
+    assert AuditExport.objects.get(pk=export.pk).status == "running"
+
+
+def test_raw_sql_cannot_insert_a_ready_export(cast, live):
+    export = _export(cast)
+    with pytest.raises(DatabaseError, match="a new export starts queued, not ready"):
+        _raw(
+            "INSERT INTO audit_auditexport (tenant_id, requested_by_label, scope, status, "
+            "progress, progress_note, failure_reason, payload, payload_file, sha256, summary, "
+            "created_at) SELECT tenant_id, requested_by_label, scope, status, progress, "
+            "progress_note, failure_reason, payload, payload_file, sha256, summary, now() "
+            "FROM audit_auditexport WHERE id = %s",
+            [export.pk],
+        )
+    assert AuditExport.objects.count() == 1
+
+
 def test_a_failing_section_fails_the_export_with_its_reason_and_an_outbox_event(cast, live):
     live.fail_with = RuntimeError("rule pack 7 has no source")
     export = _export(cast)

@@ -10,7 +10,7 @@ import audit
 from audit.models import AuditEvent
 from tariffs import parsers, services
 from tariffs.models import TariffLine, TariffSchedule
-from tests.conftest import shared_data_path
+from tests.conftest import shared_data_path, truncate_guards_lifted
 from tests.tariffs.conftest import FIXTURES, REV_2025, REV_2026, fixture_source, load_small
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +240,8 @@ def test_the_real_2025_and_2026_files_load_side_by_side():
 
 def test_the_hs_nomenclature_is_restored_after_a_flush_and_only_once():
     assert not services.hs_nomenclature_load().created  # migration 0002 loaded it
-    with connection.cursor() as cursor:  # what TransactionTestCase's flush does (rolled back here)
+    # What TransactionTestCase's flush does (rolled back here).
+    with connection.cursor() as cursor, truncate_guards_lifted(cursor):
         cursor.execute("TRUNCATE tariffs_tariffline, tariffs_tariffschedule CASCADE")
     restored = services.hs_nomenclature_load()
     assert restored.created and restored.rows == 6_936

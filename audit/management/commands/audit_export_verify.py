@@ -1,47 +1,23 @@
-"""Recompute the SHA-256 of an exported JSON snapshot and say whether, and where, it differs."""
+"""Check an exported JSON snapshot against the export recorded in this database.
 
-import json
+Where this database holds the file's tenant, the record is the only authority: the file must
+match the digest recorded for the export it names, whatever a ``.sha256`` file beside it says
+(that file travels with the export and can be forged with it). Elsewhere (offline) the file is
+checked against ``--sha256`` or the ``.sha256`` file, and the output says so.
+"""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from audit import canonical, selectors, snapshot
-from audit.models import AuditExport
-
-
-def differences(stored, found, path="$", limit=10) -> list[str]:
-    """Return up to ``limit`` JSON paths where ``found`` differs from ``stored``."""
-    out: list[str] = []
-
-    def walk(a, b, where):
-        if len(out) >= limit:
-            return
-        if isinstance(a, dict) and isinstance(b, dict):
-            for key in sorted(set(a) | set(b)):
-                if key not in b:
-                    out.append(f"{where}.{key}: missing from the file")
-                elif key not in a:
-                    out.append(f"{where}.{key}: not in the export")
-                else:
-                    walk(a[key], b[key], f"{where}.{key}")
-        elif isinstance(a, list) and isinstance(b, list):
-            if len(a) != len(b):
-                out.append(f"{where}: {len(a)} items in the export, {len(b)} in the file")
-            for i, (x, y) in enumerate(zip(a, b, strict=False)):
-                walk(x, y, f"{where}[{i}]")
-        elif a != b:
-            out.append(
-                f"{where}: export has {canonical.dumps(a)[:80]}, file has {canonical.dumps(b)[:80]}"
-            )
-
-    walk(stored, found, path)
-    return out
+from workbench.models import Tenant
 
 
 class Command(BaseCommand):
     help = (
-        "Verify an exported JSON snapshot: recompute its SHA-256 and compare it with --sha256, "
-        "with PATH.sha256, or with the export recorded in this database."
+        "Verify an exported JSON snapshot: against the digest recorded in this database when it "
+        "holds the export's tenant; offline, against --sha256 or PATH.sha256."
     )
 
     def add_arguments(self, parser):
@@ -53,43 +29,79 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"{path}: no such file.")
         data = file.read_bytes()
-        actual = snapshot.digest(data)
         try:
-            document = json.loads(data)
-        except ValueError as err:
-            raise CommandError(f"{path} is not JSON: {err}") from None
-        export = self._recorded(document)
+            document = snapshot.read_export_file(data)
+        except snapshot.NotAnExport as err:
+            raise CommandError(f"{path}: {err}") from None
         sidecar = file.with_name(file.name + ".sha256")
+        claimed = document.get("tenant") or {}
+        tenant = Tenant.objects.filter(
+            pk=claimed.get("id") if isinstance(claimed.get("id"), int) else None,
+            slug=str(claimed.get("slug")),
+        ).first()
+        if tenant is None:
+            self._offline(path, data, document, sidecar, sha256)
+        else:
+            self._against_record(path, data, document, tenant, sidecar, sha256)
+
+    def _against_record(self, path, data, document, tenant, sidecar, sha256):
+        try:
+            check = selectors.export_file_check(tenant, data, document)
+        except selectors.ExportFileRefused as err:
+            raise CommandError(
+                f"{path}: {err} This database holds tenant {tenant.slug}, so the file is checked "
+                "only against its record: its export id was changed, or it was made elsewhere."
+            ) from None
+        source = f"export #{check.export.pk} as recorded in this database"
+        given = sha256.strip().lower() if sha256 else None
+        notes = []
+        if sidecar.is_file() and _sidecar_digest(sidecar) != check.export.sha256:
+            notes.append(f"  {sidecar.name} names another digest than the record: do not trust it.")
+        if check.matches and given in (None, check.sha256):
+            self.stdout.write(f"{path}: OK, sha256 {check.sha256} matches {source}.")
+            for note in notes:
+                self.stdout.write(note)
+            return
+        if check.matches:
+            lines = [f"{path}: sha256 {check.sha256} matches {source}, not the digest given."]
+        else:
+            lines = [
+                f"{path}: sha256 {check.sha256} does not match {source} ({check.export.sha256})."
+            ]
+            if given and given != check.sha256:
+                lines.append(f"  it does not match the digest given ({given}) either.")
+        if not check.canonical:
+            lines.append("  the file is not in canonical form (re-saved or re-formatted?)")
+        if check.snapshot_problem:
+            lines.append(f"  (cannot compare: {check.snapshot_problem})")
+        lines += [f"  {d}" for d in check.differences] + notes
+        raise CommandError("\n".join(lines))
+
+    def _offline(self, path, data, document, sidecar, sha256):
         if sha256:
-            expected, source = sha256.lower(), "the digest given"
+            expected, source = sha256.strip().lower(), "the digest given"
         elif sidecar.is_file():
-            expected, source = sidecar.read_text().split()[0].lower(), sidecar.name
-        elif export is not None:
-            expected, source = export.sha256, f"export #{export.pk} as recorded"
+            expected, source = _sidecar_digest(sidecar), f"{sidecar.name}"
         else:
             raise CommandError(
-                f"No digest to compare with: give --sha256, put it in {sidecar.name}, or run "
-                "this where the export is recorded."
+                f"{path}: this database does not hold the export's tenant, so there is no record "
+                f"to compare with: give --sha256 (from the certificate) or put it in "
+                f"{sidecar.name}."
             )
+        actual = snapshot.digest(data)
+        where = "the file beside it" if source == sidecar.name else "the digest given"
         if expected == actual:
-            self.stdout.write(f"{path}: OK, sha256 {actual} matches {source}.")
+            self.stdout.write(
+                f"{path}: OK, sha256 {actual} matches {source}: checked against {where}, "
+                "not the record."
+            )
             return
         lines = [f"{path}: sha256 {actual} does not match {source} ({expected})."]
         if canonical.dumps_bytes(document) != data:
             lines.append("  the file is not in canonical form (re-saved or re-formatted?)")
-        if export is not None and export.sha256 != actual:
-            try:
-                stored = selectors.export_snapshot(export)
-            except selectors.SnapshotTampered as err:
-                lines.append(f"  (cannot compare: {err})")
-            else:
-                lines += [f"  {d}" for d in differences(stored, document)]
         raise CommandError("\n".join(lines))
 
-    def _recorded(self, document: dict) -> AuditExport | None:
-        """Return the ready export the document claims to be, when this database holds it."""
-        export_id = (document.get("export") or {}).get("id")
-        slug = (document.get("tenant") or {}).get("slug")
-        if not isinstance(export_id, int):
-            return None
-        return AuditExport.objects.filter(pk=export_id, tenant__slug=slug, status="ready").first()
+
+def _sidecar_digest(sidecar: Path) -> str:
+    words = sidecar.read_text(errors="replace").split()
+    return words[0].lower() if words else ""
