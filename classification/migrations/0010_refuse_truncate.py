@@ -16,5 +16,8 @@ BACKWARD = "".join(f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t};\n" for t in 
 
 
 class Migration(migrations.Migration):
-    dependencies = [("classification", "0008_calibration_fit"), ("audit", "0006_refuse_truncate")]
+    dependencies = [
+        ("classification", "0009_decision_lifecycle"),
+        ("audit", "0006_refuse_truncate"),
+    ]
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]
