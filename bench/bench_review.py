@@ -67,9 +67,19 @@ EVIDENCE = """{
 
 
 def _migration_backfill() -> str:
+    """Migration 0004's set-based backfill of review states, then each outcome's starting queue
+    from ``review.states.REVIEW_START`` (the backfill predates the Confirm queue)."""
     import importlib
 
-    return importlib.import_module("classification.migrations.0004_review_triggers").BACKFILL
+    from classification.review.states import REVIEW_START
+
+    backfill = importlib.import_module("classification.migrations.0004_review_triggers").BACKFILL
+    start = "".join(
+        f"UPDATE classification_reviewstate SET status = '{status}', queue = '{queue}' "
+        f"WHERE outcome = '{outcome}' AND status NOT IN ('superseded', 'final');\n"
+        for outcome, (status, queue) in REVIEW_START.items()
+    )
+    return backfill + start
 
 
 def generate(tenant_id: int, n: int) -> None:
@@ -129,8 +139,7 @@ def generate(tenant_id: int, n: int) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            "ALTER TABLE classification_decision "
-            "DISABLE TRIGGER classification_review_state_on_decision"
+            "ALTER TABLE classification_decision DISABLE TRIGGER classification_decision_has_review"
         )
         cursor.execute("CREATE TEMP TABLE bench_evidence (e jsonb)")
         cursor.execute("INSERT INTO bench_evidence VALUES (%s::jsonb)", [EVIDENCE])
@@ -138,8 +147,7 @@ def generate(tenant_id: int, n: int) -> None:
             cursor.execute(statement)
         cursor.execute(_migration_backfill())
         cursor.execute(
-            "ALTER TABLE classification_decision "
-            "ENABLE TRIGGER classification_review_state_on_decision"
+            "ALTER TABLE classification_decision ENABLE TRIGGER classification_decision_has_review"
         )
         cursor.execute("ANALYZE")
 

@@ -25,6 +25,7 @@ from classification import engine, leases, selectors
 from classification.engine import search as engine_search
 from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
 from classification.review import services as review_services
+from classification.review import states as review_states
 from workbench.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,11 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
     report.stale += len(results) - len(held)
     succeeded = [r for r in held if r.decision is not None]
     decisions = Decision.objects.bulk_create([_decision_row(r, now) for r in succeeded])
+    review_states.review_states_open(
+        decisions,
+        facts={r.job.product_version_id: r.job.product_version.facts for r in succeeded},
+        actor_label=f"classification worker {owner}",
+    )
     Job.objects.filter(pk__in=[r.lease.job_id for r in succeeded]).update(
         status=JobStatus.DONE, finished_at=now, lease_owner="", lease_expires_at=None
     )

@@ -24,6 +24,7 @@ from classification import engine, runner
 from classification import services as classification_services
 from classification.models import Decision, Job, JobStatus, OverrideReason, ReviewState
 from classification.review import services as review_services
+from classification.review import states as review_states
 from workbench import services as workbench_services
 from workbench.roles import Role
 
@@ -144,7 +145,12 @@ def _decisions(tenant, jurisdiction: str, reference) -> None:
                 value, job=job, attempt=1, pack_id=None, jurisdiction=jurisdiction, now=now
             )
         )
-    decisions = Decision.objects.bulk_create(rows)  # the trigger opens each review state
+    decisions = Decision.objects.bulk_create(rows)
+    review_states.review_states_open(
+        decisions,
+        facts={j.product_version_id: j.product_version.facts for j in jobs},
+        actor_label="learning evaluation",
+    )
     Job.objects.filter(pk__in=[j.pk for j in jobs]).update(
         status=JobStatus.DONE, attempts=1, finished_at=now
     )

@@ -96,6 +96,10 @@ PURE = {
     "classification.review.services.may_decide",
     "classification.review.services.bulk_refusal",
     "classification.review.services.stale_facts",
+    "classification.review.services.blocked_goods",
+    "classification.review.services.four_eyes",
+    "classification.review.services.pending_sign_off",
+    "classification.review.services.spot_check_sampled",
 }
 # Operational bookkeeping that is deliberately not an audit record, and the only tables it may
 # touch: request counters for rate limiting.
@@ -739,7 +743,7 @@ def _endpoint_rotate_secret(cast):
 REVIEW_CODE = "8471300100"
 
 
-def _review_state(cast, *, reasons=("low_confidence",)):
+def _review_state(cast, *, reasons=("low_confidence",), outcome="needs_review"):
     """A needs-review decision on a declarable code of a small current schedule."""
     from decimal import Decimal
 
@@ -753,39 +757,45 @@ def _review_state(cast, *, reasons=("low_confidence",)):
     )
     job = Job.objects.get(request=request)
     Job.objects.filter(pk=job.pk).update(status="done")
-    decision = Decision.objects.create(
-        tenant=cast.tenant,
-        job=job,
-        attempt=1,
-        product=product,
-        product_version_id=job.product_version_id,
-        jurisdiction="US",
-        schedule_revision="2026 Rev 9",
-        engine_version="test",
-        selected_code=REVIEW_CODE,
-        confidence=0.7,
-        outcome="needs_review",
-        reasons=list(reasons),
-        risk_band="low",
-        duty_total=Decimal("0.00"),
-        duty_currency="USD",
-        evidence={
-            "candidates": [
-                {
-                    "code": REVIEW_CODE,
-                    "score": 0.7,
-                    "description": "Portable",
-                    "rationale": "",
-                    "sources": [],
-                    "duty": None,
-                }
-            ],
-            "rejected": [],
-            "reasons": [],
-            "duty": {},
-            "flags": {},
-        },
-    )
+    from django.db import transaction
+
+    from classification.review import states as review_states
+
+    with transaction.atomic():  # a decision commits with its review state
+        decision = Decision.objects.create(
+            tenant=cast.tenant,
+            job=job,
+            attempt=1,
+            product=product,
+            product_version_id=job.product_version_id,
+            jurisdiction="US",
+            schedule_revision="2026 Rev 9",
+            engine_version="test",
+            selected_code=REVIEW_CODE,
+            confidence=0.7,
+            outcome=outcome,
+            reasons=list(reasons),
+            risk_band="low",
+            duty_total=Decimal("0.00"),
+            duty_currency="USD",
+            evidence={
+                "candidates": [
+                    {
+                        "code": REVIEW_CODE,
+                        "score": 0.7,
+                        "description": "Portable",
+                        "rationale": "",
+                        "sources": [],
+                        "duty": None,
+                    }
+                ],
+                "rejected": [],
+                "reasons": [],
+                "duty": {},
+                "flags": {},
+            },
+        )
+        review_states.review_states_open([decision], actor_label="test")
     return ReviewState.objects.select_related("decision", "product", "tenant").get(pk=decision.pk)
 
 
@@ -942,10 +952,32 @@ def _review_promote_golden(cast):
 def _review_reads(cast):
     state = _review_state(cast)
     yield
-    for name in ("last_action", "bulk_refusal", "stale_facts"):
+    for name in ("last_action", "bulk_refusal", "stale_facts", "pending_sign_off"):
         _review(name)(state)
     _review("conflict_message")(state, None)
     _review("may_decide")(cast.users["broker"], state)
+    _review("blocked_goods")(state.decision)
+    _review("four_eyes")(state.decision)
+    _review("spot_check_sampled")(state.pk, "0" * 64, 0.05)
+
+
+def _review_reopen(cast):
+    state = _review_state(cast)
+    _review("review_accept")(actor=cast.users["broker"], state=state, version=state.version)
+    state.refresh_from_db()
+    yield
+    _review("review_reopen")(
+        actor=cast.users["broker"], state=state, version=state.version, note="new spec sheet"
+    )
+
+
+def _review_system_finalize(cast):
+    from types import SimpleNamespace
+
+    state = _review_state(cast, reasons=(), outcome="classified")
+    yield
+    pack = SimpleNamespace(name="Test pack", spot_check=0.0)
+    _review("review_system_finalize")(decisions=[state.decision], pack=pack)
 
 
 def _evaluation_tenant_create(cast):
@@ -1019,6 +1051,12 @@ COVERAGE.update(
         "classification.review.services.review_grant_decider": [_review_grant_decider],
         "classification.review.services.review_bulk_accept": [_review_bulk_accept],
         "classification.review.services.review_promote_golden": [_review_promote_golden],
+        "classification.review.services.review_reopen": [_review_reopen],
+        "classification.review.services.review_system_finalize": [_review_system_finalize],
+        "classification.review.services.blocked_goods": [_review_reads],
+        "classification.review.services.four_eyes": [_review_reads],
+        "classification.review.services.pending_sign_off": [_review_reads],
+        "classification.review.services.spot_check_sampled": [_review_reads],
         "classification.review.services.conflict_message": [_review_reads],
         "classification.review.services.last_action": [_review_reads],
         "classification.review.services.may_decide": [_review_reads],

@@ -114,24 +114,30 @@ def finalized_decisions(
         evidence[kind] = {"candidates": [{"code": code, "score": 0.5, "sources": []}]}
         if kind in features:
             evidence[kind]["calibration"] = {"version": "test", "features": features[kind]}
-    decisions = Decision.objects.bulk_create(
-        Decision(
-            tenant=tenant,
-            job=job,
-            attempt=1,
-            product=product,
-            product_version_id=product.current_version_id,
-            jurisdiction=jurisdiction,
-            engine_version="test",
-            selected_code=machine[kind],
-            confidence=0.5,
-            outcome="needs_review",
-            reasons=["low_confidence"],
-            risk_band="low",
-            evidence=evidence[kind],
+    from django.db import transaction
+
+    from classification.review import states as review_states
+
+    with transaction.atomic():  # decisions commit with their review states
+        decisions = Decision.objects.bulk_create(
+            Decision(
+                tenant=tenant,
+                job=job,
+                attempt=1,
+                product=product,
+                product_version_id=product.current_version_id,
+                jurisdiction=jurisdiction,
+                engine_version="test",
+                selected_code=machine[kind],
+                confidence=0.5,
+                outcome="needs_review",
+                reasons=["low_confidence"],
+                risk_band="low",
+                evidence=evidence[kind],
+            )
+            for job, kind in zip(jobs, kinds, strict=True)
         )
-        for job, kind in zip(jobs, kinds, strict=True)
-    )
+        review_states.review_states_open(decisions, actor_label="test")
     ids = [d.pk for d in decisions]
     ReviewState.objects.filter(decision_id__in=ids).update(
         status=ReviewStatus.FINAL,

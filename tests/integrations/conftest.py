@@ -18,6 +18,7 @@ from referencing.jsonschema import DRAFT202012
 from audit import outbox
 from catalog import services as catalog_services
 from classification.models import ClassificationRequest, Decision, Job
+from classification.review import states as review_states
 from integrations import services, signing
 from workbench.roles import Role
 
@@ -53,21 +54,24 @@ def make_decision(tenant, sku: str, *, outcome="needs_review", code="6109100012"
         product_version=product.current_version,
         status="done",
     )
-    return Decision.objects.create(
-        tenant=tenant,
-        job=job,
-        attempt=1,
-        product=product,
-        product_version=product.current_version,
-        jurisdiction="US",
-        engine_version="test",
-        selected_code=code,
-        confidence=0.7,
-        outcome=outcome,
-        reasons=["low_confidence"] if outcome == "needs_review" else [],
-        risk_band="medium",
-        evidence={"candidates": [{"code": code, "score": 0.7}], "rejected": [], "reasons": []},
-    )
+    with transaction.atomic():  # a decision commits with its review state
+        decision = Decision.objects.create(
+            tenant=tenant,
+            job=job,
+            attempt=1,
+            product=product,
+            product_version=product.current_version,
+            jurisdiction="US",
+            engine_version="test",
+            selected_code=code,
+            confidence=0.7,
+            outcome=outcome,
+            reasons=["low_confidence"] if outcome == "needs_review" else [],
+            risk_band="medium",
+            evidence={"candidates": [{"code": code, "score": 0.7}], "rejected": [], "reasons": []},
+        )
+        review_states.review_states_open([decision], actor_label="test")
+    return decision
 
 
 def finalize(decision: Decision, *, code: str | None = None, by: str = "acme-broker"):

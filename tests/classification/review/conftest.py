@@ -5,9 +5,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from classification import services as classification_services
 from classification.models import Decision, Job, JobStatus, ReviewState
+from classification.review import states as review_states
 from tariffs import parsers, reference
 from tariffs import services as tariff_services
 from tests.classification.conftest import import_products  # noqa: F401 (re-exported)
@@ -108,30 +110,33 @@ def make_decision(cast, make_products, monkeypatch):
         )
         job = Job.objects.get(request=request)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE)
-        decision = Decision.objects.create(
-            tenant=product.tenant,
-            job=job,
-            attempt=1,
-            product=product,
-            product_version_id=job.product_version_id,
-            rule_pack=rule_pack,
-            rule_pack_version=rule_pack.version if rule_pack else "2026.1",
-            rule_pack_sha256=rule_pack.sha256 if rule_pack else "",
-            jurisdiction="US",
-            schedule_revision="2026 Rev 4",
-            engine_version="test",
-            selected_code=code,
-            confidence=confidence,
-            outcome=outcome,
-            reasons=list(reasons),
-            risk_band=risk,
-            duty_total=Decimal("4.13") if code else None,
-            duty_currency="USD",
-            evidence={
-                **evidence_for(code, score=confidence, flags=flags),
-                "reasons": list(reason_details),
-            },
-        )
+        # One transaction, as the worker writes them: a decision commits with its review state.
+        with transaction.atomic():
+            decision = Decision.objects.create(
+                tenant=product.tenant,
+                job=job,
+                attempt=1,
+                product=product,
+                product_version_id=job.product_version_id,
+                rule_pack=rule_pack,
+                rule_pack_version=rule_pack.version if rule_pack else "2026.1",
+                rule_pack_sha256=rule_pack.sha256 if rule_pack else "",
+                jurisdiction="US",
+                schedule_revision="2026 Rev 4",
+                engine_version="test",
+                selected_code=code,
+                confidence=confidence,
+                outcome=outcome,
+                reasons=list(reasons),
+                risk_band=risk,
+                duty_total=Decimal("4.13") if code else None,
+                duty_currency="USD",
+                evidence={
+                    **evidence_for(code, score=confidence, flags=flags),
+                    "reasons": list(reason_details),
+                },
+            )
+            review_states.review_states_open([decision], actor_label="test")
         return ReviewState.objects.select_related("decision", "product", "tenant").get(
             pk=decision.pk
         )

@@ -418,3 +418,50 @@ def test_four_eyes_needs_a_second_compliance_lead_for_the_same_code(cast, make_d
     state = fresh(state)
     assert (state.status, state.final_code, state.decided_by) == ("final", parka, second)
     assert AuditEvent.objects.filter(verb="classification.review.signed_off").count() == 1
+
+
+# --- Opening reviews: one mapping in Python, supersedes recorded, the database a guard ---------
+
+
+def test_a_newer_decision_supersedes_the_open_one_with_an_audited_action(cast, make_decision):
+    first = make_decision()
+    second = make_decision(first.product)
+    first = fresh(first)
+    assert (first.status, first.queue, first.version) == ("superseded", "closed", 2)
+    action = ReviewAction.objects.get(decision_id=first.pk)
+    assert (action.kind, action.data, action.actor) == (
+        ActionKind.SUPERSEDED,
+        {"by": second.pk},
+        None,
+    )
+    event = AuditEvent.objects.get(verb="classification.review.superseded")
+    assert event.data == {"by_decision": second.pk, "product": first.product_id}
+    assert event.actor is None and event.actor_label == "test"
+
+
+def test_each_outcome_starts_in_the_queue_of_the_one_mapping(make_decision):
+    from classification.review.states import REVIEW_START
+
+    for outcome, (status, queue) in REVIEW_START.items():
+        state = make_decision(outcome=outcome, reasons=() if outcome == "classified" else ("tie",))
+        assert (state.status, state.queue) == (status, queue)
+
+
+def test_a_decision_committed_without_its_review_state_is_refused(cast, make_decision):
+    from django.db import IntegrityError, connection, transaction
+
+    from classification.models import Decision
+
+    state = make_decision()
+    decision = state.decision
+    with pytest.raises(IntegrityError, match="without its review state"):
+        with transaction.atomic():
+            decision.pk = None
+            decision.job = classification_services.request_create(
+                actor=None, tenant=cast.tenant, product_ids=[state.product_id]
+            ).jobs.get()
+            decision.save()
+            # The guard is deferred to the commit; make it fire inside this test's transaction.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert Decision.objects.filter(product_id=state.product_id).count() == 1
