@@ -158,6 +158,10 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.get_int(
     "IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024, minimum=1024
 )
 IMPORT_MAX_COMPRESSION_RATIO = env.get_int("IMPORT_MAX_COMPRESSION_RATIO", 200, minimum=2)
+# Memory the child process that parses one workbook may use; more refuses the file.
+IMPORT_READER_MAX_MB = env.get_int("IMPORT_READER_MAX_MB", 300, minimum=64)
+# A background import whose run stopped its worker this many times is failed for good.
+IMPORT_MAX_WORKER_CRASHES = env.get_int("IMPORT_MAX_WORKER_CRASHES", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
