@@ -29,7 +29,7 @@ ROW_SLACK = 1000
 # about 200 MB (200,000 rows × 30 columns).
 MAX_CELLS = 6_000_000
 
-_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_TAGS = re.compile(rb' r="([0-9]+)"')  # a row's reference: digits only
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\sref="([^"]*)"')
 _SHEET_DATA = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sheetData\b")
 
@@ -90,29 +90,43 @@ _FIX = (
 def quick_scan(stream, bounds: Bounds) -> bool:
     """Read a worksheet's XML ``stream`` once; raise ``ExtentError`` for a declared dimension
     that reaches too far, and return whether the cells need the careful pass (``check_cells``):
-    a cell reference beyond the bounds, or cells that do not all name their position."""
-    carry, head, prefix = b"", True, b""
-    far_row = far_col = refs = tags = 0
+    a row or column beyond the bounds, or a cell that does not name its position first thing
+    (``<c r="…"``, as every writer puts it), whose position a reader works out.
+
+    Only references that could be too far are collected: columns of two letters or more, and
+    row numbers of as many digits as the last row allowed. Columns of one letter (at most Z)
+    times the rows allowed are within the cells allowed, so the usual catalog collects nothing.
+    """
+    carry, head = b"", True
+    digits = len(str(bounds.max_row))
+    # A literal space before r= lets the search skip ahead fast; every writer puts one there.
+    far = re.compile(rb' r="(?:([A-Z]{2,})[0-9]|[A-Z]*([0-9]{%d,})")' % digits)
+    unnamed = None
+    far_col = far_row = 0
     while True:
         block = stream.read(BLOCK)
         data = carry + block
         if head:
             _check_dimension(data, bounds)
             if match := _SHEET_DATA.search(data):
-                head, prefix = False, (match.group(1) + b":" if match.group(1) else b"")
+                head, prefix = False, re.escape(match.group(1) + b":" if match.group(1) else b"")
+                # A cell tag not followed by r="…" (but not <cols>, <cfRule>…: a name goes on).
+                unnamed = re.compile(rb'<%sc(?![\w.-]| r=")' % prefix)
         # Up to the last complete tag; the rest begins the next block.
         end = len(data) if not block else data.rfind(b">") + 1
-        found = _REF.findall(data, 0, end)
-        refs += len(found)
-        for letters, digits in set(found):
-            far_row = max(far_row, int(digits))
-            far_col = max(far_col, column_number(letters.decode()))
-        if not head:
-            tags += sum(data.count(b"<" + prefix + b"c" + ch, 0, end) for ch in (b" ", b">", b"/"))
+        for letters, row in set(far.findall(data, 0, end)):
+            if letters:
+                far_col = max(far_col, column_number(letters.decode()))
+            else:
+                far_row = max(far_row, int(row))
+        if far_col and not far_row:  # a wide sheet: its rows matter, whatever their digits
+            far_row = max(map(int, _ROW_TAGS.findall(data, 0, end)), default=0)
+        if unnamed is not None and unnamed.search(data, 0, end):
+            return True
         carry = data[end:]
         if not block:
             break
-    return bool(_too_far(far_row, far_col, bounds)) or refs < tags
+    return bool(_too_far(far_row, max(far_col, 26), bounds))
 
 
 def _check_dimension(head: bytes, bounds: Bounds) -> None:
