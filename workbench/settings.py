@@ -59,13 +59,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the request body: permission and size are checked unread.
+    "workbench.middleware.TenantMiddleware",
+    "workbench.uploads.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "workbench.middleware.LoginRequiredMiddleware",
-    "workbench.middleware.TenantMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
