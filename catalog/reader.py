@@ -289,8 +289,9 @@ def _check_extent(zf: zipfile.ZipFile, path: str, filename: str, sheet: str, lim
 
 def _memory_refusal(filename: str, err: sheetproc.OutOfMemory) -> FileRefused:
     return FileRefused(
-        f"'{filename}' refused: it needs more than {err.limit_mb} MB to read, the limit for one "
-        "file. Delete the rows and columns after your catalog, or split it into smaller files."
+        f"'{filename}' needs more than {err.limit_mb} MB to read, the limit for one file, and "
+        "is refused. Delete the rows and columns after your catalog, or split it into smaller "
+        "files."
     )
 
 

@@ -154,7 +154,7 @@ def test_a_sheet_that_needs_more_memory_than_the_limit_is_refused_saying_so(cast
     assert response.status_code == 302 and os.getpid() == pid
     batch = ImportBatch.objects.get()
     assert batch.status == ImportStatus.REFUSED
-    assert "refused: it needs more than 64 MB to read" in batch.message
+    assert "'crafted.xlsx' needs more than 64 MB to read" in batch.message
     _nothing_written()
 
 
