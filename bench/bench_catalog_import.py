@@ -354,6 +354,8 @@ def main() -> None:
         firsts.append(timed(import_once, tenant, path))
         agains.append(timed(import_once, tenant, path))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The child processes that parse the workbook (catalog.sheetproc), the biggest of them.
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     # Measured after peak memory: it holds every row at once, which the import does not.
     copy_s = min(catalog_copy(path, reset_tenant("bench-catalog")) for _ in range(args.rounds))
     floor_s, floor_cpu, _ = min(floors)
@@ -388,7 +390,9 @@ def main() -> None:
         f"end to end ≤ 10 s {'met' if first_s <= 10 else 'MISSED'}; "
         f"peak memory ≤ 500 MB {'met' if peak_mb <= 500 else 'MISSED'}"
     )
-    print(f"peak memory: {peak_mb:.0f} MB (target ≤ 500 MB)")
+    print(
+        f"peak memory: {peak_mb:.0f} MB (target ≤ 500 MB); sheet-reading child: {child_mb:.0f} MB"
+    )
     print(
         f"for reference: COPY of the same rows as products and versions into the catalog tables "
         f"(indexes, foreign keys checked, rolled back): {copy_s:.2f} s"

@@ -62,6 +62,7 @@ def default_limits() -> Limits:
         max_rows=settings.IMPORT_MAX_ROWS,
         max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
         max_compression_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+        max_reader_mb=settings.IMPORT_READER_MAX_MB,
     )
 
 

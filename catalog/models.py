@@ -1,5 +1,7 @@
 """Products, the versions of their customs facts, and catalog import runs."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -175,8 +177,13 @@ class ImportBatch(models.Model):
     # [{"row": 14, "values": [...cells as text...], "errors": [{"column", "message"}]}]
     refused_rows = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the first run began (a re-run keeps it)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveSmallIntegerField(
+        default=0, help_text="Runs begun; a run that never ended stopped its worker."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"], name="catalog_import_recent")]
@@ -193,15 +200,22 @@ class ImportBatch(models.Model):
     def accepted_count(self) -> int:
         return self.new_count + self.updated_count + self.unchanged_count
 
-    @property
-    def is_stalled(self) -> bool:
-        """Whether a background run has outlived the worker's retry window (a crashed worker)."""
-        if self.is_terminal:
-            return False
+    @staticmethod
+    def stall_window() -> timedelta:
+        """How long after its first run began a background import can still be running: the
+        worker re-runs it after each crash, one retry window apart, until it has stopped the
+        worker ``IMPORT_MAX_WORKER_CRASHES`` times, and a run lasts at most that window."""
         from workbench.schedules import retry_window
 
+        return retry_window() * (settings.IMPORT_MAX_WORKER_CRASHES + 1)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Whether a background run has outlived every retry (a worker that never came back)."""
+        if self.is_terminal:
+            return False
         since = self.started_at or self.created_at
-        return since is not None and timezone.now() - since > retry_window()
+        return since is not None and timezone.now() - since > self.stall_window()
 
     @property
     def progress_percent(self) -> int:

@@ -3,8 +3,10 @@
 Pure Python over a binary file object (no ORM). Every refusal raises ``FileRefused`` with one
 message that says what is wrong and what to do. Checks happen in order of cost: size, file type,
 zip directory (declared sizes and compression ratios, before any member is inflated), workbook
-XML (through defusedxml), then rows, counted while reading rather than trusting the file's own
-dimensions.
+XML (through defusedxml), the sheet's extent (``catalog.extent``: no cell too far for a catalog,
+before any reader allocates for it), then rows, counted while reading rather than trusting the
+file's own dimensions. Workbooks are parsed in a child process with a memory limit
+(``catalog.sheetproc``), so that a file the checks let through cannot take this process down.
 """
 
 import csv
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
-from catalog import sheetpieces
+from catalog import extent, sheetpieces, sheetproc
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -37,6 +39,8 @@ class Limits:
     max_rows: int
     max_uncompressed_bytes: int
     max_compression_ratio: int
+    # Memory the sheet-reading child process may use (0: no limit).
+    max_reader_mb: int = 0
 
 
 @dataclass
@@ -259,18 +263,51 @@ def _open_xlsx(fileobj, filename: str, limits: Limits) -> Table:
     sheet_name, path = _choose_sheet(zf, filename)
     if path not in zf.namelist():
         raise FileRefused(f"'{filename}' is damaged: the sheet '{sheet_name}' has no data part.")
+    _check_extent(zf, path, filename, sheet_name, limits)
     fileobj.seek(0)
     data = fileobj.read()  # within the size limit, checked above
-    rows, estimate, problems = _calamine_rows(data, filename, sheet_name, path)
+    rows, estimate, problems = _calamine_rows(
+        data, filename, sheet_name, path, limits.max_reader_mb
+    )
     return _table(sheet_name, rows, limits, estimate, problems, filename)
 
 
-def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
+def _check_extent(zf: zipfile.ZipFile, path: str, filename: str, sheet: str, limits: Limits):
+    """Refuse a sheet whose cells reach too far, before any reader allocates for them."""
+    bounds = extent.bounds_for(limits.max_rows)
+    try:
+        with zf.open(path) as member:
+            careful = extent.quick_scan(member, bounds)
+        if careful:
+            with zf.open(path) as member:
+                extent.check_cells(member, bounds)
+    except extent.ExtentError as err:
+        raise FileRefused(f"The sheet '{sheet}' in '{filename}' {err}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        raise _damaged(filename, f"{path}: {err}") from None
+
+
+def _memory_refusal(filename: str, err: sheetproc.OutOfMemory) -> FileRefused:
+    return FileRefused(
+        f"'{filename}' needs more than {err.limit_mb} MB to read, the limit for one file, and "
+        "is refused. Delete the rows and columns after your catalog, or split it into smaller "
+        "files."
+    )
+
+
+def _reader_refusal(filename: str, err: sheetproc.SheetProcessError) -> FileRefused:
+    if isinstance(err, sheetproc.OutOfMemory):
+        return _memory_refusal(filename, err)
+    return _damaged(filename, err)
+
+
+def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str, limit_mb: int = 0):
     """Return ``(rows, estimated row count, formula problems)`` of the sheet at ``path``.
 
     The sheet is parsed in pieces on a worker thread (``catalog.sheetpieces``) so that the
     first rows come early; ``estimated row count`` is then a callable, refined as pieces come,
-    and the problems dict grows before each piece's rows are handed out.
+    and the problems dict grows before each piece's rows are handed out. calamine itself runs
+    in a child process limited to ``limit_mb`` (``catalog.sheetproc``), ended with the rows.
     """
     try:
         import python_calamine  # noqa: F401
@@ -285,7 +322,7 @@ def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
     )
     sheet_bytes = zf.getinfo(path).file_size
     if not sheetpieces.worth_cutting(sheet_bytes, shared_strings):
-        return _whole_sheet(data, filename, sheet_name, path)
+        return _whole_sheet(data, filename, sheet_name, path, limit_mb)
     member = zf.open(path)
     try:
         split = sheetpieces.split(member, shared_strings)
@@ -294,20 +331,23 @@ def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
         raise _damaged(filename, err) from None
     if split is None:
         member.close()
-        return _whole_sheet(data, filename, sheet_name, path)
+        return _whole_sheet(data, filename, sheet_name, path, limit_mb)
     parts = sheetpieces.base_parts(zf, path)
     # Formula elements in this sheet's namespace prefix (unprefixed ones too, if it has one).
     formula_tags = {b"<" + split.prefix + b"f", b"<f"}
+    child = sheetproc.SheetProcess(limit_mb)
 
     def make_piece(xml: bytes) -> sheetpieces.Piece:
-        rows = sheetpieces.parse_piece(sheetpieces.piece_workbook(parts, path, xml), sheet_name)
+        workbook = sheetpieces.piece_workbook(parts, path, xml)
+        rows = sheetpieces.parse_piece(workbook, sheet_name, parse=child.piece)
         formulas = any(tag in xml for tag in formula_tags)
         problems = _scan_formulas(io.BytesIO(xml), path, filename) if formulas else {}
         return sheetpieces.Piece(rows, problems, len(xml))
 
     def whole():
         member.close()
-        rows, _estimate, problems = _whole_sheet(data, filename, sheet_name, path)
+        child.close()
+        rows, _estimate, problems = _whole_sheet(data, filename, sheet_name, path, limit_mb)
         reader.problems.update(problems)
         return rows
 
@@ -316,41 +356,45 @@ def _calamine_rows(data: bytes, filename: str, sheet_name: str, path: str):
     def rows():
         try:
             yield from reader.rows()
+        except sheetproc.OutOfMemory as err:
+            raise _memory_refusal(filename, err) from None
         except sheetpieces.PieceError as err:
             raise _damaged(filename, err) from None
         finally:
             member.close()
+            child.close()
 
     return rows(), lambda: reader.estimate, reader.problems
 
 
-def _whole_sheet(data: bytes, filename: str, sheet_name: str, path: str):
-    """Parse the sheet in one go: ``(rows, row count, formula problems)``."""
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    # The formula scan inflates the whole sheet again; both it and calamine's parse run mostly
-    # outside the GIL, so they share the two halves of the work instead of taking turns.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-formulas") as pool:
-        scan = pool.submit(_formula_problems, zipfile.ZipFile(io.BytesIO(data)), path, filename)
-        try:
+def _whole_sheet(data: bytes, filename: str, sheet_name: str, path: str, limit_mb: int = 0):
+    """Parse the sheet in one go (in a child process): ``(rows, row count, formula problems)``."""
+    child = sheetproc.SheetProcess(limit_mb)
+    # The formula scan inflates the whole sheet again; it runs here while the child parses.
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-formulas") as pool:
+            scan = pool.submit(_formula_problems, zipfile.ZipFile(io.BytesIO(data)), path, filename)
             try:
-                workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-                sheet = workbook.get_sheet_by_name(sheet_name)
-            except CalamineError as err:
-                raise _damaged(filename, err) from None
-        finally:
-            problems = scan.result()  # raises FileRefused from the scan, too
-    start_col = sheet.start[1] if sheet.start else 0
+                start_col, height, sheet_rows = child.whole(data, sheet_name)
+            except sheetproc.SheetProcessError as err:
+                raise _reader_refusal(filename, err) from None
+            finally:
+                problems = scan.result()  # raises FileRefused from the scan, too
+    except BaseException:
+        child.close()
+        raise
 
     def rows():
         try:
-            # iter_rows begins at row 1, whatever the first row with cells, and at the first
-            # column with cells.
-            yield from sheetpieces.absolute_rows(0, start_col, sheet.iter_rows())
-        except CalamineError as err:
-            raise _damaged(filename, err) from None
+            # Rows from row 1, whatever the first row with cells, and from the first column
+            # with cells.
+            yield from sheetpieces.absolute_rows(0, start_col, sheet_rows)
+        except sheetproc.SheetProcessError as err:
+            raise _reader_refusal(filename, err) from None
+        finally:
+            child.close()
 
-    return rows(), sheet.height, problems
+    return rows(), height, problems
 
 
 def _openpyxl_rows(fileobj, filename: str, sheet_name: str):  # pragma: no cover - fallback

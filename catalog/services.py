@@ -26,7 +26,7 @@ from catalog import facts as F
 from catalog import importer, loader
 from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
 from catalog.reader import FileRefused
-from workbench import hooks, schedules
+from workbench import hooks
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +104,13 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
 
     Reads ``fileobj`` or the batch's stored file. Progress is committed every few thousand rows
     so that the batch page can show it; the rows themselves commit in one transaction at the end.
+    A background run that finds the batch still running from an earlier run knows that run
+    stopped its worker: after ``IMPORT_MAX_WORKER_CRASHES`` such runs the batch is failed for
+    good and its upload deleted, so that the task ends instead of being re-delivered forever.
     """
-    batch = ImportBatch.objects.select_related("tenant", "created_by").get(pk=batch_id)
+    batch = _begin_run(batch_id)
     if batch.is_terminal:
         return batch
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
-    )
     stored = batch.stored_file if fileobj is None else ""
     if stored:
         fileobj = default_storage.open(stored, "rb")
@@ -128,6 +128,33 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
             fileobj.close()
             default_storage.delete(stored)
     batch.refresh_from_db()
+    return batch
+
+
+@transaction.atomic
+def _begin_run(batch_id: int) -> ImportBatch:
+    """Mark a run begun (committed before it reads anything), or fail a batch whose runs keep
+    stopping the worker. The first run's start time is kept, so that the stalled-import sweep
+    counts from it however often the task is re-delivered."""
+    batch = (
+        ImportBatch.objects.select_for_update(of=("self",))
+        .select_related("tenant", "created_by")
+        .get(pk=batch_id)
+    )
+    if batch.is_terminal:
+        return batch
+    crashes = batch.runs if batch.status == ImportStatus.RUNNING else 0
+    if crashes >= settings.IMPORT_MAX_WORKER_CRASHES:
+        log.error("catalog import %s stopped its worker %s times; failed", batch.pk, crashes)
+        _fail(batch, CRASHED.format(n=crashes), "worker_crashed", crashes=crashes)
+        if batch.stored_file:
+            stored = batch.stored_file
+            transaction.on_commit(lambda: default_storage.delete(stored))
+        batch.refresh_from_db()
+        return batch
+    batch.status, batch.runs = ImportStatus.RUNNING, batch.runs + 1
+    batch.started_at = batch.started_at or timezone.now()
+    batch.save(update_fields=["status", "runs", "started_at"])
     return batch
 
 
@@ -248,8 +275,19 @@ STALLED = (
 )
 
 
-def _fail(batch: ImportBatch, message: str = INTERNAL_ERROR, reason: str = "internal_error"):
-    _end_unwritten(batch, ImportStatus.FAILED, message, "catalog.import.failed", reason=reason)
+CRASHED = (
+    "This import stopped the background worker {n} times (the file may need more memory or "
+    "time than a worker has), so it will not be tried again; nothing from this file was "
+    "written and the uploaded copy is deleted. Split the file, or tell your administrator."
+)
+
+
+def _fail(
+    batch: ImportBatch, message: str = INTERNAL_ERROR, reason: str = "internal_error", **data
+):
+    _end_unwritten(
+        batch, ImportStatus.FAILED, message, "catalog.import.failed", reason=reason, **data
+    )
 
 
 @transaction.atomic
@@ -271,12 +309,13 @@ def _end_unwritten(batch: ImportBatch, status: str, shown: str, verb: str, **dat
 def import_batches_fail_stalled() -> int:
     """Fail the imports whose background worker died, and delete their uploaded copies.
 
-    A batch still queued or running after the worker's retry window will never finish: the
-    task is not retried (``max_attempts`` 1), and its transaction rolled back when the worker
-    went, so nothing of the file was written. Each is marked failed with a message that says
-    so, and audited (``catalog.import.failed``, reason ``stalled``). Returns how many.
+    A batch still queued or running after every retry the worker could give it
+    (``ImportBatch.stall_window``, counted from the first run) will never finish, and its
+    transaction rolled back when the worker went, so nothing of the file was written. Each is
+    marked failed with a message that says so, and audited (``catalog.import.failed``, reason
+    ``stalled``). Returns how many.
     """
-    limit = timezone.now() - schedules.retry_window()
+    limit = timezone.now() - ImportBatch.stall_window()
     stalled = ImportBatch.objects.filter(
         status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
     ).filter(Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit))

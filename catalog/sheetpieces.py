@@ -4,9 +4,10 @@ python-calamine parses a whole sheet before it hands back the first row; on a 10
 that is two seconds in which PostgreSQL has nothing to do. Here the sheet's XML is inflated as a
 stream and cut at ``<row`` tags into pieces; each piece is wrapped in a small stored workbook
 (the original's workbook, styles and shared strings, with the piece as the sheet) and parsed by
-calamine on a worker thread, which runs outside the GIL while the importer checks the rows of the
-piece before. Rows come back with their sheet row numbers and in absolute columns (column A is
-index 0), exactly as a whole-sheet parse gives them (``tests/catalog/test_sheet_pieces.py``).
+calamine, in the reading child process (``catalog.sheetproc``), for a worker thread while the
+importer checks the rows of the piece before. Rows come back with their sheet row numbers and
+in absolute columns (column A is index 0), exactly as a whole-sheet parse gives them
+(``tests/catalog/test_sheet_pieces.py``).
 
 A piece is cut only where it is safe: at a ``<row>`` tag that names its row number (``r="…"``),
 and never after a comment, CDATA section or processing instruction (``<!`` or ``<?``), inside
@@ -214,18 +215,20 @@ def piece_workbook(parts: dict[str, bytes], sheet_path: str, xml: bytes) -> byte
     return out.getvalue()
 
 
-def parse_piece(workbook: bytes, sheet_name: str) -> list:
-    """Parse one piece's workbook: ``[(sheet row number, cells in absolute columns)]``."""
-    from python_calamine import CalamineError, CalamineWorkbook
+def parse_piece(workbook: bytes, sheet_name: str, *, parse) -> list:
+    """Parse one piece's workbook: ``[(sheet row number, cells in absolute columns)]``.
+
+    ``parse(workbook, sheet_name)`` is ``sheetproc.SheetProcess.piece``: calamine in the child
+    process, which gives ``(first row, first column, rows)`` from the piece's first cell (its
+    ``OutOfMemory`` passes through: no other way of reading the sheet would need less).
+    """
+    from catalog import sheetproc
 
     try:
-        sheet = CalamineWorkbook.from_filelike(io.BytesIO(workbook)).get_sheet_by_name(sheet_name)
-        if not sheet.start:
-            return []
-        start_row, start_col = sheet.start
-        # From the piece's first row and column (iter_rows would begin at row 1).
-        rows = sheet.to_python(skip_empty_area=True)
-    except CalamineError as err:
+        start_row, start_col, rows = parse(workbook, sheet_name)
+    except sheetproc.OutOfMemory:
+        raise
+    except sheetproc.SheetProcessError as err:
         raise PieceError(str(err)) from None
     return list(absolute_rows(start_row, start_col, rows))
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 
+from workbench import uploads
 from workbench.models import Membership
 
 
@@ -71,6 +72,7 @@ class TenantMiddleware:
             .first()
         )
         if membership is None:
+            uploads.refuse_unread(request)
             raise Http404("No such tenant.")
         request.tenant = membership.tenant
         request.membership = membership

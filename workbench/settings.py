@@ -60,13 +60,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the request body: permission and size are checked unread.
+    "workbench.middleware.TenantMiddleware",
+    "workbench.uploads.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "workbench.middleware.LoginRequiredMiddleware",
-    "workbench.middleware.TenantMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -161,6 +163,10 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.get_int(
     "IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024, minimum=1024
 )
 IMPORT_MAX_COMPRESSION_RATIO = env.get_int("IMPORT_MAX_COMPRESSION_RATIO", 200, minimum=2)
+# Memory the child process that parses one workbook may use; more refuses the file.
+IMPORT_READER_MAX_MB = env.get_int("IMPORT_READER_MAX_MB", 300, minimum=64)
+# A background import whose run stopped its worker this many times is failed for good.
+IMPORT_MAX_WORKER_CRASHES = env.get_int("IMPORT_MAX_WORKER_CRASHES", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

@@ -1,7 +1,11 @@
 """Large files run as a django-q2 task (inline in tests: Q_CLUSTER sync)."""
 
+import faulthandler
+import os
+import signal
 from datetime import timedelta
 
+import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from catalog import services
+from catalog import services, tasks
 from catalog.models import ImportBatch, ImportStatus, Product
 from tests.catalog.conftest import row, xlsx_bytes
 from workbench.roles import Role
@@ -68,9 +72,11 @@ def _stalled_batch(cast, *, age_seconds: int, status=ImportStatus.RUNNING):
 def test_the_sweep_fails_imports_whose_worker_stopped_and_deletes_their_upload(
     cast, settings, django_capture_on_commit_callbacks
 ):
-    retry = settings.Q_CLUSTER["retry"]
-    dead = _stalled_batch(cast, age_seconds=retry + 5)
-    alive = _stalled_batch(cast, age_seconds=retry - 60)
+    # Counted from the first run: the worker re-runs it after each crash, a retry window apart.
+    window = ImportBatch.stall_window().total_seconds()
+    assert window == settings.Q_CLUSTER["retry"] * (settings.IMPORT_MAX_WORKER_CRASHES + 1)
+    dead = _stalled_batch(cast, age_seconds=window + 5)
+    alive = _stalled_batch(cast, age_seconds=window - 60)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.import_batches_fail_stalled() == 1
     dead.refresh_from_db()
@@ -91,7 +97,7 @@ def test_the_sweep_fails_imports_whose_worker_stopped_and_deletes_their_upload(
 def test_a_queued_import_never_started_is_swept_by_its_age(cast, settings):
     batch = _stalled_batch(cast, age_seconds=0, status=ImportStatus.QUEUED)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        created_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1)
+        created_at=timezone.now() - ImportBatch.stall_window() - timedelta(seconds=1)
     )
     assert services.import_batches_fail_stalled() == 1
     assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.FAILED
@@ -106,3 +112,58 @@ def test_the_sweep_is_scheduled_once_however_often_migrations_run(db):
     tasks.ensure_schedule()
     schedule = Schedule.objects.get(name=tasks.SWEEP_SCHEDULE)
     assert schedule.func == tasks.SWEEP_TASK and schedule.minutes == 10
+
+
+def test_a_rerun_after_a_crash_keeps_the_first_start_time(cast):
+    batch = _stalled_batch(cast, age_seconds=300)
+    ImportBatch.objects.filter(pk=batch.pk).update(runs=1)  # the first run stopped its worker
+    first_start = batch.started_at
+    assert tasks.import_batch_task(batch.pk) == ImportStatus.DONE
+    batch.refresh_from_db()
+    assert batch.started_at == first_start and batch.runs == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_stops_its_worker_twice_is_failed_for_good(cast, settings):
+    """Two real crashes (a worker process that aborts mid-import), then the re-delivered task
+    fails the batch with the reason, deletes the upload and ends: no endless re-delivery."""
+    settings.IMPORT_MAX_WORKER_CRASHES = 2
+    batch = _stalled_batch(cast, age_seconds=0, status=ImportStatus.QUEUED)
+    for run in (1, 2):
+        assert _run_in_a_worker_that_crashes(batch.pk) == -signal.SIGABRT
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.RUNNING and batch.runs == run
+        if run == 1:
+            first_start = batch.started_at
+        assert batch.started_at == first_start  # the re-delivery kept it
+    assert tasks.import_batch_task(batch.pk) == ImportStatus.FAILED
+    batch.refresh_from_db()
+    assert "stopped the background worker 2 times" in batch.message
+    assert "nothing from this file was written" in batch.message
+    assert batch.stored_file == "" and not Product.objects.exists()
+    _dirs, files = default_storage.listdir(f"catalog-imports/{cast.tenant.pk}")
+    assert files == []
+    event = AuditEvent.objects.get(verb="catalog.import.failed", target_id=str(batch.pk))
+    assert event.data["reason"] == "worker_crashed" and event.data["crashes"] == 2
+    # Delivered once more, it ends at once.
+    assert tasks.import_batch_task(batch.pk) == ImportStatus.FAILED
+
+
+def _run_in_a_worker_that_crashes(batch_id: int) -> int:
+    """Run the import task in a forked process that aborts halfway; return its exit status."""
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            from django.db import connections
+
+            for conn in connections.all(initialized_only=True):
+                conn.connection = None  # the parent's socket stays the parent's
+            from catalog import importer
+
+            faulthandler.disable()  # no traceback on stderr for an expected crash
+            importer.read_catalog = lambda *args, **kwargs: os.abort()
+            tasks.import_batch_task(batch_id)
+        finally:
+            os._exit(1)
+    _pid, status = os.waitpid(pid, 0)
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)

@@ -244,7 +244,7 @@ def test_sheet_data_that_never_ends_is_refused_as_damaged(tiny_pieces):
 
 
 def test_a_first_piece_that_will_not_parse_falls_back_to_the_whole_sheet(tiny_pieces, monkeypatch):
-    def refuse(workbook, sheet_name):
+    def refuse(workbook, sheet_name, **_):
         raise sheetpieces.PieceError("not this way")
 
     monkeypatch.setattr(sheetpieces, "parse_piece", refuse)
@@ -258,11 +258,11 @@ def test_a_first_piece_that_will_not_parse_falls_back_to_the_whole_sheet(tiny_pi
 def test_a_later_piece_that_will_not_parse_refuses_the_file(tiny_pieces, monkeypatch):
     real, calls = sheetpieces.parse_piece, []
 
-    def second_fails(workbook, sheet_name):
+    def second_fails(workbook, sheet_name, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise sheetpieces.PieceError("bad cell")
-        return real(workbook, sheet_name)
+        return real(workbook, sheet_name, **kwargs)
 
     monkeypatch.setattr(sheetpieces, "parse_piece", second_fails)
     rows, _estimate, _problems = reader._calamine_rows(
