@@ -1,6 +1,9 @@
 """The application's database role owns its tables but is not a superuser."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pgserver
 import psycopg
@@ -40,9 +43,12 @@ SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 
 
 @pytest.fixture
-def older_var_dir(tmp_path):
+def older_var_dir():
     """An embedded server initialised and filled as the superuser, the way older versions did."""
-    socket_dir = embedded_db.start(tmp_path)
+    # Not under pytest's tmp_path: every pytest session makes that root private again, and the
+    # server may run as another system user (pgserver's, when tests run as root).
+    var_dir = Path(tempfile.mkdtemp(prefix="workbench-older-var-"))
+    socket_dir = embedded_db.start(var_dir)
     with psycopg.connect(
         host=socket_dir, user=embedded_db.SUPERUSER, dbname="postgres", autocommit=True
     ) as conn:
@@ -50,9 +56,10 @@ def older_var_dir(tmp_path):
         conn.execute("CREATE DATABASE test_workbench_gw0")
     with psycopg.connect(host=socket_dir, user=embedded_db.SUPERUSER, dbname="workbench") as conn:
         conn.execute(OLDER_VERSION_SCHEMA)
-    yield tmp_path
-    server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode=None)
+    yield var_dir
+    server = pgserver.get_server(var_dir / "pgdata", cleanup_mode=None)
     pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+    shutil.rmtree(var_dir)
 
 
 def test_an_older_embedded_database_is_handed_to_the_application_role(older_var_dir):
