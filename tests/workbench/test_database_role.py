@@ -99,6 +99,15 @@ def test_an_older_embedded_database_is_handed_to_the_application_role(older_var_
         # The leftover test database can be dropped by the test runner, which runs as the role.
         app.execute("DROP DATABASE test_workbench_gw0")
 
+    # A role someone made a superuser is put back on the next start.
+    with psycopg.connect(
+        host=settings["HOST"], user=embedded_db.SUPERUSER, dbname="postgres", autocommit=True
+    ) as admin:
+        admin.execute("ALTER ROLE workbench SUPERUSER")
+        embedded_db.database_settings(older_var_dir)
+        role = admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = 'workbench'")
+        assert role.fetchone() == (False,)
+
 
 def test_the_embedded_server_refuses_a_system_database_as_the_application_database(tmp_path):
     with pytest.raises(Exception, match="EMBEDDED_DB_NAME='postgres' names a system database"):
