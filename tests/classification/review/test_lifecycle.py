@@ -454,14 +454,13 @@ def test_a_decision_committed_without_its_review_state_is_refused(cast, make_dec
 
     state = make_decision()
     decision = state.decision
-    with pytest.raises(IntegrityError, match="without its review state"):
-        with transaction.atomic():
-            decision.pk = None
-            decision.job = classification_services.request_create(
-                actor=None, tenant=cast.tenant, product_ids=[state.product_id]
-            ).jobs.get()
-            decision.save()
-            # The guard is deferred to the commit; make it fire inside this test's transaction.
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(IntegrityError, match="without its review state"), transaction.atomic():
+        decision.pk = None
+        decision.job = classification_services.request_create(
+            actor=None, tenant=cast.tenant, product_ids=[state.product_id]
+        ).jobs.get()
+        decision.save()
+        # The guard is deferred to the commit; make it fire inside this test's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert Decision.objects.filter(product_id=state.product_id).count() == 1
