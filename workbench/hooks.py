@@ -8,10 +8,10 @@ of one call per product (the versions name their batch). Hooks run after the cat
 transaction commits, so they never see, or undo, a change that did not happen.
 
 Rule packs ask the app that classifies (which depends on them) through ``provider``:
-``decision_cases(tenant, jurisdiction)`` (finalized decisions as backtest cases),
-``classify_cases(*, tenant, jurisdiction, packs, cases)`` (the cases classified as production
-does, once per pack), ``products_to_reclassify(*, tenant, jurisdiction, pack_id)`` and
-``reclassify_products(*, actor, tenant, product_ids)`` (after an activation).
+``classify_cases(*, tenant, jurisdiction, packs, cases)`` (backtest cases or products classified
+as production does, once per pack), ``products_to_reclassify(*, tenant, jurisdiction, pack_id)``
+and ``reclassify_products(*, actor, tenant, product_ids)`` (after an activation). Every app's
+``decision_cases(tenant, jurisdiction)`` is collected by ``rulepacks.selectors``.
 """
 
 import logging
