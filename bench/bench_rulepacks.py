@@ -6,7 +6,13 @@ beside two figures measured in the same run on the same products:
 - peer: naive lower-case substring search for every term (no word boundaries, no plurals).
 The activation gate's budget is p99 ≤ 5 ms per product. Pure Python: no database needed.
 
+With ``--backtest N`` it also times a backtest of N cases the way production classifies them
+(``rulepacks.selectors.classify_cases``: pack + precedents + search, once for the draft and once
+for the active pack) against the pack-only path, on a seeded database (``make seed``; the
+tenant's active US pack stands in for both):
+
     .venv/bin/python bench/bench_rulepacks.py [--products 20000]
+    DEBUG=1 .venv/bin/python bench/bench_rulepacks.py --products 0 --backtest 3000 [--tenant acme]
 """
 
 import argparse
@@ -62,9 +68,56 @@ def texts(facts):
     return [facts["name"] or "", facts["description"] or "", *(facts["materials"] or [])]
 
 
+def production(n: int, slug: str, real: list[dict]) -> None:
+    """Time a backtest of ``n`` synthetic cases (plus the tenant's decisions) both ways."""
+    import os
+    from types import MappingProxyType
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
+    django.setup()
+    from rulepacks import backtest, deps, selectors
+    from workbench.models import Tenant
+
+    tenant = Tenant.objects.get(slug=slug)
+    row, pack = selectors.active_compiled(tenant, "US")
+    reference = deps.reference("US")
+    decisions = selectors.finalized_decision_cases(tenant, "US")
+    cases = [
+        backtest.Case(f"syn-{i}", "uploaded", MappingProxyType(f), "")
+        for i, f in enumerate(synthetic(real, n, seed=11))
+    ] + decisions
+    print(
+        f"\nbacktest of {len(cases)} cases ({len(decisions)} finalized decisions), pack #{row.pk}"
+    )
+    start = time.perf_counter()
+    selectors.classify_cases(tenant, "US", [pack], cases[:20])
+    print(f"  warm-up (schedule search and meaning loaded): {time.perf_counter() - start:6.2f} s")
+    runs = (
+        ("pack only (before)", lambda: backtest.run_backtest(pack, cases, reference)),
+        ("production, draft only", lambda: selectors.classify_cases(tenant, "US", [pack], cases)),
+        (
+            "production, draft + active apart",
+            lambda: [selectors.classify_cases(tenant, "US", [p], cases) for p in (pack, pack)],
+        ),
+        (
+            "production, draft + active together",
+            lambda: selectors.classify_cases(tenant, "US", [pack, pack], cases),
+        ),
+    )
+    for label, run in runs:
+        start = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - start
+        print(f"  {label:36} {seconds:7.2f} s  {seconds * 1000 / len(cases):6.2f} ms per case")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=20000)
+    parser.add_argument("--backtest", type=int, default=0)
+    parser.add_argument("--tenant", default="acme")
     args = parser.parse_args()
 
     source = (DEMO / "us-demo.toml").read_text()
@@ -115,6 +168,8 @@ def main() -> None:
                     f"p99 {percentile(values, 99):7.3f}   max {max(values):7.3f}"
                 )
     print("\nbudget: p99 <= 5 ms per product (runtime-safety gate)")
+    if args.backtest:
+        production(args.backtest, args.tenant, real)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,24 @@ class ClassificationConfig(AppConfig):
 
         return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
 
+    def classify_cases(self, *, tenant, jurisdiction, packs, cases):
+        """Rule-pack cases classified as production does, once per pack (for rulepacks)."""
+        from classification import selectors
+
+        return selectors.classify_cases(tenant.pk, jurisdiction, packs, cases)
+
+    def products_to_reclassify(self, *, tenant, jurisdiction, pack_id):
+        """Products whose open decision predates the active pack ``pack_id`` (for rulepacks)."""
+        from classification import selectors
+
+        return selectors.products_decided_before(tenant.pk, jurisdiction, pack_id)
+
+    def reclassify_products(self, *, actor, tenant, product_ids):
+        """Queue the products for classification in requests of 100 (for rulepacks)."""
+        from classification import services
+
+        return services.products_classify(actor=actor, tenant=tenant, product_ids=product_ids)
+
     def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
         """Classify a product again when an analyst updated facts a broker asked for, or facts
         its decision awaiting review did not see."""

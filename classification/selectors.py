@@ -1,17 +1,20 @@
 """Reads for classification: engine inputs, request progress, decisions, dead jobs."""
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 from audit.services import changes
 from catalog.facts import LABELS
-from catalog.models import ProductVersion
+from catalog.models import ClassificationStatus, Product, ProductVersion
 from classification import engine
 from classification.engine import calibration as engine_calibration
+from classification.engine import search as engine_search
 from classification.models import (
     CalibrationFit,
     ClassificationRequest,
@@ -22,6 +25,7 @@ from classification.models import (
     ReviewStatus,
 )
 from rulepacks import backtest as rulepack_backtest
+from rulepacks import routing
 from rulepacks import selectors as rulepack_selectors
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
@@ -79,6 +83,116 @@ def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex"
     from classification.review import selectors as review_selectors
 
     return review_selectors.precedents(tenant_id, jurisdiction)
+
+
+# --- Rule-pack backtests and impact previews, the way production classifies ---------------
+
+CASES_CHUNK = 100  # cases whose nearest schedule lines are looked up in one pass
+
+
+def classify_cases(
+    tenant_id: int, jurisdiction: str, packs, cases
+) -> list[list["rulepack_backtest.Outcome"]]:
+    """Classify rule-pack cases as a worker would, once per pack of ``packs`` (``None``: no
+    active pack); return one list of outcomes per pack, in the order of ``cases``.
+
+    Production's inputs: the current schedule with its search, the everyday terms, the tenant's
+    calibration fit and its precedents. A finalized decision used as a case is classified with
+    that decision and every other decision on its product left out of the precedents: a case
+    must not be answered by itself. Each case is searched once for all packs. Reads only this
+    tenant's rows.
+    """
+    context = engine_context(tenant_id, jurisdiction)
+    decided = [c.decision_id for c in cases if c.decision_id is not None]
+    skus = dict(
+        Decision.objects.filter(tenant_id=tenant_id, pk__in=decided).values_list(
+            "pk", "product__sku"
+        )
+    )
+    memo: dict = {}
+    results: list[list] = [[] for _ in packs]
+    # One BLAS thread, as in a worker: the matrix products are small and many.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if cases and context.reference is not None:
+            # The first search of a process loads the schedule's indexes (about a second):
+            # done untimed, so each case's time is its own.
+            engine_search.search_candidates(cases[0].facts, context.reference)
+        for start in range(0, len(cases), CASES_CHUNK):
+            chunk = cases[start : start + CASES_CHUNK]
+            if context.reference is not None:
+                engine_search.prefetch([c.facts for c in chunk], context.reference)
+            for case in chunk:
+                precedents = context.precedents
+                if case.decision_id is not None:
+                    own = {skus.get(case.decision_id), case.facts.get("sku")} - {None, ""}
+                    precedents = precedents.without(decision_ids=[case.decision_id], skus=own)
+                for pack, outcomes in zip(packs, results, strict=True):
+                    began = time.perf_counter()
+                    decision = engine.classify(
+                        case.facts,
+                        pack=pack,
+                        reference=context.reference,
+                        precedents=precedents,
+                        facts_sha256=case.facts_sha256,
+                        lexicon=context.lexicon,
+                        calibration=context.calibration,
+                        search_memo=memo,
+                    )
+                    outcomes.append(_outcome(decision, (time.perf_counter() - began) * 1000))
+    return results
+
+
+def _outcome(decision, ms: float) -> "rulepack_backtest.Outcome":
+    """The parts of an engine decision a backtest measures."""
+    best = decision.candidates[0] if decision.candidates else None
+    kinds = {e.kind for e in best.sources} if best else set()
+    entries = {
+        r.code: tuple(e["id"] for e in (r.detail or {}).get("entries", ()))
+        for r in decision.reasons
+    }
+    return rulepack_backtest.Outcome(
+        code=best.code if best else "",
+        outcome=decision.outcome,
+        risk=decision.risk_band,
+        reasons=decision.reason_codes,
+        rules=tuple(e.ref for e in best.sources if e.kind == "rule") if best else (),
+        fired=any(e.kind == "rule" for c in decision.candidates for e in c.sources),
+        backed=bool(kinds & {"rule", "precedent"}),
+        denied=entries.get(routing.DENIED_GOODS, ()),
+        restrictions=entries.get(routing.RESTRICTED_GOODS, ()),
+        ms=ms,
+    )
+
+
+def products_decided_before(tenant_id: int, jurisdiction: str, pack_id: int) -> list[int]:
+    """Return the ids of ``jurisdiction``'s products whose latest decision was made without
+    pack ``pack_id`` (by another pack, or with none) and still waits, untouched, in a queue.
+
+    What a newly active pack should re-classify: items a person acted on (final, escalated,
+    waiting for facts) keep their state, and products already queued are left out. One query.
+    """
+    latest = (
+        Decision.objects.filter(
+            tenant_id=tenant_id, product_id__in=_products(tenant_id, jurisdiction)
+        )
+        .order_by("product_id", "-created_at", "-id")
+        .distinct("product_id")
+        .values("pk")
+    )
+    return list(
+        ReviewState.objects.filter(decision_id__in=latest, status=ReviewStatus.OPEN)
+        .exclude(decision__rule_pack_id=pack_id)
+        .order_by("product_id")
+        .values_list("product_id", flat=True)
+    )
+
+
+def _products(tenant_id: int, jurisdiction: str):
+    return (
+        Product.objects.filter(tenant_id=tenant_id, destination=jurisdiction)
+        .exclude(classification_status=ClassificationStatus.QUEUED)
+        .values("pk")
+    )
 
 
 # --- Calibration per tenant -----------------------------------------------------------------

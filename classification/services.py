@@ -110,6 +110,29 @@ def request_create(
 
 
 @transaction.atomic
+def products_classify(
+    *, actor, tenant, product_ids, source: str = RequestSource.CATALOG
+) -> list[ClassificationRequest]:
+    """Classify any number of the tenant's products in requests of at most 100 sharing a group.
+
+    Each request is ``request_create``'s (validated, audited, workers woken after commit), all
+    in this one transaction. Returns the requests (none for no products).
+    """
+    ids = sorted({int(pk) for pk in product_ids})
+    group = uuid.uuid4()
+    return [
+        request_create(
+            actor=actor,
+            tenant=tenant,
+            product_ids=ids[i : i + MAX_PRODUCTS_PER_REQUEST],
+            source=source,
+            group=group,
+        )
+        for i in range(0, len(ids), MAX_PRODUCTS_PER_REQUEST)
+    ]
+
+
+@transaction.atomic
 def catalog_classify(
     *, actor, tenant, jurisdiction: str | None = None, only_unclassified: bool = True
 ) -> list[ClassificationRequest]:

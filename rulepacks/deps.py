@@ -29,14 +29,21 @@ def code_checker(jurisdiction: str, revision: str | None) -> CodeCheck:
     return check
 
 
-def products(tenant, jurisdiction: str, limit: int) -> list[tuple[int, str, str, dict]]:
-    """Return ``(product id, sku, name, facts)`` of up to ``limit`` products for a destination."""
+def products(tenant, jurisdiction: str, limit: int) -> list[tuple[int, str, str, dict, str]]:
+    """Return ``(product id, sku, name, facts, facts SHA-256)`` of up to ``limit`` products for a
+    destination, by SKU."""
     rows = (
         Product.objects.filter(tenant=tenant, destination=jurisdiction)
         .select_related("current_version")
         .order_by("sku")[:limit]
     )
     return [
-        (p.pk, p.sku, p.name, dict(p.current_version.facts) if p.current_version else {})
+        (
+            p.pk,
+            p.sku,
+            p.name,
+            dict(p.current_version.facts) if p.current_version else {},
+            p.current_version.sha256 if p.current_version else "",
+        )
         for p in rows
     ]

@@ -3,16 +3,18 @@
 import difflib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from django.apps import apps
 from django.conf import settings
 
 from rulepacks import backtest, deps, routing
-from rulepacks.backtest import Case
-from rulepacks.evaluate import run_pack
+from rulepacks.backtest import Case, Outcome
 from rulepacks.format import CompiledPack, parse
 from rulepacks.models import RulePack, RulePackStatus
+from workbench import hooks
 
 _COMPILED: "OrderedDict[str, CompiledPack]" = OrderedDict()
 _COMPILED_MAX = 32
@@ -108,6 +110,27 @@ def source_diff(old: RulePack | None, new: RulePack) -> list[tuple[str, str]]:
     return [(kinds.get(line[:1], "ctx"), line) for line in lines]
 
 
+def classify_cases(
+    tenant, jurisdiction: str, packs: Sequence[CompiledPack | None], cases: Sequence[Case]
+) -> tuple[str, list[list[Outcome]]]:
+    """Classify ``cases`` once per pack (``None``: no active pack) the way production does.
+
+    Returns ``(mode, outcomes per pack)``. Rule packs cannot import the engine's app, so it
+    answers through ``AppConfig.classify_cases`` (``workbench.hooks``): pack + the tenant's
+    precedents (a decision case without its own decision) + nomenclature search, mode
+    ``"production"``. Without that app, the pack alone (mode ``"pack_only"``).
+    """
+    hook = hooks.provider("classify_cases")
+    if hook is not None:
+        return "production", hook(
+            tenant=tenant, jurisdiction=jurisdiction, packs=list(packs), cases=list(cases)
+        )
+    reference = deps.reference(jurisdiction)
+    return "pack_only", [
+        [backtest.pack_only(p, c.facts, reference) if p else NO_PACK for c in cases] for p in packs
+    ]
+
+
 @dataclass
 class ImpactRow:
     product_id: int
@@ -124,48 +147,86 @@ class Impact:
     rows: list[ImpactRow]
     truncated: bool = False
     counts: dict = field(default_factory=dict)
+    now: dict = field(default_factory=dict)  # outcome mix today
+    after: dict = field(default_factory=dict)  # outcome mix with the pack
+    mode: str = "production"
 
 
 # What the engine does today for a destination without an active pack (DESIGN §5).
-NO_PACK = {
-    "code": "",
-    "outcome": routing.BLOCKED,
-    "risk": routing.HIGH,
-    "reasons": [routing.NO_ACTIVE_RULE_PACK],
-}
+NO_PACK = Outcome(
+    code="",
+    outcome=routing.BLOCKED,
+    risk=routing.HIGH,
+    reasons=(routing.NO_ACTIVE_RULE_PACK, routing.NO_CANDIDATE),
+)
 
 
-def _summary(outcome) -> dict:
-    r = outcome.routing
-    return {"code": r.code, "outcome": r.outcome, "risk": r.risk, "reasons": list(r.reasons)}
+def _summary(outcome: Outcome) -> dict:
+    return {
+        "code": outcome.code,
+        "outcome": outcome.outcome,
+        "risk": outcome.risk,
+        "reasons": list(outcome.reasons),
+    }
+
+
+def _mix(outcomes: Sequence[Outcome]) -> dict:
+    return {o: sum(x.outcome == o for x in outcomes) for o in routing.OUTCOMES}
 
 
 def impact_preview(pack: RulePack) -> Impact:
-    """Run ``pack`` and the active pack side by side over the tenant's products.
+    """Classify the tenant's products with the active pack and with ``pack``, as production
+    would if they were classified again now; return the outcome mixes and the products whose
+    code, outcome or risk would change.
 
-    Returns the products whose code, outcome or risk would change (the pack-only path; without
-    an active pack, products are blocked today). Capped at ``IMPACT_MAX_PRODUCTS``.
+    Production's way (``classify_cases``): each product with its own facts and every finalized
+    decision as a precedent, its own included, as a worker would. Without an active pack,
+    products are blocked today. Capped at ``IMPACT_MAX_PRODUCTS``.
     """
     candidate = compiled(pack)
     current = active_pack(pack.tenant, pack.jurisdiction)
     current_compiled = compiled(current) if current else None
-    reference = deps.reference(pack.jurisdiction)
     products = deps.products(pack.tenant, pack.jurisdiction, IMPACT_MAX_PRODUCTS + 1)
     truncated = len(products) > IMPACT_MAX_PRODUCTS
     products = products[:IMPACT_MAX_PRODUCTS]
+    cases = [
+        Case(f"product-{pk}", "product", MappingProxyType(facts), "", facts_sha256=sha)
+        for pk, _, _, facts, sha in products
+    ]
+    mode, (before, after) = classify_cases(
+        pack.tenant, pack.jurisdiction, [current_compiled, candidate], cases
+    )
     rows = []
     counts = {"code": 0, "outcome": 0, "risk": 0}
-    for product_id, sku, name, facts in products:
-        after = _summary(run_pack(candidate, facts, reference))
-        before = (
-            _summary(run_pack(current_compiled, facts, reference)) if current_compiled else None
-        )
-        changes = [k for k in counts if before is None or before[k] != after[k]]
+    for (product_id, sku, name, _, _), old, new in zip(products, before, after, strict=True):
+        old, new = _summary(old), _summary(new)
+        changes = [k for k in counts if old[k] != new[k]]
         for key in changes:
             counts[key] += 1
         if changes:
-            rows.append(ImpactRow(product_id, sku, name, before, after, changes))
-    return Impact(products=len(products), rows=rows, truncated=truncated, counts=counts)
+            rows.append(ImpactRow(product_id, sku, name, old, new, changes))
+    return Impact(
+        products=len(products),
+        rows=rows,
+        truncated=truncated,
+        counts=counts,
+        now=_mix(before),
+        after=_mix(after),
+        mode=mode,
+    )
+
+
+def products_to_reclassify(pack: RulePack) -> list[int]:
+    """Return the products an active ``pack`` should classify again (none for another pack).
+
+    Those of its jurisdiction whose latest decision was made without it (by the pack it
+    replaced, an older one, or none) and still waits untouched in a queue; answered by the
+    classifying app (``AppConfig.products_to_reclassify``).
+    """
+    hook = hooks.provider("products_to_reclassify")
+    if pack.status != RulePackStatus.ACTIVE or hook is None:
+        return []
+    return hook(tenant=pack.tenant, jurisdiction=pack.jurisdiction, pack_id=pack.pk)
 
 
 def activation_problems(pack: RulePack, current_revision: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from audit import outbox
 from audit import services as audit
 from rulepacks import backtest, cases, deps, gates, selectors
 from rulepacks.models import EDITABLE_STATUSES, RulePack, RulePackStatus
+from workbench import hooks
 
 MAX_SOURCE_CHARS = 1024 * 1024  # hard cap before parsing; the safety gate's limit is lower
 
@@ -79,20 +80,34 @@ def _reset(pack: RulePack, source: str) -> None:
 
 
 @transaction.atomic
-def rulepack_create(*, actor, tenant, jurisdiction: str, source: str) -> RulePack:
-    """Store a new draft pack for ``jurisdiction``; audited. Raises ValidationError."""
+def rulepack_create(
+    *, actor, tenant, jurisdiction: str, source: str, base: RulePack | None = None
+) -> RulePack:
+    """Store a new draft pack for ``jurisdiction``; audited. Raises ValidationError.
+
+    A draft started from ``base`` (a pack of the same tenant and jurisdiction) inherits its
+    uploaded backtest cases, so the new version is measured on what the old one was.
+    """
     if jurisdiction not in settings.JURISDICTIONS:
         raise ValidationError({"jurisdiction": f"Unknown jurisdiction {jurisdiction!r}."})
+    if base is not None and (base.tenant_id != tenant.pk or base.jurisdiction != jurisdiction):
+        raise ValidationError(
+            {
+                "jurisdiction": f"Pack #{base.pk} is a {base.jurisdiction} pack: a "
+                f"{jurisdiction} draft cannot inherit its backtest cases."
+            }
+        )
     pack = RulePack(tenant=tenant, jurisdiction=jurisdiction, created_by=_user(actor))
     _reset(pack, _check_source(source))
+    if base is not None:
+        pack.backtest_cases = list(base.backtest_cases)
+        pack.backtest_cases_name = base.backtest_cases_name
     pack.full_clean()
     pack.save()
-    audit.record(
-        actor=actor,
-        verb="rulepacks.rulepack.created",
-        target=pack,
-        data={"jurisdiction": jurisdiction, "sha256": pack.sha256, "version": pack.version},
-    )
+    data = {"jurisdiction": jurisdiction, "sha256": pack.sha256, "version": pack.version}
+    if base is not None:
+        data |= {"from": base.pk, "cases_inherited": len(pack.backtest_cases)}
+    audit.record(actor=actor, verb="rulepacks.rulepack.created", target=pack, data=data)
     return pack
 
 
@@ -202,14 +217,26 @@ def rulepack_validate(*, actor, pack: RulePack) -> RulePack:
 
 @transaction.atomic
 def rulepack_backtest(*, actor, pack: RulePack) -> RulePack:
-    """Backtest a validated pack over golden, uploaded and decision cases; store the report."""
+    """Backtest a validated pack over golden, uploaded and decision cases; store the report.
+
+    Each case is classified the way production does (``selectors.classify_cases``), with this
+    pack and with the active one (or none), so the report compares "now" with "after".
+    """
     pack = _locked(pack)
     if pack.status != RulePackStatus.VALIDATED or not pack.gates_passed:
         raise ValidationError({"status": "Validate the pack (all gates passing) first."})
     compiled = selectors.compiled(pack)
-    reference = deps.reference(pack.jurisdiction, pack.schedule_revision or None)
+    active = selectors.active_pack(pack.tenant, pack.jurisdiction)
     all_cases = backtest.golden_cases(compiled) + _all_cases(pack)
-    report = backtest.run_backtest(compiled, all_cases, reference)
+    mode, (after, now) = selectors.classify_cases(
+        pack.tenant,
+        pack.jurisdiction,
+        [compiled, selectors.compiled(active) if active else None],
+        all_cases,
+    )
+    report = backtest.report(
+        pack.sha256, all_cases, after, now=now, now_pack=active.pk if active else None, mode=mode
+    )
     pack.backtest_report = report
     pack.backtested_by, pack.backtested_at = _user(actor), timezone.now()
     pack.save(update_fields=["backtest_report", "backtested_by", "backtested_at", "updated_at"])
@@ -217,7 +244,11 @@ def rulepack_backtest(*, actor, pack: RulePack) -> RulePack:
         actor=actor,
         verb="rulepacks.rulepack.backtested",
         target=pack,
-        data={k: report[k] for k in ("passed", "cases_total", "accuracy", "review_rate")}
+        data={
+            k: report[k]
+            for k in ("passed", "cases_total", "cases_measured", "accuracy", "review_rate")
+        }
+        | {"coverage": report["coverage"], "mode": mode}
         | {"denied_low_risk": len(report["denied_low_risk"]), "sha256": pack.sha256},
     )
     return pack
@@ -313,6 +344,39 @@ def _activate(*, actor, pack: RulePack) -> RulePack:
         },
     )
     return pack
+
+
+@transaction.atomic
+def rulepack_reclassify(*, actor, pack: RulePack) -> list:
+    """Queue the products the active ``pack`` should classify again, in requests of 100.
+
+    The products are ``selectors.products_to_reclassify``'s: of its jurisdiction, whose latest
+    decision predates it and waits untouched in a queue. Each request is audited by the
+    classifying app; this action is audited as ``rulepacks.rulepack.reclassify_requested``.
+    Raises ValidationError when the pack is not active or nothing needs it.
+    """
+    pack = _locked(pack)
+    if pack.status != RulePackStatus.ACTIVE:
+        raise ValidationError({"status": f"Pack #{pack.pk} is {pack.status}, not active."})
+    product_ids = selectors.products_to_reclassify(pack)
+    if not product_ids:
+        raise ValidationError(
+            {"products": "No open decision predates this pack: nothing to classify again."}
+        )
+    requests = hooks.provider("reclassify_products")(
+        actor=actor, tenant=pack.tenant, product_ids=product_ids
+    )
+    audit.record(
+        actor=actor,
+        verb="rulepacks.rulepack.reclassify_requested",
+        target=pack,
+        data={
+            "sha256": pack.sha256,
+            "products": len(product_ids),
+            "requests": [r.pk for r in requests],
+        },
+    )
+    return requests
 
 
 def _user(actor):

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/backtest/run/", views.pack_backtest_run, name="backtest_run"),
     path("<int:pk>/diff/", views.pack_diff, name="diff"),
     path("<int:pk>/activate/", views.pack_activate, name="activate"),
+    path("<int:pk>/reclassify/", views.pack_reclassify, name="reclassify"),
 ]

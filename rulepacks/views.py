@@ -43,6 +43,7 @@ def pack_new(request):
         "source": forms.STARTER.format(jurisdiction=jurisdiction),
     }
     start = request.GET.get("from")
+    base = None
     if start and start.isdigit():
         base = access.pack_for_read(request, int(start))
         initial.update(jurisdiction=base.jurisdiction, source=base.source)
@@ -54,6 +55,7 @@ def pack_new(request):
                 tenant=request.tenant,
                 jurisdiction=form.cleaned_data["jurisdiction"],
                 source=form.cleaned_data["source"],
+                base=base,
             )
         except ValidationError as err:
             form.add_error(None, err)
@@ -61,7 +63,8 @@ def pack_new(request):
             messages.success(request, "Draft saved. Validate it to run the gates.")
             return _detail(pack)
     status = 422 if form.errors else 200
-    context = {"form": form, "pack": None, "save_url": request.path}
+    # The full path keeps ?from=, so the saved draft inherits the base pack's backtest cases.
+    context = {"form": form, "pack": None, "base": base, "save_url": request.get_full_path()}
     return render(request, "rulepacks/edit.html", context, status=status)
 
 
@@ -103,6 +106,7 @@ def pack_detail(request, pk: int):
         "source_lines": list(enumerate(pack.source.splitlines(), start=1)),
         "problem_lines": _problem_lines(pack),
         "cases_form": forms.CasesForm(),
+        "to_reclassify": len(selectors.products_to_reclassify(pack)),
     }
     return render(request, "rulepacks/detail.html", context)
 
@@ -287,3 +291,23 @@ def pack_activate(request, pk: int):
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "rulepacks/activate.html", context, status=status)
+
+
+@tenant_view("manage_rulepacks")
+@require_POST
+def pack_reclassify(request, pk: int):
+    """Classify again, with the active pack, the products whose open decision predates it."""
+    pack = access.pack_for_authoring(request, pk)
+    try:
+        requests = services.rulepack_reclassify(actor=request.user, pack=pack)
+    except ValidationError as err:
+        for message in err.messages:
+            messages.error(request, message)
+    else:
+        count = sum(r.product_count for r in requests)
+        messages.success(
+            request,
+            f"{count} product{'s' if count != 1 else ''} queued for classification with pack "
+            f"#{pack.pk} in {len(requests)} request{'s' if len(requests) != 1 else ''}.",
+        )
+    return _detail(pack)

@@ -6,6 +6,12 @@ The catalog announces that a product's facts changed; any app may react by defin
 products new versions calls ``on_catalog_imported(*, actor, tenant_id, batch_id)`` once instead
 of one call per product (the versions name their batch). Hooks run after the catalog's
 transaction commits, so they never see, or undo, a change that did not happen.
+
+Rule packs ask the app that classifies (which depends on them) through ``provider``:
+``classify_cases(*, tenant, jurisdiction, packs, cases)`` (backtest cases or products classified
+as production does, once per pack), ``products_to_reclassify(*, tenant, jurisdiction, pack_id)``
+and ``reclassify_products(*, actor, tenant, product_ids)`` (after an activation). Every app's
+``decision_cases(tenant, jurisdiction)`` is collected by ``rulepacks.selectors``.
 """
 
 import logging
@@ -14,6 +20,15 @@ from django.apps import apps
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+
+def provider(name: str):
+    """Return the first installed app's ``AppConfig`` method ``name``, or None when none has it."""
+    for config in apps.get_app_configs():
+        hook = getattr(config, name, None)
+        if hook is not None:
+            return hook
+    return None
 
 
 def product_changed(*, actor, product_id: int, tenant_id: int, changed_facts) -> None:

@@ -140,9 +140,25 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         )
 
 
-def _search_evidence(pool, facts, reference, cap: float, lexicon, pack) -> tuple[dict, tuple]:
+def _search_evidence(
+    pool, facts, reference, cap: float, lexicon, pack, memo=None
+) -> tuple[dict, tuple]:
     """Add word-search, meaning and lexicon evidence; return how retrieval ran (for the record)."""
-    found = search_candidates(facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon)
+    if memo is None:
+        found = search_candidates(facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon)
+    else:
+        # The search reads only the query, the article and the everyday terms (the pack's
+        # synonyms among them): two packs over the same products search once.
+        key = (
+            search_module.build_query(facts)[0],
+            search_module.semantic_text(facts),
+            tuple(getattr(pack, "synonyms", ()) or ()),
+        )
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = search_candidates(
+                facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon
+            )
     pack_terms = {term for term, _ in getattr(pack, "synonyms", ())} if pack is not None else set()
     for rank, hit in enumerate(found.candidates, 1):
         entry = pool.setdefault(hit.code, _Code(hit.code, risk=routing.MEDIUM))
@@ -291,12 +307,15 @@ def classify(
     rank_without_pack: bool = False,
     lexicon=None,
     calibration: calibration_module.Calibration | None = None,
+    search_memo: dict | None = None,
 ) -> EngineDecision:
     """Classify one product; see ``classification.engine`` for the contract.
 
     ``pack=None`` routes to ``blocked`` / ``no_active_rule_pack`` without ranking anything,
     unless ``rank_without_pack`` (the evaluation's search-and-precedents mode) asks for the
     candidates anyway. ``search=False`` leaves nomenclature search out (benchmarks).
+    ``search_memo`` (a dict the caller keeps for one reference and lexicon) reuses the search of
+    facts seen before: a backtest classifying the same cases with two packs searches once.
     """
     min_confidence, tie_margin = _thresholds(pack)
     cap = search_cap(min_confidence)
@@ -313,7 +332,9 @@ def classify(
             _precedent_evidence(pool, precedents, facts, facts_sha256)
         if search and reference is not None:
             terms = search_module.with_pack_synonyms(lexicon, pack)
-            retrieval, lexicon_hits = _search_evidence(pool, facts, reference, cap, terms, pack)
+            retrieval, lexicon_hits = _search_evidence(
+                pool, facts, reference, cap, terms, pack, search_memo
+            )
     kept, rejected = _candidates(pool, reference, cap)
     best = kept[0][0] if kept else None
     if evaluation is not None and best is not None and not _evaluated_for(evaluation, best.code):

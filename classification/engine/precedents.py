@@ -13,7 +13,7 @@ process, so a newly finalized decision is embedded once and the others are not e
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -91,7 +91,9 @@ class PrecedentIndex:
         self._by_key: dict[str, list[Precedent]] = defaultdict(list)
         self._by_word: dict[str, list[int]] = defaultdict(list)
         self._words: list[frozenset[str]] = []
+        self._position: dict[int, int] = {}
         for i, p in enumerate(self._all):
+            self._position[p.decision_id] = i
             self._by_sku[p.sku].append(p)
             self._by_key[description_key(p.description)].append(p)
             words = meaningful_words(p.description)
@@ -125,8 +127,32 @@ class PrecedentIndex:
         self, sku: str, facts_sha256: str, description: str, text: str = ""
     ) -> list[tuple[Precedent, str, float]]:
         """Return ``(precedent, kind, similarity)`` best first; each decision appears once."""
+        return self._lookup(sku, facts_sha256, description, text, frozenset(), ())
+
+    def without(self, *, decision_ids: Iterable[int] = (), skus: Iterable[str] = ()):
+        """Return this index as if ``decision_ids`` and every decision on ``skus`` were not final.
+
+        For backtests: a finalized decision used as a case must not be answered by itself, nor
+        by its product's other decisions. A view sharing this index (nothing is rebuilt), so
+        each case of a few thousand costs only its own lookups.
+        """
+        skus = set(skus)
+        left_out = frozenset(decision_ids) | {
+            p.decision_id for sku in skus for p in self._by_sku.get(sku, ())
+        }
+        return _Without(self, left_out) if left_out else self
+
+    def _lookup(
+        self,
+        sku: str,
+        facts_sha256: str,
+        description: str,
+        text: str,
+        left_out: frozenset[int],
+        positions: Sequence[int],  # of the left-out decisions in ``self._all``
+    ) -> list[tuple[Precedent, str, float]]:
         found: list[tuple[Precedent, str, float]] = []
-        seen: set[int] = set()
+        seen: set[int] = set(left_out)
 
         def add(p: Precedent, kind: str, similarity: float) -> None:
             if p.decision_id not in seen:
@@ -141,19 +167,21 @@ class PrecedentIndex:
         if key:
             for p in self._by_key.get(key, ()):
                 add(p, IDENTICAL_DESCRIPTION, 1.0)
-        for p, similarity in self._nearest(text or description):
+        for p, similarity in self._nearest(text or description, positions):
             add(p, SIMILAR_MEANING, similarity)
-        for p, similarity in self._similar(meaningful_words(description)):
+        for p, similarity in self._similar(meaningful_words(description), left_out):
             add(p, SIMILAR_DESCRIPTION, similarity)
         return found
 
-    def _nearest(self, text: str) -> list[tuple[Precedent, float]]:
+    def _nearest(self, text: str, positions: Sequence[int] = ()) -> list[tuple[Precedent, float]]:
         if self._matrix is None or not text:
             return []
         import numpy as np
 
         vector = self._vectorize([text])[0]
         sims = self._matrix @ vector
+        if positions:  # rank only what is left: the nearest five of the others
+            sims[list(positions)] = -np.inf
         limit = min(MEANING_LIMIT, len(sims))
         top = np.argpartition(-sims, limit - 1)[:limit]
         ranked = sorted(
@@ -161,7 +189,9 @@ class PrecedentIndex:
         )
         return [(self._all[i], s) for s, i in ranked if s >= MEANING_MIN]
 
-    def _similar(self, words: frozenset[str]) -> list[tuple[Precedent, float]]:
+    def _similar(
+        self, words: frozenset[str], left_out=frozenset()
+    ) -> list[tuple[Precedent, float]]:
         if not words:
             return []
         # Counting shared words over the postings in C (Counter over a chained iterable) keeps
@@ -170,12 +200,38 @@ class PrecedentIndex:
         size = len(words)
         scored = []
         for i, common in shared.items():
+            if left_out and self._all[i].decision_id in left_out:
+                continue
             # Jaccard = common / (|query| + |other| - common) >= SIMILAR_MIN
             similarity = common / (size + len(self._words[i]) - common)
             if similarity >= SIMILAR_MIN:
                 scored.append((round(similarity, 4), i))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [(self._all[i], s) for s, i in scored[:SIMILAR_LIMIT]]
+
+
+class _Without:
+    """A ``PrecedentIndex`` with some decisions left out (``PrecedentIndex.without``)."""
+
+    def __init__(self, index: PrecedentIndex, left_out: frozenset[int]):
+        self._index = index
+        self._left_out = left_out
+        self._positions = tuple(
+            index._position[pk] for pk in sorted(left_out) if pk in index._position
+        )
+        self._size = len(index) - len(self._positions)
+
+    @property
+    def by_meaning(self) -> bool:
+        return self._index.by_meaning
+
+    def __len__(self) -> int:
+        return self._size
+
+    def lookup(self, sku: str, facts_sha256: str, description: str, text: str = ""):
+        return self._index._lookup(
+            sku, facts_sha256, description, text, self._left_out, self._positions
+        )
 
 
 def _best_first(scored: tuple[float, int]) -> tuple[float, int]:

@@ -510,6 +510,7 @@ def final_decision_cases(tenant_id: int, jurisdiction: str) -> list:
             facts=MappingProxyType(dict(facts)),
             expect_code=code,
             where=f"decision #{pk}, {broker or 'system'} {decided_at:%Y-%m-%d}",
+            decision_id=pk,
         )
         for pk, facts, code, broker, decided_at in rows
     ]

@@ -544,6 +544,32 @@ def _catalog_classify(cast):
     classification_services.catalog_classify(actor=cast.users["analyst"], tenant=cast.tenant)
 
 
+def _products_classify(cast):
+    from classification import services as classification_services
+
+    product = _a_product(cast)
+    yield
+    classification_services.products_classify(
+        actor=cast.users["analyst"], tenant=cast.tenant, product_ids=[product.pk]
+    )
+
+
+def _rulepack_reclassify(cast):
+    from classification import runner
+    from classification import services as classification_services
+    from rulepacks import services as rp
+
+    product = _a_product(cast)
+    classification_services.request_create(
+        actor=cast.users["analyst"], tenant=cast.tenant, product_ids=[product.pk]
+    )
+    runner.drain()  # no active pack yet: an open, blocked decision
+    lead, pack = _pack(cast, "backtested")
+    pack = rp.rulepack_activate(actor=lead, pack=pack)
+    yield
+    rp.rulepack_reclassify(actor=lead, pack=pack)
+
+
 def _job_retry(cast):
     from classification import services as classification_services
     from classification.models import Job
@@ -1023,6 +1049,8 @@ def _calibration_refit_too_few(cast):
 COVERAGE.update(
     {
         "classification.learning.services.evaluation_tenant_create": [_evaluation_tenant_create],
+        "classification.services.products_classify": [_products_classify],
+        "rulepacks.services.rulepack_reclassify": [_rulepack_reclassify],
         "classification.services.calibration_refit": [
             _calibration_refit,
             _calibration_refit_too_few,

@@ -92,6 +92,8 @@ def test_backtest_and_activate_report_and_refuse(make_pack, files):
         files("more.toml", cases_toml(12)),
     )
     assert error is None and "PASS accuracy: 1.0" in output
+    assert "22 cases measured (production); rule coverage " in output
+    assert "routed otherwise than expected" in output  # the default fit reviews rule codes
     output, error = run("rulepack_activate", "--tenant", "acme", "--pack", str(thin.pk))
     assert error is None and f"Rule pack #{thin.pk} is active for acme US" in output
     assert run("rulepack_activate", "--tenant", "globex", "--pack", str(thin.pk))[1] == (

@@ -193,16 +193,16 @@ def test_the_impact_preview_lists_products_whose_result_changes(make_pack, cast,
     impact = selectors.impact_preview(active)  # the active pack against itself: no change
     assert (impact.products, impact.rows) == (2, [])
     candidate = make_pack(
-        real_pack_source().replace("confidence = 0.92\n", "confidence = 0.7\n", 1),
+        real_pack_source().replace('code = "6109.10.00.12"', 'code = "6109.10.00.40"', 1),
         stage="draft",
     )
     impact = selectors.impact_preview(candidate)
     assert impact.products == 2
     [row] = impact.rows
     assert row.sku == "TEE-1"
-    assert row.before["outcome"] == "classified" and row.after["outcome"] == "needs_review"
-    assert row.after["reasons"] == ["low_confidence"]
-    assert row.changes == ["outcome", "risk"]
+    assert (row.before["code"], row.after["code"]) == ("6109100012", "6109100040")
+    assert row.changes == ["code"]
+    assert impact.now == impact.after  # the outcome mix stays: the code changes
 
 
 def test_the_engine_recipe_in_the_docs_runs_against_the_active_pack(make_pack, cast):

@@ -62,15 +62,34 @@ def write_backtest(out, pack: RulePack) -> None:
         f"Backtest of rule pack #{pack.pk}: {report.get('cases_total', 0)} cases "
         f"{report.get('sources', {})}"
     )
+    if "cases_measured" in report:
+        now = report.get("now") or {}
+        out.write(
+            f"  {report['cases_measured']} cases measured ({report.get('mode')}); rule coverage "
+            f"{report['coverage']}, finalized decisions covered "
+            f"{report['decisions_covered'][0]} of {report['decisions_covered'][1]}"
+            + (
+                f"; now: review rate {now['review_rate']}, accuracy {now['accuracy']}"
+                if now
+                else ""
+            )
+        )
     for check in report.get("checks", []):
         mark = "PASS" if check["passed"] else "FAIL"
         out.write(f"  {mark} {check['name']}: {check['value']} (needs {check['threshold']})")
-    for row in report.get("cases", []):
-        if not row["code_ok"] or not row["outcome_ok"]:
+    rows = [r for r in report.get("cases", []) if r.get("counted", True)]
+    for row in rows:
+        if not row["code_ok"]:
             out.write(
                 f"  miss {row['id']} ({row['source']}, {row['where']}): expected "
                 f"{row['expect_code'] or 'no code'}, got {row['code'] or 'no code'} "
                 f"{row['outcome']} {','.join(row['reasons'])}"
             )
+    routed = [r["id"] for r in rows if r["code_ok"] and not r["outcome_ok"]]
+    if routed:
+        out.write(
+            f"  {len(routed)} cases with the expected code routed otherwise than expected: "
+            f"{', '.join(routed[:10])}{' …' if len(routed) > 10 else ''}"
+        )
     for problem in backtest.failed_checks(report):
         out.write(f"  - {problem}")

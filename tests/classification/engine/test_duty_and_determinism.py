@@ -84,3 +84,14 @@ def test_decision_json_is_plain_json_with_decimals_as_strings():
     assert data["schedule_revision"] == "2026 Rev 4 (test)"
     outcome = data["outcome"].replace("_", " ").capitalize()
     assert data["explanation"].startswith(f"{outcome}. Best candidate 6110.20.20.79 at 0.90")
+
+
+def test_a_search_memo_searches_each_product_once_and_changes_nothing():
+    product = facts(SWEATER, customs_value="1234.50", currency="USD")
+    plain = FakeReference()
+    expected = classify(product, pack=fakes.pack(), reference=plain).to_json()
+    reference, memo = FakeReference(), {}
+    for _ in range(3):  # as a backtest does: one product, several packs
+        got = classify(product, pack=fakes.pack(), reference=reference, search_memo=memo)
+        assert json.dumps(got.to_json(), sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert reference.searches == plain.searches == 1

@@ -137,3 +137,19 @@ def test_similar_precedents_for_other_codes_are_not_treated_as_superseded():
     decision = classify(product, pack=fakes.pack(), reference=None, precedents=index)
     for candidate in decision.candidates:
         assert "superseded_by_code" not in candidate.sources[0].detail
+
+
+def test_an_index_without_a_decision_leaves_it_and_its_products_other_decisions_out():
+    index = PrecedentIndex(
+        [
+            precedent(1, decided_at="2026-01-01T00:00:00+00:00"),  # the same product, earlier
+            precedent(2),  # the decision used as a backtest case
+            precedent(3, sku="TWIN"),  # another product with the same description
+        ]
+    )
+    without = index.without(decision_ids=[2], skus=["SKU-1"])
+    found = without.lookup("SKU-1", "f1", DESCRIPTION)
+    assert [(p.decision_id, kind) for p, kind, _ in found] == [(3, "identical_description")]
+    assert len(without) == 1 and len(index) == 3  # a view: the index itself is unchanged
+    assert [p.decision_id for p, _, _ in index.lookup("SKU-1", "f1", DESCRIPTION)] == [2, 1, 3]
+    assert index.without() is index

@@ -104,3 +104,20 @@ def test_without_a_semantic_space_precedents_match_by_words_only():
     assert not index.by_meaning
     found = index.lookup("SKU-9", "new", "rucksack polyester laptop sleeve pocket")
     assert [kind for _, kind, _ in found] == [prec.SIMILAR_DESCRIPTION]
+
+
+def test_an_index_without_a_decision_ranks_the_nearest_of_the_others():
+    texts = [f"rucksack polyester padded laptop sleeve model {n}" for n in range(7)]
+    index = prec.PrecedentIndex(
+        [precedent(pk, text, "4202920000") for pk, text in enumerate(texts, 1)],
+        vectorize=BagOfWords(),
+        space="test",
+    )
+    query = "rucksack polyester padded laptop sleeve"
+    nearest = [p.decision_id for p, _ in index._nearest(query)]
+    assert len(nearest) == prec.MEANING_LIMIT
+    left_out = index.without(decision_ids=nearest[:2])
+    found = [p.decision_id for p, kind, _ in left_out.lookup("Q", "", "", query)]
+    assert not set(found) & set(nearest[:2])
+    # The five nearest of the others: the two beyond the first five come in.
+    assert set(found) == set(range(1, 8)) - set(nearest[:2])
