@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from classification.models import (
     ReviewState,
     ReviewStatus,
 )
+from classification.review import states as review_states
 from rulepacks import backtest, routing, selectors, services
 from tests.classification.conftest import import_products
 from workbench.roles import Role
@@ -62,24 +64,26 @@ def finalize(tenant, broker, products, code: str) -> list[int]:
         )
         for r, p in zip(requests, products, strict=True)
     )
-    decisions = Decision.objects.bulk_create(
-        Decision(
-            tenant=tenant,
-            job=job,
-            attempt=1,
-            product=job.product,
-            product_version_id=job.product_version_id,
-            jurisdiction="US",
-            engine_version="test",
-            selected_code="",
-            confidence=0.1,
-            outcome="blocked",
-            reasons=["no_candidate"],
-            risk_band="high",
-            evidence={"candidates": []},
+    with transaction.atomic():  # decisions commit with their review states, as a worker's do
+        decisions = Decision.objects.bulk_create(
+            Decision(
+                tenant=tenant,
+                job=job,
+                attempt=1,
+                product=job.product,
+                product_version_id=job.product_version_id,
+                jurisdiction="US",
+                engine_version="test",
+                selected_code="",
+                confidence=0.1,
+                outcome="blocked",
+                reasons=["no_candidate"],
+                risk_band="high",
+                evidence={"candidates": []},
+            )
+            for job in jobs
         )
-        for job in jobs
-    )
+        review_states.review_states_open(decisions, actor_label="test")
     ids = [d.pk for d in decisions]
     ReviewState.objects.filter(decision_id__in=ids).update(
         status=ReviewStatus.FINAL,
