@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from classification import forms, selectors, services
 from classification.models import ClassificationRequest, Decision, Job
+from classification.review import selectors as review_selectors
 from workbench.access import tenant_object, tenant_view
 
 
@@ -137,7 +138,8 @@ def group_detail(request, group):
 
 @tenant_view("read_tenant")
 def decision_detail(request, pk: int):
-    """Show a decision's full evidence: facts as classified, candidates, rejected, duty."""
+    """Show a decision's full evidence: its review (final code, reason, ruling), facts as
+    classified, candidates, rejected, duty."""
     decision = tenant_object(
         request,
         Decision.objects.select_related("product", "product_version", "rule_pack", "job"),
@@ -152,6 +154,7 @@ def decision_detail(request, pk: int):
             "ev": decision.evidence,
             "history": history,
             "facts_changed": selectors.facts_changed(decision),
+            "review": review_selectors.decision_review(decision),
         },
     )
 

@@ -8,7 +8,6 @@ suggestion stays advice beside it.
 """
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -37,6 +36,7 @@ from classification.models import (
     Route,
     SpotCheck,
 )
+from classification.review import rulings
 from classification.review import selectors as review_selectors
 from rulepacks import promote, routing
 from tariffs import codes
@@ -54,7 +54,6 @@ EVIDENCE_TYPES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
-RULING_RE = re.compile(r"^[A-Z]{1,3} ?[A-Z]?\d{5,7}$")
 BULK_REASONS = frozenset({routing.LOW_CONFIDENCE, routing.TIE})
 BULK_LIMIT = 200
 OPEN_STATUSES = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
@@ -679,7 +678,8 @@ def review_override(
     """Make a broker-chosen code final, with a reason from the closed list and a note.
 
     Guarantees: the code is a declarable line of the jurisdiction's current schedule, the
-    reason is known, the note is not blank, a ruling reference looks like ``NY N312345``, and
+    reason is known, the note is not blank, a ruling reference has a form the jurisdiction's
+    customs authority issues (``rulings``; required when the reason is a binding ruling), and
     evidence files are PDFs or images within the size limit (checked by content, stored with
     their SHA-256); otherwise ``ValidationError`` by field and nothing is written. Stale
     versions raise ``StaleAction``. Audited as ``classification.review.overridden``.
@@ -704,11 +704,17 @@ def review_override(
         ]
     if not (note or "").strip():
         errors["note"] = ["Write a note that says why the suggested code is wrong."]
-    ruling = " ".join((ruling_reference or "").upper().split())
-    if ruling and not RULING_RE.match(ruling):
-        errors["ruling_reference"] = [
-            f"{ruling_reference!r} is not a ruling reference such as “NY N312345”."
-        ]
+    try:
+        ruling = rulings.ruling_normalize(state.jurisdiction, ruling_reference)
+    except rulings.RulingError as err:
+        ruling, errors["ruling_reference"] = "", [str(err)]
+    else:
+        if reason_code == OverrideReason.BINDING_RULING and not ruling:
+            errors["ruling_reference"] = [
+                "The reason is a binding ruling: give its reference ("
+                + rulings.accepted_forms(state.jurisdiction)
+                + ")."
+            ]
     try:
         checked = _check_files(files)
     except ValidationError as err:

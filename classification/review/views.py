@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classification import selectors as classification_selectors
 from classification.models import ActionKind, EvidenceFile, ReviewStatus
-from classification.review import access, forms, selectors, services
+from classification.review import access, forms, rulings, selectors, services
 from rulepacks import routing
 from tariffs import codes
 from workbench.access import has_perm, tenant_view
@@ -207,6 +207,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         and state.status == ReviewStatus.ESCALATED,
         "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
         "bulk_refusal": services.bulk_refusal(state) if state.status == "open" else "",
+        "ruling_forms": rulings.accepted_forms(state.jurisdiction),
         "query": _queue_query(request.GET),
         "autocomplete_template": _autocomplete_template(),
     }

@@ -331,6 +331,7 @@ def test_evidence_files_are_served_only_within_the_tenant(cast, make_decision, u
         code=MENS,
         reason_code="binding_ruling",
         note="Ruling attached.",
+        ruling_reference="NY N301511",
         files=[SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n....", "image/png")],
     )
     evidence = EvidenceFile.objects.get()
