@@ -5,6 +5,8 @@ classification certificate read the parsed snapshot; the shape of the ``classifi
 they rely on is described in ``docs/audit.md``.
 """
 
+from django.apps import apps
+
 from audit import canonical
 from audit.xlsx import SheetBook
 
@@ -83,9 +85,13 @@ def _decision_row(d: dict) -> tuple:
         d.get("confidence"),
         d.get("selected_code"),
         final.get("code"),
+        final.get("description"),
         d.get("status"),
         final.get("by"),
         final.get("at"),
+        final.get("reason_code"),
+        final.get("ruling_reference"),
+        (final.get("supersedes") or {}).get("code"),
         duty.get("total"),
         duty.get("currency"),
         pack.get("version"),
@@ -137,6 +143,7 @@ def _review_rows(d: dict):
             a.get("kind"),
             a.get("code"),
             a.get("reason_code"),
+            a.get("ruling_reference"),
             a.get("note"),
         )
 
@@ -178,15 +185,18 @@ def _event_rows(document: dict):
 
 DECISION_HEADER = [
     "Decision", "Created at", "SKU", "Product version", "Product name", "Jurisdiction",
-    "Outcome", "Reasons", "Risk", "Confidence", "Machine suggestion", "Final code", "Status",
-    "Decided by", "Decided at", "Duty total", "Duty currency", "Rule pack version",
+    "Outcome", "Reasons", "Risk", "Confidence", "Machine suggestion", "Final code",
+    "Final code description", "Status", "Decided by", "Decided at", "Override reason",
+    "Ruling reference", "Supersedes code", "Duty total", "Duty currency", "Rule pack version",
     "Rule pack SHA-256", "Schedule revision", "Engine version",
 ]  # fmt: skip
 CANDIDATE_HEADER = [
     "Decision", "SKU", "Status", "Rank", "Code", "Score", "Description", "Sources",
     "Rationale or detail", "Rejection reason",
 ]  # fmt: skip
-REVIEW_HEADER = ["Decision", "SKU", "At", "Actor", "Action", "Code", "Reason code", "Note"]
+REVIEW_HEADER = [
+    "Decision", "SKU", "At", "Actor", "Action", "Code", "Reason code", "Ruling reference", "Note",
+]  # fmt: skip
 PACK_HEADER = [
     "Rule pack", "Jurisdiction", "Version", "Status", "SHA-256", "Schedule revision",
     "Activated at", "Activated by",
@@ -219,20 +229,44 @@ def render_xlsx(document: dict, sha256: str, out) -> None:
     book.close()
 
 
+def labels() -> dict[str, dict[str, str]]:
+    """Labels for the codes a snapshot holds (fact keys, reason codes, action kinds…), from the
+    apps that define them (``audit_labels()`` on an app config), read when rendering: old
+    snapshots get today's wording, and the frozen bytes stay as they were."""
+    merged: dict[str, dict[str, str]] = {}
+    for config in apps.get_app_configs():
+        provider = getattr(config, "audit_labels", None)
+        for category, mapping in (provider() if provider else {}).items():
+            merged.setdefault(category, {}).update(mapping)
+    return merged
+
+
+def _ordered_facts(facts: dict, fact_labels: dict) -> list[tuple[str, str, object]]:
+    """(key, label, value) in the catalog's order of facts, unknown keys after, by key."""
+    order = {key: n for n, key in enumerate(fact_labels)}
+    keys = sorted(facts, key=lambda k: (order.get(k, len(order)), k))
+    return [(k, fact_labels.get(k) or k.replace("_", " ").capitalize(), facts[k]) for k in keys]
+
+
 def certificate_context(document: dict, sha256: str, decision_id: int) -> dict | None:
-    """Return what one decision's certificate shows, from the snapshot only (None if absent)."""
+    """Return what one decision's certificate shows, from the snapshot only (None if absent).
+
+    Codes are shown with their labels (``labels``) and timestamps as people read them
+    (``audit_tags.human_time``); both are formatted here and in the template, never stored.
+    """
     decision = next((d for d in decisions(document) if d.get("id") == decision_id), None)
     if decision is None:
         return None
     pack_ref = decision.get("rule_pack") or {}
     pack = next((p for p in rule_packs(document) if p.get("id") == pack_ref.get("id")), None)
     product = decision.get("product") or {}
+    names = labels()
     return {
         "document": document,
         "sha256": sha256,
         "decision": decision,
         "product": product,
-        "facts": sorted((product.get("facts") or {}).items()),
+        "facts": _ordered_facts(product.get("facts") or {}, names.get("facts", {})),
         "final": _final(decision),
         "duty": _duty(decision),
         "pack_ref": pack_ref,
@@ -240,6 +274,7 @@ def certificate_context(document: dict, sha256: str, decision_id: int) -> dict |
         "reasons": [
             r if isinstance(r, dict) else {"code": r} for r in decision.get("reasons") or []
         ],
+        "labels": names,
     }
 
 

@@ -130,6 +130,26 @@ class ClassificationConfig(AppConfig):
 
         return [demo.classify_demo_catalog]
 
+    def audit_labels(self):
+        """Labels of the codes in the classification section, for certificates
+        (``audit.renderers.labels``)."""
+        from catalog import facts as catalog_facts
+        from classification import models
+        from classification.templatetags.classification_tags import REJECTION_LABELS
+        from rulepacks import routing
+
+        outcomes = dict(models.Outcome.choices)
+        return {
+            "facts": dict(catalog_facts.LABELS),
+            "reasons": dict(routing.REASON_LABELS),
+            "override_reasons": dict(models.OverrideReason.choices),
+            "actions": dict(models.ActionKind.choices),
+            "outcomes": outcomes,
+            "statuses": {**outcomes, "final": "Final"},
+            "risk_bands": dict(models.RiskBand.choices),
+            "rejections": dict(REJECTION_LABELS),
+        }
+
     def audit_export_sections(self, tenant, scope):
         from classification import export
 

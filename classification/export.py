@@ -85,20 +85,9 @@ def _final(decision, actions: list[dict]) -> dict | None:
 
 
 def _description(decision, code: str) -> str:
-    """The code's text: from the decision's candidates, else from the schedule revision it was
-    classified against (a broker's override is often a code the engine never proposed)."""
-    if not code:
-        return ""
-    for candidate in decision.evidence.get("candidates", []):
-        if candidate.get("code") == code:
-            return candidate.get("description", "")
-    from tariffs import reference as tariff_reference
+    from classification import selectors
 
-    ref = tariff_reference.get_reference(
-        decision.jurisdiction, decision.schedule_revision or None
-    ) or tariff_reference.get_reference(decision.jurisdiction)
-    line = ref.line(code) if ref is not None else None
-    return (line.full_description or line.description) if line is not None else ""
+    return selectors.code_description(decision, code)
 
 
 def decision_record(decision, actions: list) -> dict:

@@ -442,6 +442,21 @@ def facts_changed(decision, *, current_version_id: int | None = None) -> FactsCh
     return FactsChanged(old.n, new.n, tuple(LABELS.get(k, k) for k in keys))
 
 
+def code_description(decision, code: str) -> str:
+    """The code's text: from the decision's candidates, else from the schedule revision it was
+    classified against (a broker's override is often a code the engine never proposed)."""
+    if not code:
+        return ""
+    for candidate in (decision.evidence or {}).get("candidates", []):
+        if candidate.get("code") == code:
+            return candidate.get("description", "")
+    ref = tariff_reference.get_reference(
+        decision.jurisdiction, decision.schedule_revision or None
+    ) or tariff_reference.get_reference(decision.jurisdiction)
+    line = ref.line(code) if ref is not None else None
+    return (line.full_description or line.description) if line is not None else ""
+
+
 def dead_jobs(tenant) -> QuerySet[Job]:
     """Return the tenant's dead jobs with their products, newest first."""
     return (

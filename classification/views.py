@@ -10,17 +10,47 @@ from django.views.decorators.http import require_POST
 
 from classification import forms, selectors, services
 from classification.models import ClassificationRequest, Decision, Job
+from classification.review import selectors as review_selectors
 from workbench.access import tenant_object, tenant_view
+
+# The outcome chips of a request's page: (outcome, chip text).
+OUTCOME_CHIPS = (
+    ("classified", "classified"),
+    ("needs_review", "need review"),
+    ("blocked", "blocked"),
+)
+NONE_WITH_OUTCOME = {
+    "classified": "None of these decisions is classified.",
+    "needs_review": "None of these decisions needs review.",
+    "blocked": "None of these decisions is blocked.",
+}
 
 
 def _render_progress(request, template, context):
-    """Render the page, or only its progress fragment for htmx polling (286 stops polling)."""
+    """Render the page, or for htmx polling only its progress fragment, which holds the
+    decisions table too, so the table fills as the work does (286 stops polling)."""
     if request.htmx:
         response = render(request, f"{template}#progress", context)
         if context["progress"].finished:
             response.status_code = 286
         return response
     return render(request, template, context)
+
+
+def _progress_context(request, requests, decisions) -> dict:
+    """Progress of ``requests`` and their decisions, filtered by ``?outcome=`` (the chips)."""
+    form = forms.DecisionFilterForm(request.GET or None)
+    outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
+    if outcome:
+        decisions = decisions.filter(outcome=outcome)
+    return {
+        "progress": selectors.progress(requests),
+        "decisions": decisions,
+        "outcome": outcome,
+        "outcome_label": dict(form.fields["outcome"].choices).get(outcome, ""),
+        "outcome_chips": OUTCOME_CHIPS,
+        "empty": NONE_WITH_OUTCOME.get(outcome, "No decisions yet."),
+    }
 
 
 @tenant_view("read_tenant")
@@ -98,15 +128,15 @@ def request_detail(request, pk: int):
         request, ClassificationRequest.objects.select_related("requested_by"), pk=pk
     )
     requests = ClassificationRequest.objects.filter(pk=obj.pk)
+    decisions = selectors.decisions_for_tenant(request.tenant).filter(job__request=obj)
     return _render_progress(
         request,
         "classification/request.html",
         {
             "req": obj,
             "requests": [obj],
-            "progress": selectors.progress(requests),
-            "decisions": selectors.decisions_for_tenant(request.tenant).filter(job__request=obj),
             "dead": selectors.dead_jobs(request.tenant).filter(request=obj),
+            **_progress_context(request, requests, decisions),
         },
     )
 
@@ -119,6 +149,9 @@ def group_detail(request, group):
         from django.http import Http404
 
         raise Http404("No such classification run.")
+    decisions = selectors.decisions_for_tenant(request.tenant).filter(job__request__in=requests)
+    context = _progress_context(request, requests, decisions)
+    context["decisions"] = context["decisions"][:200]
     return _render_progress(
         request,
         "classification/request.html",
@@ -126,18 +159,16 @@ def group_detail(request, group):
             "req": None,
             "group": group,
             "requests": list(requests),
-            "progress": selectors.progress(requests),
-            "decisions": selectors.decisions_for_tenant(request.tenant).filter(
-                job__request__in=requests
-            )[:200],
             "dead": selectors.dead_jobs(request.tenant).filter(request__in=requests),
+            **context,
         },
     )
 
 
 @tenant_view("read_tenant")
 def decision_detail(request, pk: int):
-    """Show a decision's full evidence: facts as classified, candidates, rejected, duty."""
+    """Show a decision's full evidence: its review (final code, reason, ruling), facts as
+    classified, candidates, rejected, duty."""
     decision = tenant_object(
         request,
         Decision.objects.select_related("product", "product_version", "rule_pack", "job"),
@@ -152,6 +183,7 @@ def decision_detail(request, pk: int):
             "ev": decision.evidence,
             "history": history,
             "facts_changed": selectors.facts_changed(decision),
+            "review": review_selectors.decision_review(decision),
         },
     )
 

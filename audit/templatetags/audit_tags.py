@@ -1,5 +1,7 @@
 """Template helpers for showing audit events and snapshot values."""
 
+import datetime as dt
+
 from django import template
 
 from audit import canonical
@@ -46,3 +48,31 @@ def code_dots(code) -> str:
         return code
     head, rest = code[:4], code[4:]
     return ".".join([head, *(rest[i : i + 2] for i in range(0, len(rest), 2))])
+
+
+@register.filter
+def human_time(value) -> str:
+    """A snapshot timestamp as people read it: 2026-12-07T14:05:09+00:00 → 7 December 2026,
+    14:05 UTC. Text that is not a timestamp is shown as it is; none is "—"."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    moment = moment.astimezone(dt.UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+@register.filter
+def label_in(code, labels) -> str:
+    """The label of ``code`` in a mapping of ``audit.renderers.labels``; unknown codes are
+    shown with spaces for underscores ("missing_material" → "missing material")."""
+    if code in (None, ""):
+        return ""
+    return (labels or {}).get(code) or str(code).replace("_", " ")

@@ -433,6 +433,38 @@ def product_review(product) -> dict | None:
     return {"review": state, "info_request": request}
 
 
+@dataclass(frozen=True)
+class DecisionReview:
+    """Where a decision stands with its brokers, for its evidence page."""
+
+    state: ReviewState
+    actions: list
+    finalized: ReviewAction | None  # the action behind the current final code
+    final_description: str
+
+
+def decision_review(decision: Decision) -> DecisionReview | None:
+    """Return the review of ``decision``: its state, its actions (with ruling references and
+    evidence files) and, when final, the finalizing action and the final code's text."""
+    from classification import selectors as classification_selectors
+
+    state = (
+        ReviewState.objects.filter(pk=decision.pk).select_related("decided_by", "assignee").first()
+    )
+    if state is None:
+        return None
+    actions = actions_for(state)
+    finalized = None
+    if state.status == ReviewStatus.FINAL:
+        finalized = next((a for a in reversed(actions) if a.kind in FINALIZING_KINDS), None)
+    return DecisionReview(
+        state=state,
+        actions=actions,
+        finalized=finalized,
+        final_description=classification_selectors.code_description(decision, state.final_code),
+    )
+
+
 def tenant_open_counts(tenant) -> dict:
     """Return the tenant's open counts without a user, cached on this tenant instance.
 

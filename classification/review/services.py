@@ -8,7 +8,6 @@ suggestion stays advice beside it.
 """
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -37,6 +36,7 @@ from classification.models import (
     Route,
     SpotCheck,
 )
+from classification.review import rulings
 from classification.review import selectors as review_selectors
 from rulepacks import promote, routing
 from tariffs import codes
@@ -54,8 +54,6 @@ EVIDENCE_TYPES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
-RULING_RE = re.compile(r"^[A-Z]{1,3} ?[A-Z]?\d{5,7}$")
-BULK_REASONS = frozenset({routing.LOW_CONFIDENCE, routing.TIE})
 BULK_LIMIT = 200
 OPEN_STATUSES = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 
@@ -679,7 +677,8 @@ def review_override(
     """Make a broker-chosen code final, with a reason from the closed list and a note.
 
     Guarantees: the code is a declarable line of the jurisdiction's current schedule, the
-    reason is known, the note is not blank, a ruling reference looks like ``NY N312345``, and
+    reason is known, the note is not blank, a ruling reference has a form the jurisdiction's
+    customs authority issues (``rulings``; required when the reason is a binding ruling), and
     evidence files are PDFs or images within the size limit (checked by content, stored with
     their SHA-256); otherwise ``ValidationError`` by field and nothing is written. Stale
     versions raise ``StaleAction``. Audited as ``classification.review.overridden``.
@@ -704,11 +703,17 @@ def review_override(
         ]
     if not (note or "").strip():
         errors["note"] = ["Write a note that says why the suggested code is wrong."]
-    ruling = " ".join((ruling_reference or "").upper().split())
-    if ruling and not RULING_RE.match(ruling):
-        errors["ruling_reference"] = [
-            f"{ruling_reference!r} is not a ruling reference such as “NY N312345”."
-        ]
+    try:
+        ruling = rulings.ruling_normalize(state.jurisdiction, ruling_reference)
+    except rulings.RulingError as err:
+        ruling, errors["ruling_reference"] = "", [str(err)]
+    else:
+        if reason_code == OverrideReason.BINDING_RULING and not ruling:
+            errors["ruling_reference"] = [
+                "The reason is a binding ruling: give its reference ("
+                + rulings.accepted_forms(state.jurisdiction)
+                + ")."
+            ]
     try:
         checked = _check_files(files)
     except ValidationError as err:
@@ -1018,44 +1023,49 @@ class BulkResult:
     refused: list = field(default_factory=list)  # (sku, why)
 
 
+# What a row of the Confirm queue needs to be confirmed with others (shown beside the selection).
+BULK_ELIGIBLE = (
+    "classified by the engine (its confidence meets the pack's minimum and nothing routed it to "
+    "review), waiting in the Confirm queue, not high risk"
+)
+
+
 def bulk_refusal(state: ReviewState) -> str | None:
-    """Say why an item may not be bulk-accepted, or None when it may."""
+    """Say why an item may not be confirmed in bulk, or None when it may.
+
+    Only Confirm-queue items are: the engine classified them and the pack asks a person only to
+    confirm. Items that need review are decided one at a time, whatever their risk band: routing
+    makes every one of them at least medium risk, and a low confidence is, by the pack's own
+    calibrated minimum, a code that is wrong too often to file unseen; a tie or a flag is a
+    question the pack sent to a person. High-risk items are confirmed on their own.
+    """
     if state.status == ReviewStatus.OPEN and state.queue == "confirm":
         if state.risk_rank > 2:
             return "it is high risk: confirm it on its own"
+        if not state.decision.selected_code:
+            return "the engine suggested no code"
         return None
-    extra = set(state.reasons) - BULK_REASONS
-    if state.status != ReviewStatus.OPEN or state.outcome != "needs_review":
-        return f"it is {state.get_status_display().lower()}, not an open review item"
-    if not state.decision.selected_code:
-        return "the engine suggested no code"
-    if state.risk_rank > 1:
-        return f"its risk is {state.decision.get_risk_band_display().lower()}"
-    if extra:
-        labels = ", ".join(routing.REASON_LABELS.get(r, r).lower() for r in sorted(extra))
-        return f"it needs review for {labels}"
-    flags = state.decision.evidence.get("flags") or {}
-    flagged = sorted(k for k, v in flags.items() if v)
-    if flagged:
-        return "the code carries flags (" + ", ".join(f.replace("_", " ") for f in flagged) + ")"
-    return None
+    if state.status == ReviewStatus.OPEN and state.outcome == "needs_review":
+        labels = ", ".join(routing.REASON_LABELS.get(r, r).lower() for r in state.reasons)
+        return f"it needs review ({labels}): decide it on its own"
+    return f"it is {state.get_status_display().lower()}, not waiting in the Confirm queue"
 
 
 @transaction.atomic
 def review_bulk_accept(*, actor, tenant, items, note: str) -> BulkResult:
-    """Accept many low-risk items whose only reasons are low confidence or a tie, in one go.
+    """Confirm many Confirm-queue items (``bulk_refusal``) in one go, with one shared note.
 
-    ``items`` are ``(decision_id, version)`` pairs. Items with other reasons (restrictions,
-    denied goods, flags), higher risk, no suggested code, a stale version or of another tenant
-    are refused with a message each; the rest are accepted in this one transaction, each with
-    its own action and audit event sharing ``note``. Raises ``ValidationError`` when the note is
-    blank, nothing is selected, or more than ``BULK_LIMIT`` items are.
+    ``items`` are ``(decision_id, version)`` pairs. Items that need review, are high risk, have
+    no suggested code, a stale version, changed facts or belong to another tenant are refused
+    with a reason each; the rest are accepted in this one transaction, each with its own action
+    and audit event sharing ``note``. Raises ``ValidationError`` when the note is blank, nothing
+    is selected, or more than ``BULK_LIMIT`` items are.
     """
     if not (note or "").strip():
         raise ValidationError({"note": "Write the note shared by the accepted items."})
     versions = {int(pk): int(v) for pk, v in items}
     if not versions:
-        raise ValidationError({"items": "Select the items to accept."})
+        raise ValidationError({"items": "Select the items to confirm."})
     if len(versions) > BULK_LIMIT:
         raise ValidationError({"items": f"Select at most {BULK_LIMIT} items at once."})
     if not user_has_tenant_perm(actor, tenant, "review_decisions"):
@@ -1069,7 +1079,7 @@ def review_bulk_accept(*, actor, tenant, items, note: str) -> BulkResult:
     result = BulkResult()
     missing = len(versions) - len(states)
     if missing:
-        result.refused.append(("—", f"{missing} selected items are not in this tenant's queues"))
+        result.refused += [("", "it is not in this tenant's queues")] * missing
     for state in states:
         why = bulk_refusal(state) or stale_facts(state)
         if why is None and state.version != versions[state.pk]:

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classification import selectors as classification_selectors
 from classification.models import ActionKind, EvidenceFile, ReviewStatus
-from classification.review import access, forms, selectors, services
+from classification.review import access, forms, rulings, selectors, services
 from rulepacks import routing
 from tariffs import codes
 from workbench.access import has_perm, tenant_view
@@ -79,9 +79,10 @@ def _queue_context(request) -> dict:
     query = _queue_query({**params.dict(), "queue": queue})
     panel_base = reverse("classification:index", args=[request.tenant.slug]) + "review/"
     next_query = f"{query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else ""
+    bulk = has_perm(request, "review_decisions") and page.queue.key == "confirm"
     return {
         "filter_form": form,
-        "rows": _rows(page.rows, panel_base, query, decided=queue == "decided"),
+        "rows": _rows(page.rows, panel_base, query, decided=queue == "decided", bulk=bulk),
         "page": page,
         "queue": page.queue,
         "queues": selectors.QUEUES,
@@ -89,15 +90,18 @@ def _queue_context(request) -> dict:
         "query": query,
         "next_query": next_query,
         "paged": bool(values.get("after")),
-        "bulk": has_perm(request, "review_decisions") and queue in ("needs_review", "confirm"),
+        "bulk": bulk,
+        "bulk_eligible": services.BULK_ELIGIBLE,
     }
 
 
 RISK_LABELS = {"low": "Low", "medium": "Medium", "high": "High"}
 
 
-def _rows(states, panel_base: str, query: str, *, decided: bool) -> list[dict]:
-    """Queue rows as plain values: 50 rows render several times faster than through filters."""
+def _rows(states, panel_base: str, query: str, *, decided: bool, bulk: bool = False) -> list:
+    """Queue rows as plain values: 50 rows render several times faster than through filters.
+
+    With ``bulk``, each row says why it may not be confirmed with others ("" when it may)."""
     now = timezone.now()
     rows = []
     for s in states:
@@ -127,6 +131,7 @@ def _rows(states, panel_base: str, query: str, *, decided: bool) -> list[dict]:
                     else _age(now - s.decision_created_at)
                 ),
                 "who": s.decided_by.username if decided and s.decided_by_id else "",
+                "refusal": (services.bulk_refusal(s) or "") if bulk else "",
             }
         )
     return rows
@@ -207,6 +212,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         and state.status == ReviewStatus.ESCALATED,
         "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
         "bulk_refusal": services.bulk_refusal(state) if state.status == "open" else "",
+        "ruling_forms": rulings.accepted_forms(state.jurisdiction),
         "query": _queue_query(request.GET),
         "autocomplete_template": _autocomplete_template(),
     }
@@ -454,10 +460,29 @@ def promote(request, pk: int):
     return _act(request, pk, "promote", call)
 
 
+def refusal_summary(refused, shown: int = 5) -> str:
+    """One message for every item a bulk confirm left out, grouped by reason, naming a few
+    SKUs of each group ("… and 35 more")."""
+    groups: dict[str, list[str]] = {}
+    for sku, why in refused:
+        groups.setdefault(why, []).append(sku)
+    parts = []
+    for why, skus in groups.items():
+        named = [s for s in skus if s]
+        listed = ", ".join(named[:shown])
+        if len(named) > shown:
+            listed += f" and {len(named) - shown} more"
+        count = f"{len(skus)} item{'s' if len(skus) != 1 else ''}"
+        parts.append(f"{why[:1].upper()}{why[1:]} — {count}{': ' + listed if listed else ''}.")
+    total = len(refused)
+    return f"{total} item{'s were' if total != 1 else ' was'} not confirmed. " + " ".join(parts)
+
+
 @tenant_view("review_decisions")
 @require_POST
 def bulk_accept(request):
-    """Accept the selected low-risk items with one shared note; refuse the others, saying why."""
+    """Confirm the selected Confirm-queue items with one shared note; summarise the refusals
+    in one message."""
     form = forms.BulkAcceptForm(request.POST)
     form.is_valid()
     back = reverse("classification:index", args=[request.tenant.slug])
@@ -474,9 +499,10 @@ def bulk_accept(request):
         messages.error(request, " ".join(err.messages))
         return redirect(back)
     if result.accepted:
-        messages.success(request, f"Accepted {len(result.accepted)} items as final.")
-    for sku, why in result.refused:
-        messages.warning(request, f"{sku} was not accepted: {why}.")
+        n = len(result.accepted)
+        messages.success(request, f"Confirmed {n} item{'s' if n != 1 else ''} as final.")
+    if result.refused:
+        messages.warning(request, refusal_summary(result.refused))
     return redirect(back)
 
 

@@ -63,3 +63,11 @@ def fact_value(value) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+@register.filter
+def ruling_kind(reference: str, jurisdiction: str) -> str:
+    """NY N301511 (US) → "CBP New York ruling"."""
+    from classification.review import rulings
+
+    return rulings.ruling_kind(jurisdiction, reference)

@@ -185,6 +185,11 @@ class FeedItem(Schema):
     supersedes: Supersedes | None = Field(
         None, description="The earlier final code this one replaces: correct it in your system."
     )
+    ruling_reference: str | None = Field(
+        None,
+        description="The binding ruling a broker cited for an override (NY N301511, an EU BTI, "
+        "a UK ATaR number), if any.",
+    )
     links: Links
 
 

@@ -330,6 +330,7 @@ def final_classifications(request, after: str | None = None, limit: int = 100):
             "finalized_by": e.finalized_by,
             "authority": e.data.get("authority"),
             "supersedes": e.data.get("supersedes"),
+            "ruling_reference": e.data.get("ruling_reference") or None,
             "links": _links(
                 tenant, f"classification/decisions/{e.decision_id}/", f"decisions/{e.decision_id}"
             ),

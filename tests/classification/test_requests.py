@@ -200,3 +200,49 @@ def test_classify_catalog_checks_job_keys_by_index_whatever_the_connection_plann
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan')")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_the_polled_fragment_brings_the_decisions_table_with_the_progress(cast, make_products):
+    """The page said "Finished" above "No decisions yet" until reloaded (issue 17)."""
+    from classification import runner
+
+    products = make_products(2)
+    request = services.request_create(
+        actor=None, tenant=cast.tenant, product_ids=[p.pk for p in products]
+    )
+    url = reverse("classification:request", args=["acme", request.pk])
+    client = cast.client(Role.ANALYST)
+    running = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "No decisions yet." in running
+    runner.drain(owner="test")
+    done = client.get(url, headers={"HX-Request": "true"})
+    body = done.content.decode()
+    assert done.status_code == 286 and "Finished." in body
+    assert "No decisions yet." not in body
+    for product in products:
+        assert product.sku in body
+
+
+def test_the_outcome_chips_open_this_requests_decisions_with_that_outcome(cast, make_products):
+    from classification import runner
+
+    mine = make_products(2, prefix="MINE")
+    other = make_products(1, prefix="OTHER")
+    request = services.request_create(
+        actor=None, tenant=cast.tenant, product_ids=[p.pk for p in mine]
+    )
+    services.request_create(actor=None, tenant=cast.tenant, product_ids=[other[0].pk])
+    runner.drain(owner="test")
+    outcome = Decision.objects.filter(product=mine[0]).get().outcome
+    url = reverse("classification:request", args=["acme", request.pk])
+    client = cast.client(Role.ANALYST)
+    page = client.get(url).content.decode()
+    assert f'href="?outcome={outcome}#decisions"' in page
+    assert "classification/?outcome=" not in page  # not the unfiltered review queue
+
+    chosen = client.get(f"{url}?outcome={outcome}").content.decode()
+    assert all(p.sku in chosen for p in mine) and other[0].sku not in chosen
+    elsewhere = next(o for o in ("classified", "needs_review", "blocked") if o != outcome)
+    filtered = client.get(f"{url}?outcome={elsewhere}").content.decode()
+    assert not any(p.sku in filtered for p in mine)
+    assert "None of these decisions" in filtered

@@ -41,3 +41,19 @@ def test_the_feed_names_what_a_correction_supersedes_and_reopened_codes_are_not_
     assert client.get(f"/api/v1/decisions/{decision.pk}").json()["final"] is None
     unfinal = client.get("/api/v1/decisions", {"final": "false"}).json()["items"]
     assert [d["id"] for d in unfinal] == [decision.pk]
+
+
+def test_the_feed_carries_the_ruling_an_override_cites(cast, api_for):
+    decision = make_decision(cast.tenant, "SKU-1")
+    services.review_override(
+        actor=cast.users[Role.BROKER],
+        state=state_of(decision),
+        version=1,
+        code="6109100040",
+        reason_code="binding_ruling",
+        note="CBP ruled on this T-shirt.",
+        ruling_reference="n301511",
+    )
+    delivery.dispatch_pending()
+    [item] = api_for("read").get("/api/v1/final-classifications").json()["items"]
+    assert item["ruling_reference"] == "NY N301511"

@@ -1,5 +1,7 @@
 """Review actions through their services: effects, audit events, precedents, refusals."""
 
+import functools
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -262,26 +264,31 @@ def test_review_actions_are_append_only_in_the_database(cast, make_decision):
         ReviewAction.objects.filter(pk=action.pk).delete()
 
 
-def test_bulk_accept_refuses_ineligible_items_and_accepts_the_rest(cast, make_decision):
+def test_bulk_confirm_takes_confirm_items_and_refuses_the_rest_with_reasons(cast, make_decision):
     broker = cast.users[Role.BROKER]
-    ok1 = make_decision()
-    ok2 = make_decision(reasons=("tie",))
-    risky = make_decision(risk="high")
+    classified = functools.partial(make_decision, outcome="classified", reasons=())
+    ok1, ok2 = classified(confidence=0.95), classified(confidence=0.9, risk="medium")
+    risky = classified(risk="high")
+    low = make_decision(risk="medium")  # needs review for low confidence, as routing makes it
+    tie = make_decision(reasons=("tie",), risk="low")
     restricted = make_decision(reasons=("low_confidence", "restricted_goods"))
-    flagged = make_decision(flags={"pga": ["FD1"]})
-    stale = make_decision()
+    stale = classified()
     services.review_assign(actor=broker, state=stale, version=1)
-    items = [(s.pk, 1) for s in (ok1, ok2, risky, restricted, flagged, stale)]
+    items = [(s.pk, 1) for s in (ok1, ok2, risky, low, tie, restricted, stale)]
     result = services.review_bulk_accept(
         actor=broker, tenant=cast.tenant, items=items, note="Checked against catalog."
     )
     assert {s.pk for s in result.accepted} == {ok1.pk, ok2.pk}
     why = dict(result.refused)
-    assert why[risky.product.sku] == "its risk is high"
+    assert why[risky.product.sku] == "it is high risk: confirm it on its own"
+    assert why[low.product.sku] == (
+        "it needs review (confidence below the pack's minimum): decide it on its own"
+    )
+    assert "needs review (runner-up within the tie margin)" in why[tie.product.sku]
     assert "restricted goods" in why[restricted.product.sku]
-    assert "flags (pga)" in why[flagged.product.sku]
     assert "assigned" in why[stale.product.sku]
     assert fresh(ok1).final_code == MENS and fresh(risky).status == "open"
+    assert fresh(low).status == "open" and fresh(tie).status == "open"
     assert AuditEvent.objects.filter(verb="classification.review.accepted").count() == 2
 
 

@@ -144,9 +144,11 @@ def test_the_review_landing_page_shows_the_queue_rows_and_counts(cast, make_deci
     body = cast.client(Role.BROKER).get(url("index")).content.decode()
     assert state.product.sku in body and "6110.20.20.10" in body
     assert 'data-count="needs_review">1<' in body and 'data-count="blocked">1<' in body
-    assert "Accept selected low-risk items" in body
-    auditor = cast.client(Role.AUDITOR).get(url("index")).content.decode()
-    assert "Accept selected low-risk items" not in auditor
+    assert "data-no-bulk" in body and 'name="item"' not in body  # decided one at a time
+    make_decision(outcome="classified", reasons=())
+    confirm = f"{url('index')}?queue=confirm"
+    assert "Confirm selected" in cast.client(Role.BROKER).get(confirm).content.decode()
+    assert "Confirm selected" not in cast.client(Role.AUDITOR).get(confirm).content.decode()
 
 
 def test_dashboard_tile_links_open_the_matching_queue(cast, make_decision):
@@ -305,17 +307,39 @@ def test_a_stale_escalation_without_htmx_also_answers_409(cast, make_decision):
     assert "assigned" in response.content.decode() and "Dual use?" in response.content.decode()
 
 
-def test_bulk_accept_over_http_reports_refusals(cast, make_decision):
-    ok = make_decision()
-    risky = make_decision(risk="high")
+def test_bulk_confirm_over_http_summarises_refusals_in_one_message(cast, make_decision):
+    ok = make_decision(outcome="classified", reasons=())
+    risky = [make_decision(outcome="classified", reasons=(), risk="high") for _ in range(7)]
+    review = make_decision(risk="medium")
+    items = [f"{s.pk}:1" for s in (ok, *risky, review)]
     response = cast.client(Role.BROKER).post(
         url("review_bulk_accept"),
-        {"item": [f"{ok.pk}:1", f"{risky.pk}:1"], "note": "Checked.", "queue": "needs_review"},
+        {"item": items, "note": "Checked.", "queue": "confirm"},
         follow=True,
     )
     body = response.content.decode()
-    assert "Accepted 1 items as final." in body
-    assert f"{risky.product.sku} was not accepted: its risk is high." in body
+    assert "Confirmed 1 item as final." in body
+    assert body.count("not confirmed") == 1, "one message, not one banner per item"
+    assert "8 items were not confirmed." in body
+    skus = ", ".join(s.product.sku for s in risky[:5])
+    assert f"It is high risk: confirm it on its own — 7 items: {skus} and 2 more." in body
+    assert f"decide it on its own — 1 item: {review.product.sku}." in body
+
+
+def test_selection_is_offered_only_on_rows_that_may_be_confirmed_together(cast, make_decision):
+    ok = make_decision(outcome="classified", reasons=())
+    risky = make_decision(outcome="classified", reasons=(), risk="high")
+    review = make_decision(risk="medium")
+    client = cast.client(Role.BROKER)
+    confirm = client.get(f"{url('index')}?queue=confirm").content.decode()
+    assert f'value="{ok.pk}:1"' in confirm and f'value="{risky.pk}:1"' not in confirm
+    assert "Not for bulk confirm: it is high risk" in confirm
+    assert "data-bulk-eligible" in confirm and "not high risk" in confirm
+    needs = client.get(f"{url('index')}?queue=needs_review").content.decode()
+    assert f'value="{review.pk}:1"' not in needs and 'name="item"' not in needs
+    assert "data-no-bulk" in needs and "decided one at a time" in needs
+    analyst = cast.client(Role.ANALYST).get(f"{url('index')}?queue=confirm").content.decode()
+    assert 'name="item"' not in analyst
 
 
 def test_evidence_files_are_served_only_within_the_tenant(cast, make_decision, us_schedule):
@@ -331,6 +355,7 @@ def test_evidence_files_are_served_only_within_the_tenant(cast, make_decision, u
         code=MENS,
         reason_code="binding_ruling",
         note="Ruling attached.",
+        ruling_reference="NY N301511",
         files=[SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n....", "image/png")],
     )
     evidence = EvidenceFile.objects.get()

@@ -62,7 +62,8 @@ def test_overriding_a_decision_whose_facts_changed_is_refused(cast, make_decisio
 
 
 def test_bulk_accept_leaves_out_items_whose_facts_changed(cast, make_decision):
-    current, changed = make_decision(), make_decision()
+    current = make_decision(outcome="classified", reasons=())
+    changed = make_decision(outcome="classified", reasons=())
     _change_materials(cast, changed)
     result = services.review_bulk_accept(
         actor=cast.users[Role.BROKER],
