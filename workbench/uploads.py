@@ -56,6 +56,8 @@ class CappedUploadHandler(FileUploadHandler):
 
 
 def _mb(n: int) -> str:
+    if n < 51200:  # under 50 KB: "1 KB", not "0 MB"
+        return f"{max(1, round(n / 1024))} KB"
     return f"{n / 1048576:.1f}".removesuffix(".0") + " MB"
 
 
