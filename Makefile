@@ -35,18 +35,28 @@ migrate: install
 seed: migrate
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 
+# Ctrl-C reaches both servers (one process group) and each stops on it; the recipe's shell then
+# stops the worker (SIGTERM, SIGKILL after 10 s: a worker whose helper processes were killed
+# under it can hang) and exits 0, so make prints no error and nothing is left running. HOST and
+# PORT are passed on: absolute links in API responses and webhooks follow them.
 run: seed
 	@DEBUG=1 $(BIN)/python manage.py collectstatic --no-input -v 0
 	@DEBUG=1 $(BIN)/python manage.py seed_demo --print-logins
 	@echo ""
 	@echo "  Customs Workbench: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server and the worker)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	  DEBUG=1 $(BIN)/python manage.py qcluster & \
-	  DEBUG=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	@export DEBUG=1 HOST=$(HOST) PORT=$(PORT); \
+	  $(BIN)/python manage.py qcluster & worker=$$!; \
+	  stop_worker() { \
+	    kill -TERM $$worker 2>/dev/null || return 0; \
+	    for _ in $$(seq 50); do kill -0 $$worker 2>/dev/null || return 0; sleep 0.2; done; \
+	    echo "The worker did not stop within 10 s; killed."; kill -KILL $$worker 2>/dev/null; \
+	  }; \
+	  trap stop_worker EXIT; trap 'exit 0' INT TERM; \
+	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 worker: install
-	DEBUG=1 $(BIN)/python manage.py qcluster
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py qcluster
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -6,3 +6,10 @@ def record(**kwargs):
     from audit import services
 
     return services.record(**kwargs)
+
+
+def as_system(label: str):
+    """Record the block's events under a system actor; see ``audit.services.as_system``."""
+    from audit import services
+
+    return services.as_system(label)

@@ -1,6 +1,8 @@
 """Writes of the audit app: events (``record`` is the only code path that inserts an
 ``AuditEvent``) and audit exports (request, build, failure)."""
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import logging
@@ -36,7 +38,31 @@ def changes(old: dict, new: dict) -> dict:
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
+# Set by ``as_system``: the system actor's label for every event appended meanwhile.
+_system_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "audit_system_actor", default=None
+)
+
+
+@contextlib.contextmanager
+def as_system(label: str):
+    """Record every event appended inside the block under the system actor ``label``.
+
+    For writes no person performed, although the services they call name one (the demo data of
+    ``seed_demo``, such as the earlier season's broker decisions): each event's actor is None and
+    its label ``label``, whatever actor the service passed. Holds for the current thread only.
+    """
+    token = _system_actor.set(label)
+    try:
+        yield
+    finally:
+        _system_actor.reset(token)
+
+
 def _actor_fields(actor, actor_label: str | None) -> tuple[object, str]:
+    system = _system_actor.get()
+    if system is not None:
+        return None, system
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, actor_label or "system"
     return actor, actor_label or actor.get_username()

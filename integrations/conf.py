@@ -22,8 +22,22 @@ _DEFAULTS = {
     "WEBHOOK_BACKOFF_SECONDS": lambda: env.get_int("WEBHOOK_BACKOFF_SECONDS", 60, minimum=1),
     "API_RATE_LIMIT_PER_MINUTE": lambda: env.get_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1),
     # Absolute links in webhook envelopes and API responses.
-    "WORKBENCH_BASE_URL": lambda: env.get_str("WORKBENCH_BASE_URL", "http://127.0.0.1:8000"),
+    "WORKBENCH_BASE_URL": lambda: env.get_str("WORKBENCH_BASE_URL") or local_base_url(),
 }
+
+# Addresses a server listens on, not ones a browser can open: links name loopback instead.
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 (compared, never bound)
+
+
+def local_base_url() -> str:
+    """Return ``http://HOST:PORT`` of the server `make run` starts (it passes both on);
+    ``http://127.0.0.1:8000`` when they are unset."""
+    host = env.get_str("HOST", "127.0.0.1").strip()
+    if host in _WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{env.get_int('PORT', 8000, minimum=1)}"
 
 
 def get(name: str):

@@ -2,44 +2,49 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-
 from rulepacks import deps, selectors, services
+from rulepacks.models import RulePack
 
 DEMO_DIR = Path(__file__).parent / "demo_data"
 DEMO_PACK = DEMO_DIR / "us-demo.toml"
 DEMO_CASES = DEMO_DIR / "us-backtest.toml"
 
 
-def activate_demo_pack(tenants: dict, out) -> None:
-    """Make the demo US pack active for tenant "acme" (as its compliance lead), once.
+def is_demo_pack(pack: RulePack | None) -> bool:
+    """Return whether ``pack`` is the demo pack as this step made it (by no user)."""
+    return (
+        pack is not None
+        and pack.created_by_id is None
+        and pack.source == DEMO_PACK.read_text(encoding="utf-8")
+    )
 
-    Runs after the catalog and tariffs demo steps; with no US schedule loaded it says so and
-    leaves nothing behind, since a pack is only valid against a schedule.
+
+def activate_demo_pack(tenants: dict, out) -> None:
+    """Make the demo US pack active for tenant "acme" while it has no rule pack at all, as no user.
+
+    A tenant with any pack (its own, or the demo's from an earlier run) is left as it is. Runs
+    after the catalog and tariffs demo steps; with no US schedule loaded it says so and leaves
+    nothing behind, since a pack is only valid against a schedule.
     """
     tenant = tenants.get("acme")
-    if tenant is None:
-        return
-    source = DEMO_PACK.read_text(encoding="utf-8")
-    active = selectors.active_pack(tenant, "US")
-    if active is not None and active.source == source:
+    if tenant is None or RulePack.objects.for_tenant(tenant).exists():
         return
     reference = deps.reference("US")
     if reference is None or not getattr(reference, "national", False):
         out.write("Rule packs: no US tariff schedule loaded, so the demo pack was not activated.")
         return
-    lead = get_user_model().objects.filter(username="compliance").first()
-    pack = services.rulepack_create(actor=lead, tenant=tenant, jurisdiction="US", source=source)
+    source = DEMO_PACK.read_text(encoding="utf-8")
+    pack = services.rulepack_create(actor=None, tenant=tenant, jurisdiction="US", source=source)
     pack = services.rulepack_cases_upload(
-        actor=lead, pack=pack, filename=DEMO_CASES.name, content=DEMO_CASES.read_bytes()
+        actor=None, pack=pack, filename=DEMO_CASES.name, content=DEMO_CASES.read_bytes()
     )
-    pack = services.rulepack_validate(actor=lead, pack=pack)
+    pack = services.rulepack_validate(actor=None, pack=pack)
     if pack.status != "validated":
         failing = [g["title"] for g in pack.gate_report["gates"] if g["status"] != "pass"]
         out.write(f"Rule packs: demo pack #{pack.pk} failed its gates: {', '.join(failing)}.")
         return
-    pack = services.rulepack_backtest(actor=lead, pack=pack)
-    pack = services.rulepack_activate(actor=lead, pack=pack)
+    pack = services.rulepack_backtest(actor=None, pack=pack)
+    pack = services.rulepack_activate(actor=None, pack=pack)
     report = pack.backtest_report
     out.write(
         f"Rule packs: demo US pack #{pack.pk} active ({len(selectors.compiled(pack).rules)} "

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 import audit
 from audit import verify
 from audit.models import GENESIS_HASH, AuditEvent
-from tests.factories import TenantFactory
+from tests.factories import TenantFactory, UserFactory
 
 
 @pytest.fixture
@@ -284,3 +284,17 @@ def test_audit_verify_still_reports_a_broken_chain_before_the_head(tenant):
     _tamper(events[0].pk, "UPDATE audit_auditevent SET data = '{\"i\": 9}' WHERE id = %s")
     with pytest.raises(CommandError, match=f"chain broken at event id {events[0].pk}"):
         call_command("audit_verify", tenant="chain", expect_head=events[-1].hash)
+
+
+def test_events_inside_as_system_name_the_system_actor_not_the_user_passed(tenant):
+    user = UserFactory(username="chain-broker")
+    with audit.as_system("demo data"):
+        inside = audit.record(actor=user, verb="catalog.product.created", tenant=tenant)
+        labelled = audit.record(
+            actor=None, actor_label="classification worker", verb="catalog.product.created"
+        )
+    after = audit.record(actor=user, verb="catalog.product.created", tenant=tenant)
+    assert (inside.actor, inside.actor_label) == (None, "demo data")
+    assert (labelled.actor, labelled.actor_label) == (None, "demo data")
+    assert (after.actor, after.actor_label) == (user, "chain-broker")
+    assert verify.verify_chain(tenant.pk).ok

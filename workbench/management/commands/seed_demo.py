@@ -1,10 +1,11 @@
-"""Create the demo tenants and users (idempotent); later issues add demo data here too."""
+"""Create the demo tenants, users and data (idempotent), all audited as "demo data"."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+import audit
 from workbench import demo
 
 
@@ -24,10 +25,11 @@ class Command(BaseCommand):
             return
         if not settings.DEBUG:
             self.stdout.write("Note: demo users have a known password; this is for local use.")
-        with transaction.atomic():
-            tenants = demo.seed_tenants_and_users()
-        for step in demo.extra_steps():
-            step(tenants, self.stdout)
+        with audit.as_system(demo.DEMO_ACTOR):
+            with transaction.atomic():
+                tenants = demo.seed_tenants_and_users()
+            for step in demo.extra_steps():
+                step(tenants, self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _print_logins(self):
