@@ -222,11 +222,15 @@ def blocked_goods(decision) -> list[dict]:
     """
     if decision.outcome != "blocked":
         return []
-    entries = []
+    entries, reasons = [], set()
     for reason in decision.reason_details:
         if reason.get("code") in (routing.DENIED_GOODS, routing.RESTRICTED_GOODS):
             detail = reason.get("detail") or {}
-            entries += [e for e in detail.get("entries", []) if e.get("action") == "block"]
+            for entry in detail.get("entries", []):
+                # Several entries (dog fur, cat fur) may give one reason: list it once.
+                if entry.get("action") == "block" and entry.get("reason") not in reasons:
+                    reasons.add(entry.get("reason"))
+                    entries.append(entry)
     return entries
 
 
@@ -457,7 +461,7 @@ def _require_release(actor, state: ReviewState, note: str) -> None:
     entries = blocked_goods(state.decision)
     if not entries:
         return
-    reasons = "; ".join(e.get("reason", "") for e in entries if e.get("reason"))
+    reasons = "; ".join(e["reason"].rstrip(".") for e in entries if e.get("reason"))
     _require(
         user_has_tenant_perm(actor, state.tenant, "resolve_escalations"),
         "__all__",

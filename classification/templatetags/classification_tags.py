@@ -71,3 +71,9 @@ def ruling_kind(reference: str, jurisdiction: str) -> str:
     from classification.review import rulings
 
     return rulings.ruling_kind(jurisdiction, reference)
+
+
+@register.filter
+def cut_period(text) -> str:
+    """Drop a sentence's final full stop, for a text quoted inside another sentence."""
+    return str(text or "").rstrip().removesuffix(".")

@@ -464,3 +464,12 @@ def test_a_decision_committed_without_its_review_state_is_refused(cast, make_dec
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert Decision.objects.filter(product_id=state.product_id).count() == 1
+
+
+def test_blocked_goods_list_each_reason_once(make_decision):
+    entry = DENIED["detail"]["entries"][0]
+    twice = {**DENIED, "detail": {"entries": [entry, {**entry, "id": "cat-fur"}]}}
+    state = make_decision(
+        outcome="blocked", code="", reasons=("denied_goods",), risk="high", reason_details=(twice,)
+    )
+    assert [e["id"] for e in services.blocked_goods(state.decision)] == ["dog-cat-fur"]
