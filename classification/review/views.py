@@ -211,7 +211,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         "may_grant": has_perm(request, "resolve_escalations")
         and state.status == ReviewStatus.ESCALATED,
         "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
-        # Said where bulk confirm could be expected (Confirm and Needs review), not on blocked items.
+        # Said where bulk confirm could be expected (Confirm, Needs review), not on blocked items.
         "bulk_refusal": services.bulk_refusal(state)
         if state.status == "open" and state.queue in ("confirm", "needs_review")
         else "",
