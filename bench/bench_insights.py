@@ -35,10 +35,9 @@ UPDATE classification_reviewstate s SET
     selected_code = d.selected_code,
     evidence_source = (ARRAY['rule','precedent','search','semantic','rule'])[1 + d.id % 5],
     rule_id = CASE WHEN d.id % 5 IN (0, 4) THEN 'rule-' || (d.id % 12) ELSE '' END,
-    declared_duty = CASE WHEN d.id % 7 = 0 THEN 3.50 + (d.id % 40) END
+    declared_duty = CASE WHEN d.id % 7 = 0 THEN 3.50 + (d.id % 40) END,
+    decision_created_at = d.created_at
   FROM classification_decision d WHERE d.id = s.decision_id AND s.tenant_id = %(t)s;
-UPDATE classification_reviewstate SET decision_created_at = d.created_at
-  FROM classification_decision d WHERE d.id = decision_id AND tenant_id = %(t)s;
 UPDATE classification_reviewstate SET status = 'final', queue = 'decided',
     final_code = CASE WHEN decision_id % 4 = 0 OR selected_code = '' THEN '6110309000'
                       ELSE selected_code END,
@@ -89,7 +88,7 @@ def main() -> None:
         shape(tenant)
         print(f"shaped review states and actions in {time.perf_counter() - started:.1f} s")
     lead = get_user_model().objects.get(username="compliance")
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(lead)
     links = {"review": "/r/", "decision": lambda pk: f"/d/{pk}/"}
     for days in (30, 90):
