@@ -37,6 +37,7 @@ RULEPACK_ACTIVATION_REFUSED = "rulepack.activation_refused"
 CATALOG_IMPORT_COMPLETED = "catalog.import_completed"
 AUDIT_EXPORT_READY = "audit_export.ready"
 AUDIT_EXPORT_FAILED = "audit_export.failed"
+POLICY_DRIFT_DETECTED = "policy.drift_detected"
 
 EVENT_TYPES = frozenset(
     {
@@ -50,6 +51,7 @@ EVENT_TYPES = frozenset(
         CATALOG_IMPORT_COMPLETED,
         AUDIT_EXPORT_READY,
         AUDIT_EXPORT_FAILED,
+        POLICY_DRIFT_DETECTED,
     }
 )
 # Keys every payload must carry, per type, beyond the envelope added by ``emit``.
@@ -64,6 +66,7 @@ REQUIRED_KEYS = {
     CATALOG_IMPORT_COMPLETED: {"import_id", "created", "updated", "refused", "link"},
     AUDIT_EXPORT_READY: {"export_id", "sha256", "link"},
     AUDIT_EXPORT_FAILED: {"export_id", "reason", "link"},
+    POLICY_DRIFT_DETECTED: {"alert_id", "kind", "subject", "jurisdiction", "figures", "link"},
 }
 
 

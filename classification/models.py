@@ -234,6 +234,13 @@ class ReviewState(models.Model):
     spot_check = models.CharField(
         max_length=12, choices=SpotCheck.choices, blank=True, default="", db_default=""
     )
+    # Read by the insights dashboard and drift alerts without opening the evidence JSON: the
+    # suggested code, the strongest source of the best candidate's evidence (rule, precedent,
+    # search, semantic, lexicon) and its best rule, and the duty of the code the catalog declared.
+    selected_code = models.CharField(max_length=16, blank=True, default="", db_default="")
+    evidence_source = models.CharField(max_length=12, blank=True, default="", db_default="")
+    rule_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    declared_duty = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -257,6 +264,12 @@ class ReviewState(models.Model):
                 fields=["tenant", "queue", "-decided_at", "decision"], name="review_decided"
             ),
             models.Index(fields=["tenant", "product", "status"], name="review_product"),
+            models.Index(fields=["tenant", "decision_created_at"], name="review_created"),
+            models.Index(
+                fields=["tenant", "decided_at"],
+                name="review_final_at",
+                condition=models.Q(status="final"),
+            ),
         ]
 
     def __str__(self) -> str:

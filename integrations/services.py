@@ -40,6 +40,8 @@ SUBSCRIBABLE = {
     outbox.CATALOG_IMPORT_COMPLETED: "A catalog import finished.",
     outbox.AUDIT_EXPORT_READY: "An audit export is ready to download.",
     outbox.AUDIT_EXPORT_FAILED: "An audit export failed.",
+    outbox.POLICY_DRIFT_DETECTED: "A rule pack's policy drifted: a rule overridden too often, a "
+    "review rate above the backtest's, or automation less precise than its target.",
 }
 
 

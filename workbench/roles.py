@@ -26,6 +26,7 @@ PERMISSIONS = {
     "retry_jobs": "Retry dead classification jobs",
     "manage_rulepacks": "Author, validate, backtest and activate rule packs",
     "view_audit_log": "Read the audit log",
+    "view_insights": "See the compliance dashboard (outcomes, overrides, calibration, drift)",
     "export_audit": "Create audit export snapshots",
     "download_audit_exports": "Download audit exports",
     "manage_integrations": "Manage webhooks and integration settings",
@@ -40,6 +41,7 @@ _COMPLIANCE = _BROKER | {
     "retry_jobs",
     "manage_rulepacks",
     "view_audit_log",
+    "view_insights",
     "export_audit",
     "download_audit_exports",
     "manage_integrations",
@@ -49,7 +51,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ANALYST: frozenset(_ANALYST),
     Role.BROKER: frozenset(_BROKER),
     Role.COMPLIANCE_LEAD: frozenset(_COMPLIANCE),
-    Role.AUDITOR: frozenset({"read_tenant", "view_audit_log", "download_audit_exports"}),
+    Role.AUDITOR: frozenset(
+        {"read_tenant", "view_audit_log", "view_insights", "download_audit_exports"}
+    ),
     Role.TENANT_ADMIN: frozenset(
         {
             "read_tenant",

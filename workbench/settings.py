@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rulepacks",
     "classification",
     "integrations",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ tenant_patterns = [
     path("classification/", include("classification.urls")),
     path("audit/", include("audit.urls")),
     path("integrations/", include("integrations.urls")),
+    path("insights/", include("insights.urls")),
 ]
 
 urlpatterns = [

@@ -28,6 +28,8 @@ class QueueFilterForm(forms.Form):
     )
     jurisdiction = forms.ChoiceField(required=False)
     pack = forms.CharField(required=False, max_length=100, label="Rule pack version")
+    # The insights dashboard links a rule's overridden decisions here.
+    rule = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     origin = forms.RegexField(
         required=False,
         regex=r"^[A-Za-z]{2}$",

@@ -180,7 +180,8 @@ def queue_page(tenant, user, *, queue: str, filters: dict, sort: str, cursor: st
 
 
 def apply_filters(rows: QuerySet, filters: dict, user) -> QuerySet:
-    """Narrow queue rows by reason, risk, jurisdiction, rule pack version, origin, assignee, age."""
+    """Narrow queue rows by reason, risk, jurisdiction, rule pack version or rule, origin,
+    assignee, age."""
     if filters.get("reason"):
         rows = rows.filter(reasons__contains=[filters["reason"]])
     if filters.get("risk"):
@@ -189,6 +190,8 @@ def apply_filters(rows: QuerySet, filters: dict, user) -> QuerySet:
         rows = rows.filter(jurisdiction=filters["jurisdiction"])
     if filters.get("pack"):
         rows = rows.filter(rule_pack_version=filters["pack"])
+    if filters.get("rule"):
+        rows = rows.filter(rule_id=filters["rule"])
     if filters.get("origin"):
         rows = rows.filter(origin=filters["origin"].upper())
     assignee = filters.get("assignee")

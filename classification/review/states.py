@@ -7,6 +7,8 @@ older states with a ``superseded`` action naming the new decision, audited, and 
 guards the result: a decision committed without its review state is refused (migration 0011).
 """
 
+from decimal import Decimal
+
 from django.utils import timezone
 
 from audit import services as audit_services
@@ -31,6 +33,21 @@ RISK_RANK = {"high": 3, "medium": 2, "low": 1}
 UNFINISHED = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 
 
+def winning_evidence(evidence: dict) -> dict:
+    """The best candidate's strongest source and best rule, and the declared code's duty."""
+    candidates = evidence.get("candidates") or []
+    sources = (candidates[0].get("sources") or []) if candidates else []
+    by_weight = sorted(sources, key=lambda s: -float(s.get("weight") or 0))
+    rules = [s for s in by_weight if s.get("kind") == "rule"]
+    declared = ((evidence.get("duty") or {}).get("declared") or {}).get("estimate") or {}
+    total = declared.get("total") if declared.get("computable") else None
+    return {
+        "evidence_source": str(by_weight[0].get("kind") or "")[:12] if by_weight else "",
+        "rule_id": str(rules[0].get("ref") or "")[:64] if rules else "",
+        "declared_duty": Decimal(str(total)) if total not in (None, "") else None,
+    }
+
+
 def state_for(decision, facts: dict, now) -> ReviewState:
     """The unsaved review state a new decision starts with (queue, sort and filter columns)."""
     status, queue = REVIEW_START[decision.outcome]
@@ -53,6 +70,8 @@ def state_for(decision, facts: dict, now) -> ReviewState:
         rule_pack_version=decision.rule_pack_version,
         reasons=list(decision.reasons),
         suggested_description=(suggested or "")[:300],
+        selected_code=decision.selected_code or "",
+        **winning_evidence(decision.evidence or {}),
         decision_created_at=decision.created_at,
         updated_at=now,
     )

@@ -145,6 +145,25 @@ class Thresholds:
     tie_margin: float = DEFAULT_TIE_MARGIN
 
 
+# Policy drift monitoring ([monitoring]): when the insights schedule raises an alert.
+DEFAULT_RULE_OVERRIDE_RATE = 0.25
+DEFAULT_MIN_DECISIONS = 30
+DEFAULT_REVIEW_RATE_MARGIN = 0.10
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """Drift thresholds: a rule overridden this often over its last ``min_decisions`` final
+    decisions; a live review rate this far above the backtest's; a precision of automation below
+    ``automation_precision_target`` (None: the pack's minimum confidence, which promises exactly
+    that share of right codes among those filed without a person)."""
+
+    rule_override_rate: float = DEFAULT_RULE_OVERRIDE_RATE
+    min_decisions: int = DEFAULT_MIN_DECISIONS
+    review_rate_margin: float = DEFAULT_REVIEW_RATE_MARGIN
+    automation_precision_target: float | None = None
+
+
 @dataclass(frozen=True)
 class CompiledPack:
     """A parsed pack: what the evaluator, the gates and the backtest read."""
@@ -166,12 +185,19 @@ class CompiledPack:
     auto_finalize: bool = False
     spot_check: float = DEFAULT_SPOT_CHECK
     four_eyes: bool = False
+    monitoring: Monitoring = field(default_factory=Monitoring)
     # The tenant's everyday terms and the code prefixes they mean: (term, (prefix, …)).
     synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
     description: str = ""
     sha256: str = ""
     source_bytes: int = 0
     line_of: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def precision_target(self) -> float:
+        """The precision of automation below which the pack's automation is drifting."""
+        target = self.monitoring.automation_precision_target
+        return self.thresholds.min_confidence if target is None else target
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)

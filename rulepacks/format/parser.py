@@ -10,7 +10,7 @@ are not made here: see ``rulepacks.gates``.
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
@@ -35,6 +35,7 @@ _TOP_KEYS = {
     "pack",
     "thresholds",
     "routing",
+    "monitoring",
     "rules",
     "restrictions",
     "denied",
@@ -479,6 +480,7 @@ class _Parser:
             high_risk_origins=high_risk,
             agency_review=agency_review,
             **lifecycle,
+            monitoring=self.monitoring(data.get("monitoring", {})),
             synonyms=self.synonyms(data.get("synonyms", {})),
             sha256=hashlib.sha256(self.source.encode()).hexdigest(),
             source_bytes=len(self.source.encode()),
@@ -503,6 +505,39 @@ class _Parser:
             share = c.DEFAULT_SPOT_CHECK
         out["spot_check"] = share
         return out
+
+    def monitoring(self, raw) -> c.Monitoring:
+        """``[monitoring]``: drift thresholds; shares between 0 and 1, ``min_decisions`` ≥ 1."""
+        where = {"section": None, "index": 0, "entry": "[monitoring]"}
+        if not isinstance(raw, dict):
+            self.error("monitoring must be a table", **where, path=("monitoring",))
+            return c.Monitoring()
+        self.unknown_keys(raw, {f.name for f in fields(c.Monitoring)}, where)
+        default = c.Monitoring()
+        out = {}
+        for key in ("rule_override_rate", "review_rate_margin", "automation_precision_target"):
+            if key not in raw and getattr(default, key) is None:
+                continue
+            share = self.number(raw, key, where, getattr(default, key))
+            if not 0 <= share <= 1:
+                self.monitoring_error(key, f"{key} {share:g} is not a share between 0 and 1")
+                share = getattr(default, key)
+            out[key] = share
+        count = raw.get("min_decisions", default.min_decisions)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            self.monitoring_error(
+                "min_decisions",
+                f"min_decisions must be a whole number of at least 1, not {count!r}",
+            )
+            count = default.min_decisions
+        out["min_decisions"] = count
+        return c.Monitoring(**out)
+
+    def monitoring_error(self, key: str, message: str) -> None:
+        line = self.lines.table_key("monitoring", key)
+        self.problems.append(
+            Problem(f"[monitoring]: {message}", line=line, entry="[monitoring]", key=key)
+        )
 
     def synonyms(self, raw) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """``[synonyms]``: the tenant's everyday terms → code prefixes ("hoodie" = "6110")."""

@@ -1093,6 +1093,44 @@ COVERAGE.update(
     }
 )
 
+
+def _drift_pack(cast):
+    from tests.classification.test_calibration_fits import active_pack
+    from tests.insights.conftest import add_decisions
+
+    pack = active_pack(cast.tenant, cast.users["compliance_lead"])
+    rows = [
+        {"outcome": "classified", "final": "6109100012", "rule": "r1", "pack": pack.version}
+    ] * 30
+    add_decisions(cast.tenant, cast.users["broker"], rows)
+
+
+def _drift_evaluate(cast):
+    from insights import services as insights_services
+
+    _drift_pack(cast)
+    yield
+    assert insights_services.drift_evaluate(tenant_id=cast.tenant.pk)
+
+
+def _alert_acknowledge(cast):
+    from insights import services as insights_services
+
+    _drift_pack(cast)
+    [alert, *_] = insights_services.drift_evaluate(tenant_id=cast.tenant.pk)
+    yield
+    insights_services.alert_acknowledge(
+        actor=cast.users["compliance_lead"], tenant=cast.tenant, alert_id=alert.pk
+    )
+
+
+COVERAGE.update(
+    {
+        "insights.services.drift_evaluate": [_drift_evaluate],
+        "insights.services.alert_acknowledge": [_alert_acknowledge],
+    }
+)
+
 # Calls that must change nothing at all (and so record nothing).
 NO_OP_CASES = {_membership_set_same, _hs_nomenclature_reload, _calibration_refit_too_few}
 CASES = [(name, case) for name, cases in COVERAGE.items() for case in cases]

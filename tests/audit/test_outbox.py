@@ -91,6 +91,7 @@ def test_every_event_type_named_by_the_issue_exists():
         "catalog.import_completed",
         "audit_export.ready",
         "audit_export.failed",
+        "policy.drift_detected",
     } == outbox.EVENT_TYPES
     assert set(outbox.REQUIRED_KEYS) == outbox.EVENT_TYPES
     assert all("link" in keys for keys in outbox.REQUIRED_KEYS.values())

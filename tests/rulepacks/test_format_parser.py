@@ -106,3 +106,32 @@ def test_a_bad_synonym_names_the_term_and_its_line(entry, message):
     assert message in problem.message
     assert problem.message.startswith("[synonyms]: ")
     assert source.splitlines()[problem.line - 1] == entry
+
+
+def test_monitoring_thresholds_default_and_the_precision_target_follows_the_minimum():
+    pack = parse(pack_source()).pack
+    assert pack.monitoring.rule_override_rate == 0.25 and pack.monitoring.min_decisions == 30
+    assert pack.monitoring.review_rate_margin == 0.10
+    assert pack.precision_target == pack.thresholds.min_confidence == 0.82
+
+
+def test_monitoring_thresholds_are_read_from_the_pack():
+    source = pack_source() + (
+        "\n[monitoring]\nrule_override_rate = 0.4\nmin_decisions = 12\n"
+        "review_rate_margin = 0.05\nautomation_precision_target = 0.9\n"
+    )
+    result = parse(source)
+    assert result.ok, result.problems
+    monitoring = result.pack.monitoring
+    assert (monitoring.rule_override_rate, monitoring.min_decisions) == (0.4, 12)
+    assert monitoring.review_rate_margin == 0.05 and result.pack.precision_target == 0.9
+
+
+def test_a_bad_monitoring_threshold_names_the_key_and_line():
+    source = pack_source() + "\n[monitoring]\nrule_override_rate = 1.5\nmin_decisions = 0\nx = 1\n"
+    messages = {p.message: p.line for p in parse(source).problems}
+    lines = source.splitlines()
+    line = messages["[monitoring]: rule_override_rate 1.5 is not a share between 0 and 1"]
+    assert lines[line - 1] == "rule_override_rate = 1.5"
+    assert "[monitoring]: min_decisions must be a whole number of at least 1, not 0" in messages
+    assert any("x" in m and "[monitoring]" in m for m in messages)
