@@ -7,7 +7,9 @@ that ``manage.py audit_verify`` walks. Events without a tenant (logins) form a s
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
+from workbench import worker
 from workbench.fields import BulkJSONField
 
 GENESIS_HASH = "0" * 64
@@ -145,6 +147,9 @@ class AuditExport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the build under way."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_export_recent")]
@@ -160,13 +165,14 @@ class AuditExport(models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """Running for longer than a worker task may run: its worker was stopped."""
-        from django.utils import timezone
+        """Building, but its heartbeat has stopped: its worker is gone (the sweep fails it)."""
+        return self.status == ExportStatus.RUNNING and worker.is_stale(self.heartbeat_at)
 
-        limit = settings.Q_CLUSTER.get("timeout", 600)
-        started = self.started_at
-        return (
-            self.status == ExportStatus.RUNNING
-            and started is not None
-            and ((timezone.now() - started).total_seconds() > limit)
-        )
+    @property
+    def last_sign_of_life(self):
+        """Its heartbeat, else its start, else its creation."""
+        return self.heartbeat_at or self.started_at or self.created_at
+
+    @property
+    def silent_seconds(self) -> int:
+        return max(0, int((timezone.now() - self.last_sign_of_life).total_seconds()))

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from audit import canonical
 from audit.models import GENESIS_HASH, AuditEvent, AuditExport, ExportStatus
-from workbench import schedules
+from workbench import worker
 
 log = logging.getLogger(__name__)
 
@@ -300,10 +300,25 @@ def _claim(export_id: int) -> AuditExport | None:
         )
         if export is None or export.status != ExportStatus.QUEUED:
             return None  # a duplicate task, or a row already finished
+        if worker.stopping():  # fetched by a stopping worker: back to the queue unstarted
+            from audit import tasks
+
+            transaction.on_commit(lambda: tasks.enqueue_export(export.pk))
+            return None
         export.status, export.started_at = ExportStatus.RUNNING, timezone.now()
+        export.heartbeat_at = export.started_at
         export.progress, export.progress_note = 5, "Started"
-        export.save(update_fields=["status", "started_at", "progress", "progress_note"])
+        export.save(
+            update_fields=["status", "started_at", "heartbeat_at", "progress", "progress_note"]
+        )
     return export
+
+
+# The build's sign of life; a locked row (the seal, a sweep) is skipped rather than waited for.
+_HEARTBEAT = (
+    "UPDATE audit_auditexport SET heartbeat_at = %s WHERE id IN (SELECT id FROM "
+    "audit_auditexport WHERE id = %s AND status = 'running' FOR UPDATE SKIP LOCKED)"
+)
 
 
 def _snapshot(export: AuditExport, progress) -> tuple[object, bytes | None, str]:
@@ -330,14 +345,18 @@ def export_build(*, export_id: int) -> AuditExport | None:
     The snapshot is read in one REPEATABLE READ transaction; sealing (payload, digest, status
     ``ready``, ``audit.export.completed`` and the ``audit_export.ready`` outbox event) is one
     more. Any failure is recorded through ``export_fail`` with its reason and never raised, so
-    a worker keeps going. Safe to call twice: only a queued export is built.
+    a worker keeps going. Safe to call twice: only a queued export is built. A heartbeat is
+    written every ``WORKER_HEARTBEAT_SECONDS`` while the snapshot is read. A build under way when
+    its worker is asked to stop goes on (the export lifecycle has no way back to queued); if the
+    worker kills it at the end of its stop window, the sweep fails the export.
     """
     export = _claim(export_id)
     if export is None:
         return None
     progress = _Progress(export.pk, enabled=not connection.in_atomic_block)
     try:
-        built, inline, stored = _snapshot(export, progress)
+        with worker.Heartbeat(_HEARTBEAT, [export.pk], enabled=progress.enabled):
+            built, inline, stored = _snapshot(export, progress)
         return _seal(export, built, inline, stored)
     except Exception as err:
         log.exception("audit export %s failed", export.pk)
@@ -387,11 +406,14 @@ EXPORT_STALLED = (
 def exports_fail_stalled() -> int:
     """Fail the exports whose worker died mid-build; return how many.
 
-    An export still running after the worker's retry window will never finish (the task is
-    not retried). Each goes through ``export_fail`` (audited, ``audit_export.failed``).
+    An export running with a heartbeat older than ``WORKER_STALE_SECONDS`` has lost its worker
+    (the task is not retried). Each goes through ``export_fail`` (audited,
+    ``audit_export.failed``).
     """
-    limit = timezone.now() - schedules.retry_window()
-    stalled = AuditExport.objects.filter(status=ExportStatus.RUNNING, started_at__lt=limit)
+    limit = timezone.now() - worker.stale_after()
+    stalled = AuditExport.objects.filter(status=ExportStatus.RUNNING).filter(
+        models.Q(heartbeat_at__isnull=True) | models.Q(heartbeat_at__lt=limit)
+    )
     ids = list(stalled.values_list("pk", flat=True))
     for export_id in ids:
         export_fail(export_id=export_id, reason=EXPORT_STALLED)

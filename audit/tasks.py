@@ -25,5 +25,6 @@ def fail_stalled_exports() -> int:
 
 
 def ensure_schedule() -> None:
-    """Create (or correct) the sweep for stalled exports, every ten minutes. Idempotent."""
-    ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=10)
+    """Create (or correct) the sweep for stalled exports, every minute (a heartbeat goes stale
+    in ``WORKER_STALE_SECONDS``). Idempotent."""
+    ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=1)

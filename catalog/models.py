@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from workbench import worker
+
 
 class ClassificationStatus(models.TextChoices):
     UNCLASSIFIED = "unclassified", "Unclassified"
@@ -182,7 +184,11 @@ class ImportBatch(models.Model):
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     runs = models.PositiveSmallIntegerField(
-        default=0, help_text="Runs begun; a run that never ended stopped its worker."
+        default=0,
+        help_text="Runs begun and not handed back; a run that never ended stopped its worker.",
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of a background run."
     )
 
     class Meta:
@@ -202,20 +208,35 @@ class ImportBatch(models.Model):
 
     @staticmethod
     def stall_window() -> timedelta:
-        """How long after its first run began a background import can still be running: the
-        worker re-runs it after each crash, one retry window apart, until it has stopped the
-        worker ``IMPORT_MAX_WORKER_CRASHES`` times, and a run lasts at most that window."""
+        """How long an unfinished background import may show no sign of life before it is
+        given up: as long as every retry of a crashed run could take (a retry window each, up
+        to ``IMPORT_MAX_WORKER_CRASHES`` of them)."""
         from workbench.schedules import retry_window
 
         return retry_window() * (settings.IMPORT_MAX_WORKER_CRASHES + 1)
 
     @property
+    def last_sign_of_life(self):
+        """The latest of its heartbeat, first start and creation."""
+        return self.heartbeat_at or self.started_at or self.created_at
+
+    @property
+    def silent_seconds(self) -> int:
+        return max(0, int((timezone.now() - self.last_sign_of_life).total_seconds()))
+
+    @property
     def is_stalled(self) -> bool:
-        """Whether a background run has outlived every retry (a worker that never came back)."""
-        if self.is_terminal:
+        """Whether a run is under way whose heartbeat has stopped: its worker is gone, and the
+        sweep will queue it again or fail it within a minute."""
+        return self.status == ImportStatus.RUNNING and worker.is_stale(self.heartbeat_at)
+
+    @property
+    def is_abandoned(self) -> bool:
+        """Whether an unfinished import has shown no sign of life for the whole stall window
+        (no worker took it, or none came back): it will not finish."""
+        if self.is_terminal or self.last_sign_of_life is None:
             return False
-        since = self.started_at or self.created_at
-        return since is not None and timezone.now() - since > self.stall_window()
+        return timezone.now() - self.last_sign_of_life > self.stall_window()
 
     @property
     def progress_percent(self) -> int:

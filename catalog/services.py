@@ -26,7 +26,7 @@ from catalog import facts as F
 from catalog import importer, loader
 from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
 from catalog.reader import FileRefused
-from workbench import hooks
+from workbench import hooks, worker
 
 log = logging.getLogger(__name__)
 
@@ -103,69 +103,97 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
     """Read, validate and write one batch; mark it done, refused or failed.
 
     Reads ``fileobj`` or the batch's stored file. Progress is committed every few thousand rows
-    so that the batch page can show it; the rows themselves commit in one transaction at the end.
-    A background run that finds the batch still running from an earlier run knows that run
-    stopped its worker: after ``IMPORT_MAX_WORKER_CRASHES`` such runs the batch is failed for
-    good and its upload deleted, so that the task ends instead of being re-delivered forever.
+    and a heartbeat every ``WORKER_HEARTBEAT_SECONDS`` so that the batch page can show them; the
+    rows themselves commit in one transaction at the end. A run that finds the batch still
+    running from an earlier run whose heartbeat has stopped knows that run stopped its worker:
+    after ``IMPORT_MAX_WORKER_CRASHES`` such runs the batch is failed for good and its upload
+    deleted. A run whose worker is asked to stop rolls back and queues the batch again.
     """
-    batch = _begin_run(batch_id)
-    if batch.is_terminal:
+    batch, run = _begin_run(batch_id)
+    if run is None:
+        batch.refresh_from_db()
         return batch
     stored = batch.stored_file if fileobj is None else ""
     if stored:
         fileobj = default_storage.open(stored, "rb")
     progress = _Progress(batch.pk, enabled=not connection.in_atomic_block)
+    heartbeat = worker.Heartbeat(_HEARTBEAT, [batch.pk, run], enabled=progress.enabled)
+    ended = True
     try:
-        _read_and_write(batch, fileobj, progress)
+        with heartbeat:
+            _read_and_write(batch, fileobj, progress, run)
     except FileRefused as err:
-        _refuse(batch, str(err))
+        ended = _refuse(batch, str(err), run=run)
+    except worker.WorkerStopping:
+        ended = not _requeue(batch, run=run, reason="worker_stopping")
+    except _Superseded:
+        ended = False  # the run that took over finishes the batch and deletes the upload
+        log.warning("catalog import %s: run %s was superseded and rolled back", batch.pk, run)
     except Exception:
         log.exception("catalog import %s failed", batch.pk)
-        _fail(batch)
+        ended = _fail(batch, run=run)
     finally:
         progress.close()
         if stored:
             fileobj.close()
-            default_storage.delete(stored)
+    if stored and ended:
+        default_storage.delete(stored)
     batch.refresh_from_db()
     return batch
 
 
 @transaction.atomic
-def _begin_run(batch_id: int) -> ImportBatch:
-    """Mark a run begun (committed before it reads anything), or fail a batch whose runs keep
-    stopping the worker. The first run's start time is kept, so that the stalled-import sweep
-    counts from it however often the task is re-delivered."""
+def _begin_run(batch_id: int) -> tuple[ImportBatch, int | None]:
+    """Mark a run begun (committed before it reads anything) and return its number, or None
+    when there is nothing to run: the batch has ended, another run is alive (a duplicate
+    delivery), the batch's runs keep stopping the worker (it is failed), or the worker is
+    stopping (it goes back to the queue unstarted). The first run's start time is kept."""
     batch = (
         ImportBatch.objects.select_for_update(of=("self",))
         .select_related("tenant", "created_by")
         .get(pk=batch_id)
     )
     if batch.is_terminal:
-        return batch
-    crashes = batch.runs if batch.status == ImportStatus.RUNNING else 0
+        return batch, None
+    if batch.status == ImportStatus.RUNNING and not worker.is_stale(batch.heartbeat_at):
+        return batch, None
+    crashes = batch.runs  # every run begun on an unfinished batch stopped its worker
     if crashes >= settings.IMPORT_MAX_WORKER_CRASHES:
-        log.error("catalog import %s stopped its worker %s times; failed", batch.pk, crashes)
-        _fail(batch, CRASHED.format(n=crashes), "worker_crashed", crashes=crashes)
-        if batch.stored_file:
-            stored = batch.stored_file
-            transaction.on_commit(lambda: default_storage.delete(stored))
-        batch.refresh_from_db()
-        return batch
+        _fail_crashed(batch)
+        return batch, None
+    if worker.stopping():
+        transaction.on_commit(lambda: _queue(batch.pk))
+        return batch, None
     batch.status, batch.runs = ImportStatus.RUNNING, batch.runs + 1
     batch.started_at = batch.started_at or timezone.now()
-    batch.save(update_fields=["status", "runs", "started_at"])
-    return batch
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "runs", "started_at", "heartbeat_at"])
+    return batch, batch.runs
+
+
+# The run's sign of life, written only while the batch is still this run's; a locked row (the
+# run's own commit, a sweep deciding about it) is skipped rather than waited for.
+_HEARTBEAT = (
+    "UPDATE catalog_importbatch SET heartbeat_at = %s WHERE id IN (SELECT id FROM "
+    "catalog_importbatch WHERE id = %s AND status = 'running' AND runs = %s "
+    "FOR UPDATE SKIP LOCKED)"
+)
+
+
+class _Superseded(Exception):
+    """The batch is no longer this run's (a sweep queued it again and another run began)."""
 
 
 class _Progress:
     """Reports rows read through a separate connection, so that the batch page sees it while
-    the import's own transaction is still open (only when that transaction is the outermost)."""
+    the import's own transaction is still open (only when that transaction is the outermost).
+    Each report is also where a run checks whether its worker is stopping."""
 
     def __init__(self, batch_id: int, enabled: bool):
         self.batch_id, self.enabled, self.conn = batch_id, enabled, None
 
     def __call__(self, done: int, estimate: int | None) -> None:
+        worker.check_stop()
         if not self.enabled:
             return
         if self.conn is None:
@@ -189,7 +217,7 @@ def _actor_label(batch: ImportBatch) -> str | None:
 
 
 @transaction.atomic
-def _read_and_write(batch: ImportBatch, fileobj, progress) -> None:
+def _read_and_write(batch: ImportBatch, fileobj, progress, run: int) -> None:
     """Validate the file and write its valid rows as they are read, in one transaction.
 
     A file-level refusal found halfway (a duplicate SKU, the row limit) raises out of the
@@ -200,10 +228,16 @@ def _read_and_write(batch: ImportBatch, fileobj, progress) -> None:
     ) as writer:
         result = importer.read_catalog(fileobj, batch.filename, progress=progress, sink=writer.add)
         counts = writer.finish()
-    _commit(batch, result, counts)
+    _commit(batch, result, counts, run)
 
 
-def _commit(batch: ImportBatch, result: importer.ReadResult, counts: loader.UpsertCounts) -> None:
+def _commit(
+    batch: ImportBatch, result: importer.ReadResult, counts: loader.UpsertCounts, run: int
+) -> None:
+    # The fence: a run the sweep gave up on (its heartbeat went quiet, and another run began)
+    # must not commit over the run that took over.
+    if not _still_running(batch, run).select_for_update().exists():
+        raise _Superseded
     batch.status = ImportStatus.DONE
     batch.sheet = result.sheet
     batch.headers = result.headers
@@ -261,8 +295,10 @@ def _commit(batch: ImportBatch, result: importer.ReadResult, counts: loader.Upse
     )
 
 
-def _refuse(batch: ImportBatch, message: str) -> None:
-    _end_unwritten(batch, ImportStatus.REFUSED, message, "catalog.import.refused", message=message)
+def _refuse(batch: ImportBatch, message: str, run: int | None = None) -> bool:
+    return _end_unwritten(
+        batch, ImportStatus.REFUSED, message, "catalog.import.refused", run, message=message
+    )
 
 
 INTERNAL_ERROR = (
@@ -283,19 +319,47 @@ CRASHED = (
 
 
 def _fail(
-    batch: ImportBatch, message: str = INTERNAL_ERROR, reason: str = "internal_error", **data
-):
-    _end_unwritten(
-        batch, ImportStatus.FAILED, message, "catalog.import.failed", reason=reason, **data
+    batch: ImportBatch,
+    message: str = INTERNAL_ERROR,
+    reason: str = "internal_error",
+    run: int | None = None,
+    **data,
+) -> bool:
+    return _end_unwritten(
+        batch, ImportStatus.FAILED, message, "catalog.import.failed", run, reason=reason, **data
     )
+
+
+def _fail_crashed(batch: ImportBatch) -> None:
+    """Fail a batch whose runs have stopped the worker as often as allowed, and delete its
+    upload once that commits. Runs in the caller's transaction, the batch row locked."""
+    log.error("catalog import %s stopped its worker %s times; failed", batch.pk, batch.runs)
+    _fail(batch, CRASHED.format(n=batch.runs), "worker_crashed", crashes=batch.runs)
+    _delete_upload_on_commit(batch)
+
+
+def _delete_upload_on_commit(batch: ImportBatch) -> None:
+    if batch.stored_file:
+        stored = batch.stored_file
+        transaction.on_commit(lambda: default_storage.delete(stored))
+
+
+def _still_running(batch: ImportBatch, run: int):
+    return ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.RUNNING, runs=run)
 
 
 @transaction.atomic
-def _end_unwritten(batch: ImportBatch, status: str, shown: str, verb: str, **data) -> None:
-    """End a batch that wrote no product, with the message its page shows; audited."""
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=status, message=shown, finished_at=timezone.now(), stored_file=""
-    )
+def _end_unwritten(
+    batch: ImportBatch, status: str, shown: str, verb: str, run: int | None = None, **data
+) -> bool:
+    """End a batch that wrote no product, with the message its page shows; audited. With
+    ``run``, only while the batch is still that run's (a superseded run changes nothing).
+    Returns whether it ended the batch."""
+    rows = ImportBatch.objects.filter(pk=batch.pk)
+    if run is not None:
+        rows = _still_running(batch, run)
+    if not rows.update(status=status, message=shown, finished_at=timezone.now(), stored_file=""):
+        return False
     audit.record(
         actor=batch.created_by,
         actor_label=_actor_label(batch),
@@ -304,35 +368,75 @@ def _end_unwritten(batch: ImportBatch, status: str, shown: str, verb: str, **dat
         tenant=batch.tenant,
         data={"filename": batch.filename, "file_sha256": batch.file_sha256, **data},
     )
+    return True
+
+
+@transaction.atomic
+def _requeue(batch: ImportBatch, *, run: int, reason: str) -> bool:
+    """Put a batch whose run ended unfinished back in the queue; return whether it was.
+
+    ``worker_stopping``: the run rolled back because its worker was asked to stop; it is not a
+    crash, so it is not counted. ``stalled``: its heartbeat stopped (the sweep); the run stays
+    counted towards ``IMPORT_MAX_WORKER_CRASHES``. Audited as ``catalog.import.requeued``.
+    """
+    runs = run - 1 if reason == "worker_stopping" else run
+    requeued = _still_running(batch, run).update(
+        status=ImportStatus.QUEUED, runs=runs, processed_rows=0
+    )
+    if requeued:
+        audit.record(
+            actor=batch.created_by,
+            actor_label=_actor_label(batch),
+            verb="catalog.import.requeued",
+            target=batch,
+            tenant=batch.tenant,
+            data={"filename": batch.filename, "reason": reason, "runs": runs},
+        )
+        transaction.on_commit(lambda: _queue(batch.pk))
+    return bool(requeued)
 
 
 def import_batches_fail_stalled() -> int:
-    """Fail the imports whose background worker died, and delete their uploaded copies.
+    """Hand on the background imports whose worker stopped; return how many.
 
-    A batch still queued or running after every retry the worker could give it
-    (``ImportBatch.stall_window``, counted from the first run) will never finish, and its
-    transaction rolled back when the worker went, so nothing of the file was written. Each is
-    marked failed with a message that says so, and audited (``catalog.import.failed``, reason
-    ``stalled``). Returns how many.
+    A running batch whose heartbeat is older than ``WORKER_STALE_SECONDS`` lost its worker
+    (its transaction rolled back with it, so nothing of the file was written): it is queued
+    again (audited ``catalog.import.requeued``, reason ``stalled``), or failed for good once
+    its runs have stopped the worker ``IMPORT_MAX_WORKER_CRASHES`` times (reason
+    ``worker_crashed``). An unfinished batch with no sign of life for the whole
+    ``ImportBatch.stall_window`` is failed (reason ``stalled``). Failed batches lose their
+    uploaded copy; each decision is taken with the batch row locked, skipping a locked one.
     """
-    limit = timezone.now() - ImportBatch.stall_window()
-    stalled = ImportBatch.objects.filter(
-        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
-    ).filter(Q(started_at__lt=limit) | Q(started_at__isnull=True, created_at__lt=limit))
+    silent = Q(heartbeat_at__isnull=True) | Q(
+        heartbeat_at__lt=timezone.now() - worker.stale_after()
+    )
+    candidates = ImportBatch.objects.filter(
+        silent, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    )
     count = 0
-    for batch in stalled.select_related("tenant", "created_by"):
+    for batch in candidates.select_related("tenant", "created_by"):
         with transaction.atomic():
             locked = (
                 ImportBatch.objects.select_for_update(skip_locked=True)
-                .filter(pk=batch.pk, status=batch.status)
+                .filter(
+                    pk=batch.pk,
+                    status=batch.status,
+                    runs=batch.runs,
+                    heartbeat_at=batch.heartbeat_at,
+                )
                 .first()
             )
             if locked is None:
-                continue  # finished meanwhile, or another sweep has it
-            _fail(batch, STALLED, "stalled")
-            if batch.stored_file:
-                stored = batch.stored_file
-                transaction.on_commit(lambda name=stored: default_storage.delete(name))
+                continue  # changed meanwhile, or another sweep has it
+            if batch.is_abandoned:
+                _fail(batch, STALLED, "stalled")
+                _delete_upload_on_commit(batch)
+            elif batch.status != ImportStatus.RUNNING:
+                continue  # queued, waiting for a worker
+            elif batch.runs >= settings.IMPORT_MAX_WORKER_CRASHES:
+                _fail_crashed(batch)
+            else:
+                _requeue(batch, run=batch.runs, reason="stalled")
         count += 1
     return count
 

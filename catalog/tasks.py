@@ -13,10 +13,11 @@ def import_batch_task(batch_id: int) -> str:
 
 
 def fail_stalled_imports() -> int:
-    """Mark imports whose worker died as failed; return how many."""
+    """Queue again or fail the imports whose worker stopped; return how many."""
     return services.import_batches_fail_stalled()
 
 
 def ensure_schedule() -> None:
-    """Create (or correct) the sweep for stalled imports, every ten minutes. Idempotent."""
-    ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=10)
+    """Create (or correct) the sweep for stalled imports, every minute (a heartbeat goes stale
+    in ``WORKER_STALE_SECONDS``). Idempotent."""
+    ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=1)

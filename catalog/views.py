@@ -135,7 +135,8 @@ def batch_detail(request, pk: int):
     }
     if request.htmx:
         # 286 tells htmx to stop polling; the terminal fragment carries no trigger either.
-        status = 286 if batch.is_terminal or batch.is_stalled else 200
+        # A stalled import is still polled: the sweep queues it again or fails it.
+        status = 286 if batch.is_terminal or batch.is_abandoned else 200
         return render(request, "catalog/batch_detail.html#status", context, status=status)
     return render(request, "catalog/batch_detail.html", context)
 

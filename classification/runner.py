@@ -26,6 +26,7 @@ from classification.engine import search as engine_search
 from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
 from classification.review import services as review_services
 from classification.review import states as review_states
+from workbench import worker
 from workbench.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,15 @@ class _Result:
 
 
 def drain(*, owner: str | None = None, max_batches: int | None = None) -> DrainReport:
-    """Claim and work batches until the queue is empty (or ``max_batches`` were worked)."""
+    """Claim and work batches until the queue is empty (or ``max_batches`` were worked, or the
+    worker is asked to stop)."""
     owner = owner or leases.worker_name()
     report = DrainReport()
     contexts = selectors.EngineContexts()
     batches = 0
     while max_batches is None or batches < max_batches:
+        if worker.stopping():
+            break  # the jobs not claimed stay queued for the next worker
         batch = leases.claim(owner=owner, limit=CLAIM_BATCH_SIZE)
         if not batch:
             break

@@ -42,9 +42,10 @@ INSTALLED_APPS = [
     "template_partials",
     "guardian",
     "axes",
+    # Before django_q: its `qcluster` command is workbench's (a bounded stop on SIGTERM).
+    "workbench",
     "django_q",
     "ninja",  # the API docs page serves its Swagger UI files from static, not a CDN
-    "workbench",
     "audit",
     "catalog",
     "tariffs",
@@ -224,6 +225,18 @@ Q_CLUSTER = {
     "label": "Background tasks",
     "log_level": env.get_str("WORKER_LOG_LEVEL", "WARNING"),
 }
+# A running import or export writes a heartbeat this often; one older than WORKER_STALE_SECONDS
+# has lost its worker (its page says "stalled" and the sweep, every minute, hands it on).
+WORKER_HEARTBEAT_SECONDS = env.get_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+WORKER_STALE_SECONDS = env.get_int("WORKER_STALE_SECONDS", 30, minimum=1)
+if not 2 * WORKER_HEARTBEAT_SECONDS < WORKER_STALE_SECONDS <= 60:
+    raise ImproperlyConfigured(
+        f"WORKER_STALE_SECONDS={WORKER_STALE_SECONDS} must be at most 60 and more than twice "
+        f"WORKER_HEARTBEAT_SECONDS={WORKER_HEARTBEAT_SECONDS}."
+    )
+# After SIGTERM, how long running tasks have to hand their work back before the cluster kills
+# them (at most the task timeout).
+WORKER_STOP_SECONDS = min(env.get_int("WORKER_STOP_SECONDS", 30, minimum=1), Q_CLUSTER["timeout"])
 # How long a worker holds a leased classification job before another may retake it.
 CLASSIFICATION_LEASE_SECONDS = env.get_int("CLASSIFICATION_LEASE_SECONDS", 120, minimum=10)
 

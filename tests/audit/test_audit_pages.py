@@ -292,6 +292,27 @@ def test_an_export_whose_worker_stopped_shows_as_stalled_and_stops_polling(cast,
     assert "hx-trigger" not in poll.content.decode()
 
 
+def test_an_export_whose_heartbeat_stopped_says_when_it_was_last_alive(cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    export = services.export_request(actor=None, tenant=cast.tenant, scope={}, background=False)
+    beat = timezone.now() - dt.timedelta(seconds=40)
+    AuditExport.objects.filter(pk=export.pk).update(
+        status="running", started_at=beat, heartbeat_at=beat, progress=24
+    )
+    client, page = cast.client("auditor"), f"/t/acme/audit/exports/{export.pk}/"
+    poll = client.get(page, {"poll": 1}, headers={"HX-Request": "true"})
+    text = poll.content.decode()
+    assert f"Stalled: no sign of life since {beat:%H:%M:%S} UTC (" in text and "s ago)" in text
+    assert "Running…" not in text
+    # Started as long ago, but beating: a build at work.
+    AuditExport.objects.filter(pk=export.pk).update(heartbeat_at=timezone.now())
+    poll = client.get(page, {"poll": 1}, headers={"HX-Request": "true"})
+    assert poll.status_code == 200 and "Running…" in poll.content.decode()
+
+
 def test_the_log_links_to_exports_only_for_those_who_may_open_them(cast):
     assert "/audit/exports/" in cast.client("auditor").get("/t/acme/audit/").content.decode()
     assert (
@@ -311,9 +332,14 @@ def test_the_sweep_fails_exports_whose_worker_stopped_and_leaves_live_ones(cast,
         services.export_request(actor=None, tenant=cast.tenant, scope={}, background=False)
         for _ in range(2)
     )
-    for export, age in ((dead, retry + 5), (alive, retry - 60)):
+    # The heartbeat decides, not the age: both began a retry window ago.
+    started = timezone.now() - dt.timedelta(seconds=retry + 5)
+    stale = settings.WORKER_STALE_SECONDS
+    for export, beat in ((dead, stale + 1), (alive, stale - 10)):
         AuditExport.objects.filter(pk=export.pk).update(
-            status="running", started_at=timezone.now() - dt.timedelta(seconds=age)
+            status="running",
+            started_at=started,
+            heartbeat_at=timezone.now() - dt.timedelta(seconds=beat),
         )
     assert services.exports_fail_stalled() == 1
     dead.refresh_from_db()

@@ -38,3 +38,21 @@ def test_progress_is_visible_to_others_while_the_snapshot_is_read(monkeypatch):
     assert export.status == "ready"
     assert seen == [("running", 10, "Collecting sections")]
     assert AuditExport.objects.get(pk=export.pk).progress == 100
+
+
+@pytest.mark.django_db
+def test_an_export_fetched_by_a_stopping_worker_goes_back_to_the_queue_unstarted(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from workbench import worker
+
+    monkeypatch.setattr(worker, "_stop_flag", None)
+    worker.arm_stop_flag()
+    worker.request_stop()
+    export = services.export_request(
+        actor=None, tenant=TenantFactory(slug="stopping"), scope={}, background=False
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert services.export_build(export_id=export.pk) is None
+    export.refresh_from_db()
+    assert export.status == "queued" and export.started_at is None and len(queued) == 1

@@ -1,10 +1,12 @@
 """Catalog pages: who may see and do what, and what each page shows."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
@@ -287,6 +289,26 @@ def test_a_stalled_background_import_says_so_and_stops_polling(cast, settings, q
     response = cast.client(Role.ANALYST).get(url("batch_detail", batch.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert b"Import stalled" in response.content and b"hx-trigger" not in response.content
+
+
+def test_a_running_import_whose_heartbeat_stopped_says_stalled_and_keeps_polling(
+    cast, queued_batch
+):
+    beat = timezone.now() - timedelta(seconds=45)
+    ImportBatch.objects.filter(pk=queued_batch.pk).update(
+        status="running", runs=1, started_at=beat, heartbeat_at=beat, processed_rows=24
+    )
+    client = cast.client(Role.ANALYST)
+    response = client.get(url("batch_detail", queued_batch.pk), HTTP_HX_REQUEST="true")
+    text = response.content.decode()
+    assert response.status_code == 200  # the sweep queues it again or fails it: keep polling
+    expected = f"Stalled: no sign of life since {beat:%H:%M:%S} UTC ("
+    assert expected in text and "s ago)" in text
+    assert "Running…" not in text and 'hx-trigger="every 5s"' in text
+    # A fresh heartbeat is a run at work.
+    ImportBatch.objects.filter(pk=queued_batch.pk).update(heartbeat_at=timezone.now())
+    response = client.get(url("batch_detail", queued_batch.pk), HTTP_HX_REQUEST="true")
+    assert "Running…" in response.content.decode() and "Stalled" not in response.content.decode()
 
 
 def test_the_product_page_classifies_the_product_for_those_who_may_request_it(cast, imported):

@@ -55,6 +55,26 @@ def test_a_drain_decides_every_job_once_and_audits_each_decision(cast, make_prod
     assert decision.engine_version == engine.ENGINE_VERSION
 
 
+def test_a_drain_stops_between_batches_when_its_worker_is_asked_to_stop(
+    cast, make_products, monkeypatch
+):
+    from workbench import worker
+
+    monkeypatch.setattr(worker, "_stop_flag", None)
+    worker.arm_stop_flag()
+    commit = runner._commit
+
+    def commit_then_sigterm(*args, **kwargs):
+        commit(*args, **kwargs)
+        worker.request_stop()
+
+    monkeypatch.setattr(runner, "_commit", commit_then_sigterm)
+    _request(cast, make_products(30))
+    report = runner.drain(owner="test")
+    assert (report.claimed, report.done) == (25, 25)
+    assert Job.objects.filter(status=JobStatus.QUEUED, lease_owner="").count() == 5
+
+
 def test_claims_take_at_most_25_jobs_and_increment_the_token(cast, make_products):
     _request(cast, make_products(30))
     first = leases.claim(owner="a", limit=25)
