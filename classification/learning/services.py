@@ -80,7 +80,7 @@ def evaluation_tenant_create(
             state=state,
             version=state.version,
             code=case.code,
-            reason_code=OverrideReason.BINDING_RULING,
+            reason_code=OverrideReason.OTHER,  # a labelled case; its ruling number is not known
             note=NOTE.format(case=case.case_id),
         )
     return ScratchTenant(tenant=tenant, broker=broker, finalized=len(codes))
