@@ -5,8 +5,13 @@ import pytest
 from metering.models import UsageCounter
 from tests.classification.conftest import make_products  # noqa: F401 (fixture)
 from tests.classification.review.conftest import make_decision, us_schedule  # noqa: F401
-from tests.integrations.conftest import api_for, checker, endpoint_for, receiver  # noqa: F401
-from tests.integrations.conftest import openapi_document  # noqa: F401
+from tests.integrations.conftest import (  # noqa: F401
+    api_for,
+    checker,
+    endpoint_for,
+    openapi_document,
+    receiver,
+)
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 from django.db import connection
-from django_q.models import OrmQ
 from django.utils import timezone
+from django_q.models import OrmQ
 from prometheus_client.parser import text_string_to_metric_families
 
 from audit.models import AuditEvent
@@ -59,8 +59,7 @@ def test_the_figures_match_the_database(cast, make_products, metrics_on, client)
     (lease,) = leases.claim(owner="w", limit=1)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE classification_job SET lease_expires_at = now() - interval '1 s'"
-            " WHERE id = %s",
+            "UPDATE classification_job SET lease_expires_at = now() - interval '1 s' WHERE id = %s",
             [lease.job_id],
         )
         cursor.execute(

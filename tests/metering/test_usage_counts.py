@@ -23,8 +23,7 @@ from tests.classification.conftest import import_products
 from workbench.roles import Role
 
 CSV = (
-    "SKU,Name,Description,Country of origin,Materials,Intended use,Product type,Destination\n"
-    "{rows}"
+    "SKU,Name,Description,Country of origin,Materials,Intended use,Product type,Destination\n{rows}"
 )
 ROW = "S-{i},Pullover,Men's knitted cotton pullover,VN,cotton,Everyday wear,Sweater,US\n"
 
