@@ -1,5 +1,7 @@
 """/metrics for Prometheus: off without a token, refused without it, figures from the database."""
 
+import os
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -112,3 +114,22 @@ def test_a_request_is_timed_by_its_view_name(client, db, metrics_on):
     before = prometheus.REGISTRY.get_sample_value(name, labels) or 0
     client.get("/healthz")
     assert prometheus.REGISTRY.get_sample_value(name, labels) == before + 1
+
+
+def test_a_short_metrics_token_stops_the_process():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "DATABASE_URL")}
+    env.update(DEBUG="1", METRICS_TOKEN="short")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "METRICS_TOKEN is too short" in result.stderr
