@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from audit import canonical
 from audit.models import GENESIS_HASH, AuditEvent, AuditExport, ExportStatus
+from metering import counters
 from workbench import worker
 
 log = logging.getLogger(__name__)
@@ -393,6 +394,15 @@ def _seal(export: AuditExport, built, inline: bytes | None, stored: str) -> Audi
             "size_bytes": built.size,
             "link": outbox.link(export.tenant, f"audit/exports/{export.pk}/"),
         },
+    )
+    took = export.finished_at - (export.started_at or export.finished_at)
+    counters.add_many(
+        (export.tenant_id, metric, n)
+        for metric, n in (
+            (counters.AUDIT_EXPORTS, 1),
+            (counters.EXPORT_BYTES, built.size),
+            (counters.EXPORT_MS, int(took.total_seconds() * 1000)),
+        )
     )
     return export
 

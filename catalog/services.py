@@ -26,6 +26,7 @@ from catalog import facts as F
 from catalog import importer, loader
 from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
 from catalog.reader import FileRefused
+from metering import counters
 from workbench import hooks, worker
 
 log = logging.getLogger(__name__)
@@ -292,6 +293,16 @@ def _commit(
             "refused": batch.refused_count,
             "link": outbox.link(batch.tenant, f"catalog/import/{batch.pk}/"),
         },
+    )
+    took = batch.finished_at - (batch.started_at or batch.finished_at)
+    counters.add_many(
+        (batch.tenant_id, metric, n)
+        for metric, n in (
+            (counters.PRODUCTS_IMPORTED, batch.new_count + batch.updated_count),
+            (counters.CATALOG_IMPORTS, 1),
+            (counters.UPLOAD_BYTES, batch.size_bytes),
+            (counters.IMPORT_MS, int(took.total_seconds() * 1000)),
+        )
     )
 
 

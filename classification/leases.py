@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
+from metering import counters
+
 _REAP_SQL = """
 UPDATE classification_job
    SET status = 'dead', finished_at = now(), lease_owner = '', lease_expires_at = NULL,
@@ -22,11 +24,12 @@ UPDATE classification_job
                               || attempts || ' times.'
                          ELSE last_error END
  WHERE status = 'leased' AND lease_expires_at < now() AND attempts >= max_attempts
+RETURNING tenant_id
 """
 
 _CLAIM_SQL = """
 WITH picked AS (
-    SELECT id FROM classification_job
+    SELECT id, status AS was FROM classification_job
      WHERE (status = 'queued' OR (status = 'leased' AND lease_expires_at < now()))
        AND attempts < max_attempts
      ORDER BY id
@@ -38,7 +41,7 @@ UPDATE classification_job AS job
        lease_owner = %(owner)s, lease_expires_at = now() + make_interval(secs => %(secs)s)
   FROM picked
  WHERE job.id = picked.id
-RETURNING job.id, job.token, job.attempts, job.max_attempts
+RETURNING job.id, job.token, job.attempts, job.max_attempts, job.tenant_id, picked.was
 """
 
 
@@ -63,12 +66,20 @@ def claim(*, owner: str, limit: int, seconds: int | None = None) -> list[Lease]:
     """Lease up to ``limit`` open jobs to ``owner`` and return them, oldest first.
 
     Jobs whose lease expired on their last attempt are first marked dead. One short transaction;
-    the lease expiry is computed by the database clock, never the worker's.
+    the lease expiry is computed by the database clock, never the worker's. Expired leases (dead
+    or re-claimed) are metered in it, and cost nothing when there are none.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_REAP_SQL)
+        reaped = [tenant_id for (tenant_id,) in cursor.fetchall()]
         cursor.execute(
             _CLAIM_SQL, {"limit": limit, "owner": owner[:200], "secs": seconds or lease_seconds()}
         )
         rows = cursor.fetchall()
-    return sorted((Lease(*row) for row in rows), key=lambda lease: lease.job_id)
+        retaken = [row[4] for row in rows if row[5] == "leased"]
+        counters.add_many(
+            [(t, counters.LEASES_EXPIRED, 1) for t in reaped + retaken]
+            + [(t, counters.JOBS_DEAD, 1) for t in reaped]
+            + [(t, counters.JOBS_RECLAIMED, 1) for t in retaken]
+        )
+    return sorted((Lease(*row[:4]) for row in rows), key=lambda lease: lease.job_id)

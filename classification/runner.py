@@ -26,6 +26,7 @@ from classification.engine import search as engine_search
 from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
 from classification.review import services as review_services
 from classification.review import states as review_states
+from metering import counters
 from workbench import worker
 from workbench.models import Tenant
 
@@ -159,8 +160,12 @@ def decision_row(value, *, job, attempt: int, pack_id, jurisdiction: str, now) -
 
 
 @transaction.atomic
+@counters.batched
 def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
-    """Write the batch's decisions and job states, but only for leases whose token still holds."""
+    """Write the batch's decisions and job states, but only for leases whose token still holds.
+
+    Usage (decisions by outcome, auto-finalized, dead jobs) is metered in one statement at the end.
+    """
     ids = [r.lease.job_id for r in results]
     tokens = dict(Job.objects.select_for_update().filter(pk__in=ids).values_list("pk", "token"))
     now = timezone.now()
@@ -188,6 +193,7 @@ def _commit(results: list[_Result], *, owner: str, report: DrainReport) -> None:
     for outcome, product_ids in by_outcome.items():
         catalog_services.products_set_classification(product_ids=product_ids, status=outcome)
     _auto_finalize(decisions, succeeded)
+    counters.add_many((d.tenant_id, counters.decisions(d.outcome), 1) for d in decisions)
     report.done += len(decisions)
     for r in held:
         if r.decision is None:
@@ -269,6 +275,7 @@ def _record_failure(result: _Result, now) -> None:
             tenant=job.tenant,
             data={"attempts": lease.attempt, "error": result.error.splitlines()[0][:300]},
         )
+        counters.add(tenant_id=job.tenant_id, metric=counters.JOBS_DEAD)
 
 
 def wait_for(request_ids: list[int], *, timeout: float, poll: float = 0.5) -> bool:

@@ -40,6 +40,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from metering import counters
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +339,7 @@ def _attempt(delivery: WebhookDelivery, *, now) -> str:
             last_error=error,
             finished_at=finished,
         )
+        counters.add(tenant_id=delivery.tenant_id, metric=counters.webhook_deliveries(status))
     return status
 
 

@@ -19,6 +19,7 @@ from audit import outbox
 from audit import services as audit_services
 from integrations import conf, netguard, signing
 from integrations.models import ApiToken, WebhookEndpoint
+from metering import counters
 
 TOKEN_PREFIX = "wbt_"  # noqa: S105 (a label, not a secret)
 # Reads are attributed by one ``integrations.token.used`` event per token per window, and the
@@ -180,11 +181,14 @@ def token_rate_check(*, token: ApiToken, now=None) -> int | None:
 
 
 def token_record_use(*, token: ApiToken, method: str, path: str, ip: str | None, now=None):
-    """Note that ``token`` was used: last-use time (at most once a minute) and, at most once an
-    hour per token, an ``integrations.token.used`` audit event naming the request."""
+    """Note that ``token`` was used: one API call metered for its tenant, last-use time (at most
+    once a minute) and, at most once an hour per token, an ``integrations.token.used`` audit
+    event naming the request."""
     now = now or timezone.now()
+    counters.add(tenant_id=token.tenant_id, metric=counters.API_CALLS)
     # The token row was just read: skip both writes when it shows they are not due, so most
-    # requests add no write at all. The guarded UPDATEs settle races between processes.
+    # requests add no write but the usage count. The guarded UPDATEs settle races between
+    # processes.
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_GRANULARITY)

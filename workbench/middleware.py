@@ -32,7 +32,8 @@ class ContentSecurityPolicyMiddleware:
 
 
 # Paths served without a login (prefix match).
-PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/static/", "/api/")
+# /metrics answers only its bearer token (metering/prometheus.py), never a session.
+PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/metrics", "/static/", "/api/")
 
 
 class LoginRequiredMiddleware:

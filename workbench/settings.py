@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "classification",
     "integrations",
     "insights",
+    "metering",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "workbench.middleware.RefuseNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After static files: times every request that reaches Django (metering/prometheus.py).
+    "metering.prometheus.RequestLatencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which reads the request body: permission and size are checked unread.
@@ -206,6 +209,14 @@ SECURE_CSP = {
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
 }
+# Prometheus at /metrics (metering/prometheus.py): off (404) unless a token is set, then only
+# for `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env.get_str("METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN is too short: use 24+ random characters, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+    )
 if env.get_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

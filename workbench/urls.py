@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from integrations.api import api as integrations_api
+from metering import prometheus
+from metering import views as metering_views
 from workbench import views
 
 tenant_patterns = [
@@ -23,11 +25,14 @@ tenant_patterns = [
     path("audit/", include("audit.urls")),
     path("integrations/", include("integrations.urls")),
     path("insights/", include("insights.urls")),
+    path("usage/", include("metering.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", prometheus.metrics, name="metrics"),
+    path("operators/usage/", metering_views.operators_usage, name="operators_usage"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path(
         "accounts/login/",

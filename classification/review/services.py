@@ -38,6 +38,7 @@ from classification.models import (
 )
 from classification.review import rulings
 from classification.review import selectors as review_selectors
+from metering import counters
 from rulepacks import promote, routing
 from tariffs import codes
 from tariffs import services as tariff_services
@@ -168,6 +169,8 @@ def _require_decider(actor, state: ReviewState) -> None:
 
 _STATE_FKS = ["decision", "tenant", "product", "assignee", "decided_by"]
 _ACTION_FKS = ["decision", "tenant", "actor"]
+# Actions written as the consequence of another (metered once, as that other action).
+_CONSEQUENCES = (ActionKind.SUPERSEDED, ActionKind.INFO_RECEIVED)
 
 
 def _append(state: ReviewState, *, actor, kind: str, **fields) -> ReviewAction:
@@ -187,6 +190,8 @@ def _append(state: ReviewState, *, actor, kind: str, **fields) -> ReviewAction:
     )
     action.full_clean(exclude=_ACTION_FKS, validate_unique=False, validate_constraints=False)
     action.save()
+    if actor is not None and kind not in _CONSEQUENCES:
+        counters.add(tenant_id=state.tenant_id, metric=counters.REVIEW_ACTIONS)
     return action
 
 
@@ -414,6 +419,7 @@ def spot_check_sampled(decision_id: int, pack_sha256: str, share: float) -> bool
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
+@counters.batched
 def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
     """Finalize ``classified`` decisions on the authority of ``pack`` (``auto_finalize``).
 
@@ -452,6 +458,7 @@ def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
             data={"spot_check": SpotCheck.PENDING} if sampled else None,
         )
         actions.append(action)
+    counters.add_many((a.tenant_id, counters.AUTO_FINALIZED, 1) for a in actions)
     return actions
 
 
@@ -520,6 +527,7 @@ def _confirm_spot_check(actor, state: ReviewState, note: str) -> ReviewAction:
 
 
 @transaction.atomic
+@counters.batched
 def review_accept(*, actor, state: ReviewState, version: int, note: str = "") -> ReviewAction:
     """Make the suggested code final for the decision's product (or confirm a spot check).
 
@@ -560,6 +568,7 @@ def _countersigned(state: ReviewState) -> dict:
 
 
 @transaction.atomic
+@counters.batched
 def review_reopen(*, actor, state: ReviewState, version: int, note: str) -> ReviewAction:
     """Take a final decision back into review: its code is no longer final.
 
@@ -663,10 +672,17 @@ def _store_files(action: ReviewAction, checked) -> list[EvidenceFile]:
         evidence.full_clean()
         evidence.save()
         stored.append(evidence)
+    counters.add_many(
+        [
+            (action.tenant_id, counters.EVIDENCE_FILES, len(stored)),
+            (action.tenant_id, counters.EVIDENCE_BYTES, sum(e.size for e in stored)),
+        ]
+    )
     return stored
 
 
 @transaction.atomic
+@counters.batched
 def review_override(
     *,
     actor,
@@ -758,6 +774,7 @@ def review_override(
 
 
 @transaction.atomic
+@counters.batched
 def review_escalate(*, actor, state: ReviewState, version: int, route: str, note: str):
     """Move the item to a route's queue (compliance, legal, finance, logistics) with a reason.
 
@@ -792,6 +809,7 @@ def review_escalate(*, actor, state: ReviewState, version: int, route: str, note
 
 
 @transaction.atomic
+@counters.batched
 def review_request_info(
     *, actor, state: ReviewState, version: int, missing_facts, message: str
 ) -> ReviewAction:
@@ -943,6 +961,7 @@ def review_info_received_from_import(*, actor, tenant_id: int, batch_id: int) ->
 
 
 @transaction.atomic
+@counters.batched
 def review_assign(*, actor, state: ReviewState, version: int, release: bool = False):
     """Assign the item to ``actor`` (or release it); guarded by the version like any action.
 
@@ -985,6 +1004,7 @@ def review_assign(*, actor, state: ReviewState, version: int, release: bool = Fa
 
 
 @transaction.atomic
+@counters.batched
 def review_grant_decider(*, actor, state: ReviewState, version: int, username: str):
     """Let one member of the tenant decide this escalated item (a per-object grant).
 
@@ -1056,6 +1076,7 @@ def bulk_refusal(state: ReviewState) -> str | None:
 
 
 @transaction.atomic
+@counters.batched
 def review_bulk_accept(*, actor, tenant, items, note: str) -> BulkResult:
     """Confirm many Confirm-queue items (``bulk_refusal``) in one go, with one shared note.
 
@@ -1109,6 +1130,7 @@ def _golden_facts(state: ReviewState) -> dict:
 
 
 @transaction.atomic
+@counters.batched
 def review_promote_golden(*, actor, state: ReviewState, version: int):
     """Add a final decision's facts and final code as a golden case to a draft rule pack.
 
