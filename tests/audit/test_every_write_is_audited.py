@@ -195,6 +195,15 @@ def _changes(cast):
     audit_services.changes({"a": 1}, {"a": 2})
 
 
+def _as_system(cast):
+    # The events of the writes inside the block name the system, not the actor given.
+    with audit_services.as_system("demo data"):
+        workbench_services.tenant_create(
+            actor=cast.users["tenant_admin"], slug="initech", name="Initech"
+        )
+    assert AuditEvent.objects.filter(actor=None, actor_label="demo data").exists()
+
+
 def _normalise_scope(cast):
     audit_services.normalise_scope({"from": "2026-01-01"})
 
@@ -627,6 +636,7 @@ COVERAGE = {
     "audit.services.record_many": [_record_many],
     "audit.services.event_hash": [_event_hash],
     "audit.services.changes": [_changes],
+    "audit.services.as_system": [_as_system],
     "audit.services.normalise_scope": [_normalise_scope],
     "audit.services.export_request": [_export_request],
     "audit.services.export_build": [_export_build],
