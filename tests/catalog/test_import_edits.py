@@ -1,5 +1,7 @@
 """Re-importing a file over facts edited in the app: warn, write nothing, let the analyst choose."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -130,6 +132,31 @@ def test_an_edit_followed_by_an_import_of_new_facts_is_a_conflict_only_where_the
     # The file now agrees with the edit: nothing to warn about.
     batch = run_import(xlsx_bytes([row("A-1", Materials="polyester; elastane")]))
     assert batch.status == ImportStatus.DONE and batch.unchanged_count == 1
+
+
+def test_a_background_import_waits_for_the_choice_and_then_runs_in_the_background(
+    edited, cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = services.import_batch_start(
+            actor=cast.users[Role.ANALYST],
+            tenant=cast.tenant,
+            fileobj=io.BytesIO(xlsx_bytes(OLDER_FILE_WITH_B2_CHANGE)),
+            filename="older.xlsx",
+        )
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.CONFIRM and default_storage.exists(batch.stored_file)
+    stored = batch.stored_file
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        batch = services.import_batch_choose_edits(
+            actor=cast.users[Role.ANALYST], batch=batch, edits="keep"
+        )
+    assert callbacks  # queued, not run in the request
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.DONE and batch.kept_count == 1
+    assert _current("A-1") == edited and _current("B-2").n == 2
+    assert not default_storage.exists(stored)
 
 
 # --- pages -------------------------------------------------------------------------------------
