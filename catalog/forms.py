@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 
 from catalog import facts as F
-from catalog.models import ClassificationStatus
+from catalog.models import ClassificationStatus, EditsChoice
 from catalog.selectors import FINAL_FACTS_CHANGED
 
 
@@ -30,6 +30,12 @@ class UploadForm(forms.Form):
                 f"{settings.UPLOAD_MAX_BYTES / 1048576:.0f} MB limit."
             )
         return upload
+
+
+class EditsChoiceForm(forms.Form):
+    """The analyst's answer to an import that would overwrite facts set in the app."""
+
+    edits = forms.ChoiceField(choices=EditsChoice.choices)
 
 
 class ProductFilterForm(forms.Form):

@@ -20,7 +20,7 @@ import json
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from django.db import connection
@@ -109,12 +109,28 @@ _fast_switching = _FastSwitching()
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """A row that would change a product whose current version came from an edit or the API."""
+
+    product_id: int
+    sku: str
+    version_id: int  # the product's current (edited) version
+    file_json: str  # the row's canonical facts
+
+
+@dataclass(frozen=True)
 class UpsertCounts:
     new: int
     updated: int
     unchanged: int
     # Small batches: [(product_id, sku, version n, old facts or None, new facts)] written.
     changes: list
+    # Rows not written: their product keeps its in-app facts (``edits="keep"``).
+    kept: int = 0
+    # Conflicts kept or overwritten as chosen, and those nobody chose for yet; while any of the
+    # latter exist the caller must roll the transaction back (writing stopped at the first).
+    resolved: list = field(default_factory=list)
+    unresolved: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,7 @@ class _Chunk:
     versions: list[str]  # new products' first, then changed products', in that order
     staged: list[str]
     changed_ids: list[int]
+    kept: int  # rows whose product keeps its in-app facts
 
 
 def lock_tenant_catalog(tenant_id: int) -> None:
@@ -145,14 +162,34 @@ class RowWriter:
     import began (read once): new product, new version, or nothing. No statement joins the
     tables this transaction is growing, so no query plan can go wrong on statistics that do
     not know about the rows being added.
+
+    A row that would change a product whose current version was not written by an import (an
+    edit in the app, the API) is a conflict. ``edits="keep"`` leaves every such product as it
+    is; ``edits="overwrite"`` writes the file's facts over those in ``confirmed`` ({sku: the
+    current version id the analyst saw}; None: all of them). Any other conflict stops the
+    writing: the rest of the file is still read, to list every conflict, and the caller rolls
+    back.
     """
 
-    def __init__(self, *, tenant_id: int, batch_id: int, detail_limit: int = 0):
+    def __init__(
+        self,
+        *,
+        tenant_id: int,
+        batch_id: int,
+        detail_limit: int = 0,
+        edits: str = "",
+        confirmed: dict[str, int] | None = None,
+    ):
         self.tenant_id, self.batch_id, self.detail_limit = tenant_id, batch_id, detail_limit
+        self.edits, self.confirmed = edits, confirmed
+        self.kept = 0
+        self.resolved: list[Conflict] = []
+        self.unresolved: list[Conflict] = []
         self.rows: list[ValidRow] = []
         self.pending: list[Future] = []
         self.counts = [0, 0, 0]
-        self.existing: dict[str, tuple[int, str, int]] = {}
+        # sku: (product id, sha256, n, current version id, whether an import wrote it)
+        self.existing: dict[str, tuple[int, str, int, int, bool]] = {}
         self.executor: ThreadPoolExecutor | None = None
         self.loading: Future | None = None
         self.chunk_rows = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)
@@ -198,13 +235,17 @@ class RowWriter:
         out, so this stays true for every chunk. About 200 bytes per product of the tenant."""
         with psycopg.Cursor(self.raw) as cursor:
             cursor.execute(
-                "SELECT p.sku, p.id, v.sha256, v.n FROM catalog_product p "
+                "SELECT p.sku, p.id, v.sha256, v.n, v.id, v.import_batch_id IS NOT NULL "
+                "FROM catalog_product p "
                 "LEFT JOIN catalog_productversion v ON v.id = p.current_version_id "
                 "WHERE p.tenant_id = %s",
                 [self.tenant_id],
                 prepare=False,
             )
-            self.existing = {sku: (pid, sha, n or 0) for sku, pid, sha, n in cursor}
+            self.existing = {
+                sku: (pid, sha, n or 0, vid, imported is not False)
+                for sku, pid, sha, n, vid, imported in cursor
+            }
             # Each new row's foreign keys are checked by index, whatever plans this connection
             # kept from when the catalog was small (workbench.keychecks); finish() ends it.
             self.seqscan = keychecks.begin(cursor)
@@ -221,6 +262,8 @@ class RowWriter:
             self.loading.result()  # the tenant's SKUs, read by the writer
             self.loading = None
         chunk = self._prepare(rows)
+        if self.unresolved:
+            return  # nothing more is written: the caller rolls back and asks
         while len(self.pending) > MAX_PENDING:
             self._collect(self.pending.pop(0))
         self.pending.append(self.executor.submit(self._write, chunk))
@@ -233,12 +276,12 @@ class RowWriter:
         """Sort a chunk's rows into new, changed and unchanged, and build their COPY lines
         (all but the ids, drawn by the writer). Runs on the reading thread, which has time to
         spare, so that the writer keeps PostgreSQL busy."""
-        existing, new, changed = self.existing, [], []
+        existing, new, changed, kept = self.existing, [], [], self.kept
         for row in rows:
             found = existing.get(row.sku)
             if found is None:
                 new.append(row)
-            elif found[1] != row.sha256:
+            elif found[1] != row.sha256 and (found[4] or self._overwrites(row, found)):
                 changed.append((row, found))
         now, batch = self.now, self.batch_id
         product_tail = f"\tunclassified\t\t{now}\t{now}\n"
@@ -250,20 +293,34 @@ class RowWriter:
         ]
         versions = [f"\t1\t{copy_text(r.json)}\t{r.sha256}{version_tail}" for r in new]
         versions += [
-            f"\t{n + 1}\t{copy_text(r.json)}\t{r.sha256}{version_tail}" for r, (_, _, n) in changed
+            f"\t{n + 1}\t{copy_text(r.json)}\t{r.sha256}{version_tail}"
+            for r, (_, _, n, _, _) in changed
         ]
         staged = [
             f"\t{copy_text(r.name)}\t{copy_text(r.description)}\t{r.destination}\t"
             f"{r.country_of_origin}\n"
             for r, _ in changed
         ]
-        changed_ids = [pid for _, (pid, _, _) in changed]
-        return _Chunk(len(rows), products, versions, staged, changed_ids)
+        changed_ids = [pid for _, (pid, *_) in changed]
+        return _Chunk(len(rows), products, versions, staged, changed_ids, self.kept - kept)
+
+    def _overwrites(self, row: ValidRow, found: tuple) -> bool:
+        """Whether a row that changes a product last set in the app is written (the rows of
+        the analyst's choice); records it as resolved (kept or overwritten) or unresolved."""
+        pid, _, _, vid, _ = found
+        conflict = Conflict(pid, row.sku, vid, row.json)
+        seen = self.confirmed is None or self.confirmed.get(row.sku) == vid
+        if self.edits == "keep" or (self.edits == "overwrite" and seen):
+            self.resolved.append(conflict)
+            self.kept += self.edits == "keep"
+            return self.edits == "overwrite"
+        self.unresolved.append(conflict)
+        return False
 
     def _write(self, chunk: "_Chunk") -> tuple[int, int, int]:
         new, changed = len(chunk.products), len(chunk.changed_ids)
         if not new and not changed:
-            return 0, 0, chunk.size  # a re-import of unchanged rows writes nothing
+            return 0, 0, chunk.size - chunk.kept  # a re-import of unchanged rows writes nothing
         with psycopg.Cursor(self.raw) as cursor:
             # Ids from the tables' own sequences up front: a new product goes in once, with its
             # first version already named, instead of being inserted and then updated.
@@ -317,7 +374,7 @@ class RowWriter:
                 f"SET CONSTRAINTS {self.current_version_fk} IMMEDIATE; "
                 f"SET CONSTRAINTS {self.current_version_fk} DEFERRED"
             )
-        return new, changed, chunk.size - new - changed
+        return new, changed, chunk.size - new - changed - chunk.kept
 
     def finish(self) -> UpsertCounts:
         """Write the last chunk, wait for all, and return the counts (and small changes)."""
@@ -332,8 +389,11 @@ class RowWriter:
         with connection.cursor() as cursor:
             keychecks.end(cursor, self.seqscan)  # constraints deferred again, Django's default
             cursor.execute(f"DROP TABLE {_CHANGED}")
-            changes = _changes(cursor, self.written) if new + updated <= self.detail_limit else []
-        return UpsertCounts(new, updated, unchanged, changes)
+            detail = new + updated <= self.detail_limit and not self.unresolved
+            changes = _changes(cursor, self.written) if detail else []
+        return UpsertCounts(
+            new, updated, unchanged, changes, self.kept, self.resolved, self.unresolved
+        )
 
     def _stop(self) -> None:
         if self.executor is not None:

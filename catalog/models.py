@@ -144,6 +144,15 @@ class ImportStatus(models.TextChoices):
     DONE = "done", "Done"
     REFUSED = "refused", "Refused"
     FAILED = "failed", "Failed"
+    # Stopped before writing: the file would overwrite facts last set by an edit or the API.
+    CONFIRM = "confirm", "Needs confirmation"
+
+
+class EditsChoice(models.TextChoices):
+    """What an import does to products whose current facts came from an edit or the API."""
+
+    KEEP = "keep", "Keep the in-app values"
+    OVERWRITE = "overwrite", "Overwrite with the file"
 
 
 TERMINAL_STATUSES = (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
@@ -178,6 +187,19 @@ class ImportBatch(models.Model):
     ignored_columns = models.JSONField(default=list)
     # [{"row": 14, "values": [...cells as text...], "errors": [{"column", "message"}]}]
     refused_rows = models.JSONField(default=list)
+    kept_count = models.PositiveIntegerField(
+        default=0, help_text="Rows not written because the product keeps its in-app facts."
+    )
+    # Products whose current facts came from an edit or the API and that the file would change:
+    # [{"sku", "product_id", "version_id", "version", "edited_by", "edited_at",
+    #   "changes": {fact: [in-app value, file value]}}]. Listed while the batch waits for a
+    # choice, and kept afterwards as what the choice applied to.
+    conflicts = models.JSONField(default=list)
+    edits = models.CharField(max_length=16, choices=EditsChoice.choices, blank=True)
+    edits_chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    edits_chosen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(
         null=True, blank=True, help_text="When the first run began (a re-run keeps it)."
@@ -204,7 +226,11 @@ class ImportBatch(models.Model):
 
     @property
     def accepted_count(self) -> int:
-        return self.new_count + self.updated_count + self.unchanged_count
+        return self.new_count + self.updated_count + self.unchanged_count + self.kept_count
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.status == ImportStatus.CONFIRM
 
     @staticmethod
     def stall_window() -> timedelta:
@@ -234,7 +260,7 @@ class ImportBatch(models.Model):
     def is_abandoned(self) -> bool:
         """Whether an unfinished import has shown no sign of life for the whole stall window
         (no worker took it, or none came back): it will not finish."""
-        if self.is_terminal or self.last_sign_of_life is None:
+        if self.is_terminal or self.needs_confirmation or self.last_sign_of_life is None:
             return False
         return timezone.now() - self.last_sign_of_life > self.stall_window()
 

@@ -52,6 +52,40 @@ def product_history(*, product: Product) -> list[dict]:
     return history[::-1]
 
 
+def import_batch_updates(*, batch: ImportBatch) -> QuerySet[ProductVersion]:
+    """Return the versions an import wrote over earlier ones (its updated products), by SKU."""
+    return (
+        ProductVersion.objects.filter(import_batch=batch, n__gt=1)
+        .select_related("product")
+        .only("product_id", "product__sku", "n", "facts")
+        .order_by("product__sku")
+    )
+
+
+def versions_with_changes(versions) -> list[dict]:
+    """Return ``{"version", "changes"}`` for each version: the facts changed from the version
+    before it (one query for all of them)."""
+    versions = list(versions)
+    if not versions:
+        return []
+    before = Q()
+    for version in versions:
+        before |= Q(product_id=version.product_id, n=version.n - 1)
+    previous = {
+        (product_id, n): facts
+        for product_id, n, facts in ProductVersion.objects.filter(before).values_list(
+            "product_id", "n", "facts"
+        )
+    }
+    return [
+        {
+            "version": v,
+            "changes": audit_services.changes(previous.get((v.product_id, v.n - 1), {}), v.facts),
+        }
+        for v in versions
+    ]
+
+
 def recent_imports(*, tenant, limit: int = 10) -> QuerySet[ImportBatch]:
     """Return the tenant's latest import batches (without their refused-row payloads)."""
     return (

@@ -7,6 +7,7 @@ of a refused file is ever written.
 """
 
 import hashlib
+import json
 import logging
 import os
 import uuid
@@ -24,7 +25,14 @@ from audit import outbox
 from audit import services as audit_services
 from catalog import facts as F
 from catalog import importer, loader
-from catalog.models import ClassificationStatus, ImportBatch, ImportStatus, Product, ProductVersion
+from catalog.models import (
+    ClassificationStatus,
+    EditsChoice,
+    ImportBatch,
+    ImportStatus,
+    Product,
+    ProductVersion,
+)
 from catalog.reader import FileRefused
 from metering import counters
 from workbench import hooks, worker
@@ -49,40 +57,53 @@ def _digest(fileobj) -> tuple[str, int]:
 
 
 def import_batch_start(
-    *, actor, tenant, fileobj, filename: str, source: str = "upload", background: bool | None = None
+    *,
+    actor,
+    tenant,
+    fileobj,
+    filename: str,
+    source: str = "upload",
+    background: bool | None = None,
+    edits: str = "",
 ) -> ImportBatch:
     """Record an import of ``fileobj`` and run it: inline when small, else in the background.
 
-    Returns the batch; an inline run is finished (done or refused) when this returns, a
-    background run is queued on commit. Never raises for a bad file: the batch says why.
+    Returns the batch; an inline run is finished (done, refused, or waiting for a choice about
+    in-app edits) when this returns, a background run is queued on commit. ``edits`` chooses
+    up front what happens to products whose facts were last set by an edit or the API
+    (``EditsChoice``); without it such a conflict stops the import before it writes anything.
+    Never raises for a bad file: the batch says why.
     """
     sha, size = _digest(fileobj)
     if background is None:
         background = size > BACKGROUND_BYTES
+    user = actor if getattr(actor, "is_authenticated", False) else None
     batch = ImportBatch(
         tenant=tenant,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=user,
         source=source,
         filename=filename[:255],
         file_sha256=sha,
         size_bytes=size,
     )
+    if edits:
+        _check_edits(edits)
+        batch.edits, batch.edits_chosen_by, batch.edits_chosen_at = edits, user, timezone.now()
     if size > settings.UPLOAD_MAX_BYTES or not background:
         batch.save()
         import_batch_process(batch_id=batch.pk, fileobj=fileobj)
         batch.refresh_from_db()
         return batch
-    name = f"catalog-imports/{tenant.pk}/{uuid.uuid4().hex}-{filename[-80:]}"
-    fileobj.seek(0)
-    batch.stored_file = default_storage.save(name, ContentFile(fileobj.read()))
+    batch.stored_file = _store_upload(batch, fileobj)
     with transaction.atomic():
         batch.save()
         transaction.on_commit(lambda: _queue(batch.pk))
     return batch
 
 
-def import_batch_from_path(*, actor, tenant, path, source: str) -> ImportBatch:
-    """Import the file at ``path`` inline (CLI, demo data, benchmark); return the finished batch."""
+def import_batch_from_path(*, actor, tenant, path, source: str, edits: str = "") -> ImportBatch:
+    """Import the file at ``path`` inline (CLI, demo data, benchmark); return the finished batch
+    (or the batch waiting for a choice about in-app edits, when ``edits`` is not given)."""
     with open(path, "rb") as fileobj:
         return import_batch_start(
             actor=actor,
@@ -91,7 +112,65 @@ def import_batch_from_path(*, actor, tenant, path, source: str) -> ImportBatch:
             filename=os.path.basename(path),
             source=source,
             background=False,
+            edits=edits,
         )
+
+
+def _check_edits(edits: str) -> None:
+    if edits not in EditsChoice.values:
+        raise ValidationError(
+            {"edits": f"Choose {' or '.join(EditsChoice.values)}, not {edits!r}."}
+        )
+
+
+def _store_upload(batch: ImportBatch, fileobj) -> str:
+    name = f"catalog-imports/{batch.tenant_id}/{uuid.uuid4().hex}-{batch.filename[-80:]}"
+    fileobj.seek(0)
+    return default_storage.save(name, ContentFile(fileobj.read()))
+
+
+def import_batch_choose_edits(*, actor, batch: ImportBatch, edits: str) -> ImportBatch:
+    """Apply the analyst's choice to an import that stopped over in-app edits, and run it again.
+
+    ``edits`` is ``keep`` (those products keep their current facts, the other rows are
+    imported) or ``overwrite`` (the file's facts are written over the edits listed). The choice
+    is audited (``catalog.import.edits_chosen``, with the SKUs it applies to) in the same
+    transaction that queues the batch; the run then happens inline for a small file, in the
+    background otherwise. A product edited again meanwhile stops the run again, to be shown.
+    Raises ``ValidationError({"edits": ...})`` for an unknown choice or a batch that is not
+    waiting for one.
+    """
+    _check_edits(edits)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().select_related("tenant").get(pk=batch.pk)
+        if batch.status != ImportStatus.CONFIRM:
+            raise ValidationError(
+                {
+                    "edits": f"Import #{batch.pk} is not waiting for a choice: it is "
+                    f"{batch.get_status_display().lower()}."
+                }
+            )
+        batch.status, batch.edits = ImportStatus.QUEUED, edits
+        batch.edits_chosen_by, batch.edits_chosen_at = actor, timezone.now()
+        batch.save(update_fields=["status", "edits", "edits_chosen_by", "edits_chosen_at"])
+        audit.record(
+            actor=actor,
+            verb="catalog.import.edits_chosen",
+            target=batch,
+            tenant=batch.tenant,
+            data={
+                "filename": batch.filename,
+                "edits": edits,
+                "skus": [c["sku"] for c in batch.conflicts],
+            },
+        )
+        background = batch.size_bytes > BACKGROUND_BYTES
+        if background:
+            transaction.on_commit(lambda: _queue(batch.pk))
+    if not background:
+        import_batch_process(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return batch
 
 
 def _queue(batch_id: int) -> None:
@@ -125,6 +204,9 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
             _read_and_write(batch, fileobj, progress, run)
     except FileRefused as err:
         ended = _refuse(batch, str(err), run=run)
+    except _EditsToConfirm as err:
+        _hold(batch, err.conflicts, run, fileobj)
+        ended = False  # the upload is kept for the run after the choice
     except worker.WorkerStopping:
         ended = not _requeue(batch, run=run, reason="worker_stopping")
     except _Superseded:
@@ -185,6 +267,65 @@ class _Superseded(Exception):
     """The batch is no longer this run's (a sweep queued it again and another run began)."""
 
 
+class _EditsToConfirm(Exception):
+    """The file would overwrite facts last set in the app, and nobody has chosen what to do."""
+
+    def __init__(self, conflicts: list[dict]):
+        super().__init__(f"{len(conflicts)} products edited in the app")
+        self.conflicts = conflicts
+
+
+def _conflict_details(conflicts: list[loader.Conflict]) -> list[dict]:
+    """Describe each conflict for the batch page: who set the in-app facts, when, and each
+    fact where they and the file differ."""
+    versions = ProductVersion.objects.select_related("created_by").in_bulk(
+        [c.version_id for c in conflicts]
+    )
+    details = []
+    for conflict in sorted(conflicts, key=lambda c: c.sku):
+        version = versions[conflict.version_id]
+        details.append(
+            {
+                "sku": conflict.sku,
+                "product_id": conflict.product_id,
+                "version_id": version.pk,
+                "version": version.n,
+                "edited_by": version.created_by.get_username() if version.created_by else "",
+                "edited_at": version.created_at.isoformat(),
+                "changes": audit_services.changes(version.facts, json.loads(conflict.file_json)),
+            }
+        )
+    return details
+
+
+def _hold(batch: ImportBatch, conflicts: list[dict], run: int, fileobj) -> None:
+    """Stop a run, whose writes were rolled back, to wait for the analyst's choice about the
+    in-app edits it found: keep the upload for the next run, list the conflicts, and hand the
+    run back (it is no crash). Audited as ``catalog.import.held``."""
+    stored = batch.stored_file or _store_upload(batch, fileobj)
+    with transaction.atomic():
+        held = _still_running(batch, run).update(
+            status=ImportStatus.CONFIRM,
+            runs=run - 1,
+            conflicts=conflicts,
+            stored_file=stored,
+            edits="",
+            edits_chosen_by=None,
+            edits_chosen_at=None,
+        )
+        if held:
+            audit.record(
+                actor=batch.created_by,
+                actor_label=_actor_label(batch),
+                verb="catalog.import.held",
+                target=batch,
+                tenant=batch.tenant,
+                data={"filename": batch.filename, "skus": [c["sku"] for c in conflicts]},
+            )
+    if not held and stored != batch.stored_file:
+        default_storage.delete(stored)
+
+
 class _Progress:
     """Reports rows read through a separate connection, so that the batch page sees it while
     the import's own transaction is still open (only when that transaction is the outermost).
@@ -224,11 +365,19 @@ def _read_and_write(batch: ImportBatch, fileobj, progress, run: int) -> None:
     A file-level refusal found halfway (a duplicate SKU, the row limit) raises out of the
     transaction, so the rows already written are rolled back with it.
     """
+    # A choice made on the page applies to the conflicts it listed; one made up front (CLI) to all.
+    confirmed = {c["sku"]: c["version_id"] for c in batch.conflicts} if batch.conflicts else None
     with loader.RowWriter(
-        tenant_id=batch.tenant_id, batch_id=batch.pk, detail_limit=AUDIT_DETAIL_MAX
+        tenant_id=batch.tenant_id,
+        batch_id=batch.pk,
+        detail_limit=AUDIT_DETAIL_MAX,
+        edits=batch.edits,
+        confirmed=confirmed,
     ) as writer:
         result = importer.read_catalog(fileobj, batch.filename, progress=progress, sink=writer.add)
         counts = writer.finish()
+    if counts.unresolved:
+        raise _EditsToConfirm(_conflict_details(counts.resolved + counts.unresolved))
     _commit(batch, result, counts, run)
 
 
@@ -247,6 +396,7 @@ def _commit(
     batch.new_count, batch.updated_count = counts.new, counts.updated
     batch.unchanged_count, batch.refused_count = counts.unchanged, len(result.refused)
     batch.refused_rows = result.refused
+    batch.kept_count, batch.conflicts = counts.kept, _conflict_details(counts.resolved)
     batch.stored_file = ""
     batch.finished_at = timezone.now()
     batch.save()
@@ -276,6 +426,8 @@ def _commit(
             "updated": batch.updated_count,
             "unchanged": batch.unchanged_count,
             "refused": batch.refused_count,
+            "kept": batch.kept_count,
+            **_edits_data(batch),
         },
     )
     if counts.updated:
@@ -304,6 +456,13 @@ def _commit(
             (counters.IMPORT_MS, int(took.total_seconds() * 1000)),
         )
     )
+
+
+def _edits_data(batch: ImportBatch) -> dict:
+    """What the import did to products last set in the app, for its audit event."""
+    if not batch.conflicts:
+        return {}
+    return {"edits": batch.edits, "edited_skus": [c["sku"] for c in batch.conflicts]}
 
 
 def _refuse(batch: ImportBatch, message: str, run: int | None = None) -> bool:

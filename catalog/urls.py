@@ -10,5 +10,6 @@ urlpatterns = [
     path("import/", views.import_upload, name="import_upload"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("import/<int:pk>/edits/", views.batch_choose_edits, name="batch_choose_edits"),
     path("import/<int:pk>/refused.xlsx", views.batch_refused, name="batch_refused"),
 ]

@@ -1,6 +1,7 @@
 """Catalog pages: list, product detail and edit, upload, import result, downloads."""
 
 import re
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from workbench.access import has_perm, tenant_view
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 ERRORS_SHOWN = 200
+CONFLICTS_SHOWN = 200
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -132,13 +134,69 @@ def batch_detail(request, pk: int):
         "more_errors": batch.refused_count > ERRORS_SHOWN or len(lines) > ERRORS_SHOWN,
         "poll_url": reverse("catalog:batch_detail", args=[request.tenant.slug, batch.pk]),
         "can_edit": has_perm(request, "edit_catalog"),
+        "conflicts": _conflict_rows(batch.conflicts[:CONFLICTS_SHOWN]),
+        "more_conflicts": len(batch.conflicts) - CONFLICTS_SHOWN,
     }
+    if batch.status == "done" and batch.updated_count:
+        page = Paginator(selectors.import_batch_updates(batch=batch), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context["updates_page"] = page
+        context["updates"] = [
+            {"version": item["version"], "changes": _change_rows(item["changes"])}
+            for item in selectors.versions_with_changes(page.object_list)
+        ]
     if request.htmx:
         # 286 tells htmx to stop polling; the terminal fragment carries no trigger either.
         # A stalled import is still polled: the sweep queues it again or fails it.
-        status = 286 if batch.is_terminal or batch.is_abandoned else 200
+        waiting = batch.is_abandoned or batch.needs_confirmation
+        status = 286 if batch.is_terminal or waiting else 200
         return render(request, "catalog/batch_detail.html#status", context, status=status)
     return render(request, "catalog/batch_detail.html", context)
+
+
+def _fact_text(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _change_rows(changes: dict) -> list[tuple[str, str, str]]:
+    """``(fact label, before, after)`` for each changed fact, in the template's fact order."""
+    return [
+        (F.LABELS.get(key, key), _fact_text(changes[key][0]), _fact_text(changes[key][1]))
+        for key in F.FACT_KEYS
+        if key in changes
+    ]
+
+
+def _conflict_rows(conflicts: list[dict]) -> list[dict]:
+    return [
+        {
+            **c,
+            "edited_at": datetime.fromisoformat(c["edited_at"]),
+            "changes": _change_rows(c["changes"]),
+        }
+        for c in conflicts
+    ]
+
+
+@tenant_view("edit_catalog")
+@require_http_methods(["POST"])
+def batch_choose_edits(request, pk: int):
+    """Answer an import that stopped over in-app edits: keep them, or overwrite with the file."""
+    batch = access.batch_for_request(request, pk)
+    form = forms.EditsChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether to keep the in-app values or use the file.")
+    else:
+        try:
+            services.import_batch_choose_edits(
+                actor=request.user, batch=batch, edits=form.cleaned_data["edits"]
+            )
+        except ValidationError as err:
+            messages.error(request, " ".join(err.message_dict.get("edits", err.messages)))
+    return redirect("catalog:batch_detail", tenant_slug=request.tenant.slug, pk=batch.pk)
 
 
 @tenant_view("read_tenant")

@@ -82,7 +82,7 @@ def _decide_history(tenant) -> int:
             row["Part Number"]: row["Final code"].replace(".", "") for row in csv.DictReader(fh)
         }
     batch = catalog_services.import_batch_from_path(
-        actor=None, tenant=tenant, path=HISTORY_FILE, source="demo-history"
+        actor=None, tenant=tenant, path=HISTORY_FILE, source="demo-history", edits="keep"
     )
     versions = ProductVersion.objects.filter(import_batch=batch)
     product_ids = list(versions.values_list("product_id", flat=True))

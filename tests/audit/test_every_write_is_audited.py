@@ -305,6 +305,40 @@ def _import_fail_stalled(cast):
     assert catalog_services.import_batches_fail_stalled() == 1
 
 
+def _import_held(cast):
+    """An import that stops over an in-app edit: the batch waits for a choice, audited."""
+    from catalog import services as catalog_services
+
+    product = _a_product(cast)
+    facts = dict(product.current_version.facts, name="Renamed T-shirt")
+    catalog_services.product_update_facts(actor=cast.users["analyst"], product=product, raw=facts)
+    yield
+    batch = catalog_services.import_batch_start(
+        actor=cast.users["analyst"],
+        tenant=cast.tenant,
+        fileobj=io.BytesIO(_catalog_csv("A-1")),
+        filename="catalog.csv",
+        background=False,
+    )
+    assert batch.status == "confirm"
+    return batch
+
+
+def _import_choose_edits(cast):
+    from catalog import services as catalog_services
+
+    held = _import_held(cast)
+    next(held)
+    try:
+        next(held)
+    except StopIteration as stop:
+        batch = stop.value
+    yield
+    catalog_services.import_batch_choose_edits(
+        actor=cast.users["broker"], batch=batch, edits="keep"
+    )
+
+
 def _a_product(cast):
     from catalog.models import Product
 
@@ -607,7 +641,8 @@ COVERAGE = {
     "rulepacks.services.rulepack_validate": [_rulepack_validate],
     "rulepacks.services.rulepack_backtest": [_rulepack_backtest],
     "rulepacks.services.rulepack_activate": [_rulepack_activate],
-    "catalog.services.import_batch_start": [_import_inline, _import_refused],
+    "catalog.services.import_batch_start": [_import_inline, _import_refused, _import_held],
+    "catalog.services.import_batch_choose_edits": [_import_choose_edits],
     "catalog.services.import_batch_process": [_import_background],
     "catalog.services.import_batches_fail_stalled": [_import_fail_stalled],
     "catalog.services.product_update_facts": [_product_update_facts],
