@@ -41,51 +41,86 @@ def rebuild(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0005_import_runs'),
-        ('classification', '0012_review_insight_columns'),
-        ('workbench', '0004_view_insights_permission'),
+        ("catalog", "0005_import_runs"),
+        ("classification", "0012_review_insight_columns"),
+        ("workbench", "0004_view_insights_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReviewTally',
+            name="ReviewTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('jurisdiction', models.CharField(max_length=8)),
-                ('figure', models.CharField(max_length=16)),
-                ('key', models.CharField(blank=True, max_length=100)),
-                ('key2', models.CharField(blank=True, max_length=16)),
-                ('n', models.BigIntegerField(default=0)),
-                ('kept', models.BigIntegerField(default=0, help_text="Final code = the machine's selection.")),
-                ('right6', models.BigIntegerField(default=0, help_text='Right at 6 digits.')),
-                ('confidence', models.FloatField(default=0.0, help_text='Sum of the confidences.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("jurisdiction", models.CharField(max_length=8)),
+                ("figure", models.CharField(max_length=16)),
+                ("key", models.CharField(blank=True, max_length=100)),
+                ("key2", models.CharField(blank=True, max_length=16)),
+                ("n", models.BigIntegerField(default=0)),
+                (
+                    "kept",
+                    models.BigIntegerField(
+                        default=0, help_text="Final code = the machine's selection."
+                    ),
+                ),
+                ("right6", models.BigIntegerField(default=0, help_text="Right at 6 digits.")),
+                ("confidence", models.FloatField(default=0.0, help_text="Sum of the confidences.")),
             ],
         ),
         migrations.AddIndex(
-            model_name='reviewstate',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'escalated', 'info_requested'])), fields=['tenant', 'queue', 'decision_created_at'], include=('status', 'jurisdiction', 'assignee', 'updated_at'), name='review_open_age'),
+            model_name="reviewstate",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "escalated", "info_requested"])),
+                fields=["tenant", "queue", "decision_created_at"],
+                include=("status", "jurisdiction", "assignee", "updated_at"),
+                name="review_open_age",
+            ),
         ),
-        migrations.RemoveIndex(model_name='reviewstate', name='review_final_at'),
+        migrations.RemoveIndex(model_name="reviewstate", name="review_final_at"),
         migrations.AddIndex(
-            model_name='reviewstate',
-            index=models.Index(condition=models.Q(('status', 'final')), fields=['tenant', 'decided_at'], include=('decision_created_at', 'jurisdiction', 'decided_by'), name='review_final_at'),
+            model_name="reviewstate",
+            index=models.Index(
+                condition=models.Q(("status", "final")),
+                fields=["tenant", "decided_at"],
+                include=("decision_created_at", "jurisdiction", "decided_by"),
+                name="review_final_at",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reviewstate',
-            index=models.Index(condition=models.Q(('declared_duty__isnull', False), ('status', 'final')), fields=['tenant', 'decision_created_at'], include=('final_code', 'selected_code', 'duty_sort', 'declared_duty', 'jurisdiction'), name='review_declared_duty'),
+            model_name="reviewstate",
+            index=models.Index(
+                condition=models.Q(("declared_duty__isnull", False), ("status", "final")),
+                fields=["tenant", "decision_created_at"],
+                include=(
+                    "final_code",
+                    "selected_code",
+                    "duty_sort",
+                    "declared_duty",
+                    "jurisdiction",
+                ),
+                name="review_declared_duty",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewtally',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workbench.tenant'),
+            model_name="reviewtally",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="workbench.tenant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewtally',
-            constraint=models.UniqueConstraint(fields=('tenant', 'day', 'jurisdiction', 'figure', 'key', 'key2'), name='review_tally_key'),
+            model_name="reviewtally",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "day", "jurisdiction", "figure", "key", "key2"),
+                name="review_tally_key",
+            ),
         ),
         migrations.RunPython(rebuild, migrations.RunPython.noop),
     ]
