@@ -69,6 +69,30 @@ GOODS = [
      "socks-cotton", "6115959000", "6115959000"),
 ]  # fmt: skip
 ORIGINS = ["CN", "VN", "BD", "IN", "TR", "MX"]
+# General duty rates (%, ad valorem, rounded) of the codes above, and the code a catalog row
+# might have declared for each right code (its prior code), to give duty exposure something.
+RATES = {
+    "6109100012": Decimal("16.5"),
+    "6109100040": Decimal("16.5"),
+    "6110202010": Decimal("16.5"),
+    "6110202020": Decimal("16.5"),
+    "6110202046": Decimal("16.5"),
+    "6203424511": Decimal("16.6"),
+    "6204628011": Decimal("16.6"),
+    "8518302000": Decimal("4.9"),
+    "6115959000": Decimal("13.5"),
+    "6105100010": Decimal("19.7"),
+    "6106100010": Decimal("19.7"),
+    "6110303059": Decimal("32"),
+    "6204624011": Decimal("16.6"),
+    "8518300000": Decimal("0"),
+    "6115950000": Decimal("13.5"),
+}
+DECLARED = {
+    "6109100012": "6105100010", "6109100040": "6106100010", "6110202010": "6110303059",
+    "6110202020": "6110303059", "6110202046": "6110202046", "6203424511": "6203424511",
+    "6204628011": "6204624011", "8518302000": "8518300000", "6115959000": "6115950000",
+}  # fmt: skip
 
 
 def seed_history(tenants, out) -> None:
@@ -181,9 +205,14 @@ def _products(tenant, plan, rng, now) -> list:
     return products
 
 
-def _evidence(goods, confidence: float) -> dict:
+def _duty(code: str, value: Decimal) -> dict:
+    return {"total": str((value * RATES[code] / 100).quantize(Decimal("0.01"))), "currency": "USD"}
+
+
+def _evidence(goods, confidence: float, value: Decimal, declared: bool) -> dict:
+    """What the engine would have recorded: the pack rule's code first, the right code as the
+    runner-up where they differ, and the duty of each, and of the code the catalog declared."""
     name, _, _, rule, machine, right = goods
-    duty = {"total": "1.20", "currency": "USD"}
     candidates = [
         {
             "code": machine,
@@ -191,7 +220,7 @@ def _evidence(goods, confidence: float) -> dict:
             "description": name,
             "rationale": f"Pack rule {rule} matched the description.",
             "declarable": True,
-            "duty": duty,
+            "duty": _duty(machine, value),
             "sources": [
                 {"kind": "rule", "ref": rule, "weight": 0.6, "detail": {}},
                 {"kind": "search", "ref": "search", "weight": 0.3, "detail": {}},
@@ -206,15 +235,20 @@ def _evidence(goods, confidence: float) -> dict:
                 "description": name,
                 "rationale": "",
                 "declarable": True,
-                "duty": duty,
+                "duty": _duty(right, value),
                 "sources": [{"kind": "search", "ref": "search", "weight": 0.3, "detail": {}}],
             }
         )
-    return {"candidates": candidates, "rejected": [], "reasons": [], "flags": {},
+    duty = {"selected": _duty(machine, value)}
+    if declared:
+        code = DECLARED[right]
+        duty["declared"] = {"estimate": {"code": code, "computable": True, **_duty(code, value)}}
+    return {"candidates": candidates, "rejected": [], "reasons": [], "flags": {}, "duty": duty,
             "explanation": NOTE}  # fmt: skip
 
 
 def _decisions(tenant, pack, products, plan, rng) -> list:
+    versions = dict(ProductVersion.objects.filter(product__in=products).values_list("pk", "facts"))
     with _dated(ClassificationRequest, Job, Decision):
         requests = ClassificationRequest.objects.bulk_create(
             ClassificationRequest(
@@ -241,6 +275,7 @@ def _decisions(tenant, pack, products, plan, rng) -> list:
         )
         rows = []
         for job, (goods, when) in zip(jobs, plan, strict=True):
+            value = Decimal(str(versions[job.product_version_id]["customs_value"]))
             blocked = rng.random() < 0.05
             confidence = round(rng.uniform(0.55, 0.99), 3)
             outcome = (
@@ -264,10 +299,11 @@ def _decisions(tenant, pack, products, plan, rng) -> list:
                     reasons=["no_candidate"] if blocked
                     else [] if outcome == "classified" else ["low_confidence"],
                     risk_band=rng.choice(["low", "low", "medium", "high"]),
-                    duty_total=None if blocked else Decimal("1.20"),
+                    duty_total=None if blocked
+                    else Decimal(_duty(goods[4], value)["total"]),
                     duty_currency="USD",
                     evidence={"candidates": [], "explanation": NOTE} if blocked
-                    else _evidence(goods, confidence),
+                    else _evidence(goods, confidence, value, rng.random() < 0.4),
                     created_at=when,
                 )
             )  # fmt: skip
