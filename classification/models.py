@@ -187,6 +187,10 @@ class SpotCheck(models.TextChoices):
     CORRECTED = "corrected", "Corrected by a broker"
 
 
+# The mutable review fields a state's daily tallies depend on (``review.tallies``).
+TALLIED_FIELDS = ("status", "final_code", "decided_by_id", "spot_check")
+
+
 class ReviewState(models.Model):
     """The mutable review state of one decision: its queue, assignee and final code.
 
@@ -267,17 +271,81 @@ class ReviewState(models.Model):
             models.Index(fields=["tenant", "decision_created_at"], name="review_created"),
             models.Index(
                 fields=["tenant", "decided_at"],
+                include=["decision_created_at", "jurisdiction", "decided_by"],
                 name="review_final_at",
                 condition=models.Q(status="final"),
+            ),
+            # The dashboard's backlog (open items by queue and age) and duty exposure.
+            models.Index(
+                fields=["tenant", "queue", "decision_created_at"],
+                include=["status", "jurisdiction", "assignee", "updated_at"],
+                name="review_open_age",
+                condition=models.Q(status__in=["open", "escalated", "info_requested"]),
+            ),
+            models.Index(
+                fields=["tenant", "decision_created_at"],
+                include=[
+                    "final_code",
+                    "selected_code",
+                    "duty_sort",
+                    "declared_duty",
+                    "jurisdiction",
+                ],
+                name="review_declared_duty",
+                condition=models.Q(status="final", declared_duty__isnull=False),
             ),
         ]
 
     def __str__(self) -> str:
         return f"Review of decision #{self.decision_id} ({self.status}, v{self.version})"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        state = super().from_db(db, field_names, values)
+        # What the daily tallies counted this state as, to count only what a change changes.
+        state._tallied = (
+            {f: getattr(state, f) for f in TALLIED_FIELDS}
+            if all(f in field_names for f in TALLIED_FIELDS)
+            else None
+        )
+        return state
+
     @property
     def is_open(self) -> bool:
         return self.status in (ReviewStatus.OPEN, ReviewStatus.ESCALATED)
+
+
+class ReviewTally(models.Model):
+    """Daily counts of review states for the compliance dashboard (``review.tallies``).
+
+    One row per tenant, local date of the decision, jurisdiction and figure key: ``outcome``
+    (every state), ``spot`` (spot checks by result) and, for states whose machine-selected code a
+    person checked, ``checked_outcome``, ``checked_source``, ``checked_rule``, ``checked_pack``,
+    ``bin`` (confidence tenth; ``right6`` counts codes right at 6 digits) and ``moved`` (final
+    code, ``key2`` the suggestion). Kept in the transactions that write review states.
+    """
+
+    tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    jurisdiction = models.CharField(max_length=8)
+    figure = models.CharField(max_length=16)
+    key = models.CharField(max_length=100, blank=True)
+    key2 = models.CharField(max_length=16, blank=True)
+    n = models.BigIntegerField(default=0)
+    kept = models.BigIntegerField(default=0, help_text="Final code = the machine's selection.")
+    right6 = models.BigIntegerField(default=0, help_text="Right at 6 digits.")
+    confidence = models.FloatField(default=0.0, help_text="Sum of the confidences.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "jurisdiction", "figure", "key", "key2"],
+                name="review_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.jurisdiction} {self.figure} {self.key}: {self.n}"
 
 
 class ActionKind(models.TextChoices):

@@ -10,3 +10,8 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         schedules.ensure_on_migrate(self)
+
+    def demo_steps(self):
+        from insights import demo_history
+
+        return [demo_history.seed_history]

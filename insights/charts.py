@@ -166,7 +166,12 @@ def lines(
 
 
 def bars(
-    title: str, desc: str, rows: list[tuple[str, float]], *, share: bool = False, cls: str = "bar"
+    title: str,
+    desc: str,
+    rows: list[tuple[str, float]],
+    *,
+    share: bool = False,
+    cls: str = "bar-plain",
 ) -> Chart:
     """Horizontal bars, one per (label, value), labels on the left."""
     row_h = 22

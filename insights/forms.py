@@ -12,7 +12,9 @@ MAX_DAYS = 366
 
 
 class PeriodForm(forms.Form):
-    period = forms.ChoiceField(choices=PERIODS, required=False)
+    period = forms.ChoiceField(
+        choices=PERIODS, required=False, initial="30", widget=forms.RadioSelect
+    )
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     jurisdiction = forms.ChoiceField(required=False)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Floor, Greatest, Least, Left, TruncDate
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from classification.models import (
@@ -22,8 +22,10 @@ from classification.models import (
     ReviewAction,
     ReviewState,
     ReviewStatus,
+    ReviewTally,
 )
 from classification.review import selectors as review_selectors
+from classification.review import tallies
 from rulepacks import selectors as rulepack_selectors
 
 OUTCOMES = (Outcome.CLASSIFIED, Outcome.NEEDS_REVIEW, Outcome.BLOCKED)
@@ -39,12 +41,7 @@ PERSON_KINDS = (
 )
 OPEN_STATUSES = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 AGE_BUCKETS = ((1, "under a day"), (3, "1–3 days"), (7, "3–7 days"), (30, "7–30 days"))
-CALIBRATION_BINS = 10
-# A code a broker checked: decided by a person, or an automatic code confirmed or corrected in a
-# spot check. What the machine selected is measured against these only.
-CHECKED = Q(status=ReviewStatus.FINAL) & (
-    Q(decided_by__isnull=False) | Q(spot_check__in=["confirmed", "corrected"])
-)
+CALIBRATION_BINS = tallies.CALIBRATION_BINS
 
 
 @dataclass(frozen=True)
@@ -83,17 +80,31 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _tallies(tenant, period: Period, figures: tuple[str, ...], *, by_day: bool = False):
+    """The period's daily tallies of ``figures`` summed over its days (or per day):
+    rows of (figure, key, key2, n, kept, right6, confidence[, day])."""
+    rows = ReviewTally.objects.filter(
+        tenant=tenant, day__gte=period.start, day__lte=period.end, figure__in=figures
+    )
+    if period.jurisdiction:
+        rows = rows.filter(jurisdiction=period.jurisdiction)
+    keys = ["figure", "key", "key2", *(["day"] if by_day else [])]
+    found = rows.values_list(*keys).annotate(
+        total=Sum("n"), k=Sum("kept"), r=Sum("right6"), c=Sum("confidence")
+    )
+    out: dict[str, list] = {f: [] for f in figures}
+    for row in found.order_by():
+        figure, key, key2 = row[:3]
+        n, kept, right6, confidence = row[-4:]
+        if n:  # a key whose states all moved elsewhere keeps a row of zeros
+            out[figure].append((key, key2, n, kept, right6, confidence, row[3] if by_day else None))
+    return out
+
+
 def outcome_mix(tenant, period: Period) -> list[dict]:
     """Decisions per day by outcome, with the day's review rate (needs review / all)."""
-    counts = (
-        _states(tenant, period)
-        .annotate(day=TruncDate("decision_created_at"))
-        .values_list("day", "outcome")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     by_day: dict = {day: dict.fromkeys(OUTCOMES, 0) for day in period.days}
-    for day, outcome, n in counts:
+    for outcome, _, n, *_, day in _tallies(tenant, period, ("outcome",), by_day=True)["outcome"]:
         if day in by_day:
             by_day[day][outcome] = n
     out = []
@@ -118,16 +129,11 @@ def backtest_review_rates(tenant, jurisdiction: str = "") -> list[dict]:
     return out
 
 
-def _kept(rows: QuerySet, by: str) -> list[dict]:
-    found = (
-        rows.values_list(by)
-        .annotate(n=Count("pk"), kept=Count("pk", filter=Q(final_code=F("selected_code"))))
-        .order_by()
-    )
+def _kept(rows: list) -> list[dict]:
     return sorted(
         (
             {"key": key or "none", "n": n, "kept": kept, "precision": kept / n}
-            for key, n, kept in found
+            for key, _, n, kept, *_ in rows
         ),
         key=lambda r: (-r["n"], r["key"]),
     )
@@ -136,24 +142,17 @@ def _kept(rows: QuerySet, by: str) -> list[dict]:
 def precision(tenant, period: Period) -> dict:
     """Share of machine-selected codes that brokers kept, per outcome and per winning source,
     and the spot checks of auto-finalized decisions."""
-    checked = _states(tenant, period).filter(CHECKED).exclude(selected_code="")
-    spots = dict(
-        _states(tenant, period)
-        .exclude(spot_check="")
-        .values_list("spot_check")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    t = _tallies(tenant, period, ("checked_outcome", "checked_source", "spot"))
+    spots = {key: n for key, _, n, *_ in t["spot"]}
     confirmed, corrected = spots.get("confirmed", 0), spots.get("corrected", 0)
-    totals = checked.aggregate(
-        n=Count("pk"), kept=Count("pk", filter=Q(final_code=F("selected_code")))
-    )
+    n = sum(r[2] for r in t["checked_outcome"])
+    kept = sum(r[3] for r in t["checked_outcome"])
     return {
-        "n": totals["n"],
-        "kept": totals["kept"],
-        "precision": _share(totals["kept"], totals["n"]),
-        "by_outcome": _kept(checked, "outcome"),
-        "by_source": _kept(checked, "evidence_source"),
+        "n": n,
+        "kept": kept,
+        "precision": _share(kept, n),
+        "by_outcome": _kept(t["checked_outcome"]),
+        "by_source": _kept(t["checked_source"]),
         "spot_checks": {
             "pending": spots.get("pending", 0),
             "confirmed": confirmed,
@@ -166,30 +165,23 @@ def precision(tenant, period: Period) -> dict:
 def overrides(tenant, period: Period, limit: int = 10) -> dict:
     """Override rates per rule and per pack version (a checked code that differs from the
     suggestion), and the codes brokers move to most often."""
-    checked = _states(tenant, period).filter(CHECKED).exclude(selected_code="")
-    moved = ~Q(final_code=F("selected_code"))
+    t = _tallies(tenant, period, ("checked_rule", "checked_pack", "moved"))
 
-    def rates(by: str, rows: QuerySet) -> list[dict]:
-        found = (
-            rows.values_list(by).annotate(n=Count("pk"), moved=Count("pk", filter=moved)).order_by()
-        )
-        out = [{"key": key, "n": n, "moved": m, "rate": m / n} for key, n, m in found if key]
+    def rates(rows: list) -> list[dict]:
+        out = [
+            {"key": key, "n": n, "moved": n - kept, "rate": (n - kept) / n}
+            for key, _, n, kept, *_ in rows
+        ]
         return sorted(out, key=lambda r: (-r["moved"], -r["rate"], r["key"]))[:limit]
 
-    targets = (
-        checked.filter(moved)
-        .values_list("final_code", "selected_code")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "final_code", "selected_code")
-    )
     to_codes: dict[str, dict] = {}
-    for final, selected, n in targets:
+    for final, selected, n, *_ in sorted(t["moved"], key=lambda r: (-r[2], r[0], r[1])):
         row = to_codes.setdefault(final, {"code": final, "n": 0, "from": []})
         row["n"] += n
         row["from"].append((selected, n))
     return {
-        "rules": rates("rule_id", checked),
-        "packs": rates("rule_pack_version", checked),
+        "rules": rates(t["checked_rule"]),
+        "packs": rates(t["checked_pack"]),
         "to_codes": sorted(to_codes.values(), key=lambda r: (-r["n"], r["code"]))[:limit],
     }
 
@@ -197,22 +189,10 @@ def overrides(tenant, period: Period, limit: int = 10) -> dict:
 def calibration(tenant, period: Period) -> dict:
     """Accuracy at 6 digits of checked decisions per confidence bin, and the expected
     calibration error (the bins' |accuracy − confidence| weighted by their counts)."""
-    found = (
-        _states(tenant, period)
-        .filter(CHECKED)
-        .exclude(selected_code="")
-        .annotate(
-            bin=Least(Greatest(Floor(F("confidence") * CALIBRATION_BINS), Value(0.0)), Value(9.0)),
-            sel6=Left("selected_code", 6),
-            fin6=Left("final_code", 6),
-        )
-        .values_list("bin")
-        .annotate(
-            n=Count("pk"), total=Sum("confidence"), right=Count("pk", filter=Q(sel6=F("fin6")))
-        )
-        .order_by()
-    )
-    bins = {int(b): (n, total, right) for b, n, total, right in found}
+    bins = {
+        int(key): (n, total, right)
+        for key, _, n, _, right, total, _ in _tallies(tenant, period, ("bin",))["bin"]
+    }
     out = []
     for i in range(CALIBRATION_BINS):
         n, total, right = bins.get(i, (0, 0.0, 0))
@@ -251,37 +231,56 @@ def backlog(tenant, period: Period, *, now: dt.datetime | None = None, assignee=
     if assignee is not None:
         open_where.append("assignee_id = %s")
         open_params.append(assignee.pk)
-    age = "extract(epoch FROM %s - decision_created_at) / 86400"
-    buckets = ", ".join(f"count(*) FILTER (WHERE {age} < {days})" for days, _ in AGE_BUCKETS)
+    # Plain comparisons over the ``review_open_age`` index (ordered by queue and age): each
+    # bucket a count of items newer than its bound, the median the middle one or two rows.
+    bounds = [now - dt.timedelta(days=days) for days, _ in AGE_BUCKETS]
+    buckets = ", ".join("count(*) FILTER (WHERE decision_created_at > %s)" for _ in bounds)
+    open_sql = f"FROM classification_reviewstate WHERE {' AND '.join(open_where)}"
     rows = _sql(
-        f"""SELECT queue, count(*), max({age}),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY {age}), {buckets}
-              FROM classification_reviewstate WHERE {" AND ".join(open_where)} GROUP BY queue""",
-        [now] * (2 + len(AGE_BUCKETS)) + open_params,
+        f"SELECT queue, count(*), min(decision_created_at), {buckets} {open_sql} GROUP BY queue",
+        [*bounds, *open_params],
     )
+    middles = (
+        _sql(
+            " UNION ALL ".join(
+                f"""(SELECT %s, decision_created_at {open_sql} AND queue = %s
+                  ORDER BY decision_created_at OFFSET %s LIMIT %s)"""
+                for _ in rows
+            ),
+            [
+                p
+                for row in rows
+                for p in (row[0], *open_params, row[0], (row[1] - 1) // 2, 2 - row[1] % 2)
+            ],
+        )
+        if rows
+        else []
+    )
+    middle: dict[str, list] = {}
+    for queue, created in middles:
+        middle.setdefault(queue, []).append((now - created).total_seconds() / 86400)
     labels = {q.key: q.label for q in review_selectors.QUEUES}
     found = {row[0]: row for row in rows}
     queues = []
     for key in review_selectors.OPEN_QUEUES:
         if key not in found:
             continue
-        _, n, oldest, median, *cumulative = found[key]
+        _, n, oldest, *cumulative = found[key]
         cumulative = [*cumulative, n]
         queues.append(
             {
                 "key": key,
                 "label": labels.get(key, key),
                 "n": n,
-                "oldest": float(oldest),
-                "median": float(median),
+                "oldest": (now - oldest).total_seconds() / 86400,
+                "median": sum(middle[key]) / len(middle[key]),
                 "buckets": [c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative)],
             }
         )
     wait = "extract(epoch FROM %s - updated_at) / 86400"
     [(info_n, info_oldest, info_median)] = _sql(
         f"""SELECT count(*), max({wait}), percentile_cont(0.5) WITHIN GROUP (ORDER BY {wait})
-              FROM classification_reviewstate WHERE {" AND ".join(open_where)}
-               AND status = 'info_requested'""",
+              {open_sql} AND status = 'info_requested'""",
         [now, now, *open_params],
     )
     final_where = [*where, "status = 'final'", "decided_at >= %s", "decided_at < %s"]
@@ -346,38 +345,54 @@ def throughput(tenant, period: Period, mix: list[dict], *, actor=None) -> dict:
 
 def duty_exposure(tenant, period: Period, limit: int = 10) -> dict:
     """Estimated duty of final codes minus that of the codes the catalog declared, where the
-    catalog declared another declarable code; the total and the largest ``limit``."""
-    rows = list(
-        _states(tenant, period)
-        .filter(status=ReviewStatus.FINAL, declared_duty__isnull=False)
-        .exclude(final_code="")
-        .values_list("decision_id", "final_code", "selected_code", "duty_sort", "declared_duty")
+    catalog declared another declarable code; the total and the largest ``limit``.
+
+    The final code's duty is the state's own when the broker kept the suggestion, else the
+    matching candidate's (read in the database, for the moved decisions only)."""
+    start, end = period.bounds
+    where, params = "", [tenant.pk, start, end]
+    if period.jurisdiction:
+        where, params = "AND s.jurisdiction = %s", [*params, period.jurisdiction]
+    # The counts and total over every row, the largest differences as rows: one statement.
+    rows = _sql(
+        f"""SELECT decision_id, final_code, declared, final, final - declared,
+                   count(final) OVER (), count(*) FILTER (WHERE final IS NULL) OVER (),
+                   sum(final - declared) OVER ()
+              FROM (SELECT s.decision_id, s.final_code, s.declared_duty AS declared,
+                           CASE WHEN s.final_code = s.selected_code AND s.duty_sort >= 0
+                                THEN s.duty_sort
+                                WHEN m.total ~ '^-?[0-9]+(\\.[0-9]+)?$'
+                                THEN m.total::numeric END AS final
+                      FROM classification_reviewstate s
+                      LEFT JOIN LATERAL (
+                           SELECT c -> 'duty' ->> 'total' AS total
+                             FROM classification_decision d,
+                                  jsonb_array_elements(
+                                      CASE WHEN jsonb_typeof(d.evidence -> 'candidates') = 'array'
+                                           THEN d.evidence -> 'candidates' ELSE '[]' END) c
+                            WHERE d.id = s.decision_id
+                              AND NOT (s.final_code = s.selected_code AND s.duty_sort >= 0)
+                              AND c ->> 'code' = s.final_code
+                              AND coalesce(c -> 'duty' ->> 'total', '') <> ''
+                            LIMIT 1) m ON true
+                     WHERE s.tenant_id = %s AND s.status = 'final'
+                       AND s.declared_duty IS NOT NULL AND s.final_code <> ''
+                       AND s.decision_created_at >= %s AND s.decision_created_at < %s {where}) r
+             ORDER BY final IS NULL, abs(final - declared) DESC, decision_id LIMIT %s""",
+        [*params, limit],
     )
-    moved = [r[0] for r in rows if r[1] != r[2]]
-    evidence = (
-        dict(Decision.objects.filter(pk__in=moved).values_list("pk", "evidence")) if moved else {}
-    )
-    items, unknown = [], 0
-    for decision_id, final, selected, duty, declared in rows:
-        final_duty = (
-            duty
-            if final == selected and duty >= 0
-            else _candidate_duty(evidence.get(decision_id), final)
-        )
-        if final_duty is None:
-            unknown += 1
-            continue
-        items.append(
-            {
-                "decision_id": decision_id,
-                "final_code": final,
-                "declared": declared,
-                "final": final_duty,
-                "difference": final_duty - declared,
-            }
-        )
-    items.sort(key=lambda r: (-abs(r["difference"]), r["decision_id"]))
-    top = items[:limit]
+    n, unknown, total = rows[0][5:] if rows else (0, 0, None)
+    top = [
+        {
+            "decision_id": decision_id,
+            "final_code": final_code,
+            "declared": declared,
+            "final": final,
+            "difference": difference,
+        }
+        for decision_id, final_code, declared, final, difference, *_ in rows
+        if final is not None
+    ]
     codes = dict(
         Decision.objects.filter(pk__in=[r["decision_id"] for r in top]).values_list(
             "pk", "evidence__duty__declared__estimate__code"
@@ -385,20 +400,7 @@ def duty_exposure(tenant, period: Period, limit: int = 10) -> dict:
     )
     for row in top:
         row["declared_code"] = codes.get(row["decision_id"]) or ""
-    return {
-        "n": len(items),
-        "unknown": unknown,
-        "total": sum((r["difference"] for r in items), Decimal(0)),
-        "largest": top,
-    }
-
-
-def _candidate_duty(evidence: dict | None, code: str) -> Decimal | None:
-    for candidate in (evidence or {}).get("candidates") or []:
-        total = (candidate.get("duty") or {}).get("total")
-        if candidate.get("code") == code and total not in (None, ""):
-            return Decimal(str(total))
-    return None
+    return {"n": n, "unknown": unknown, "total": total or Decimal(0), "largest": top}
 
 
 def open_alerts(tenant, jurisdiction: str = "") -> QuerySet:

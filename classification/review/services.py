@@ -36,7 +36,7 @@ from classification.models import (
     Route,
     SpotCheck,
 )
-from classification.review import rulings
+from classification.review import rulings, tallies
 from classification.review import selectors as review_selectors
 from metering import counters
 from rulepacks import promote, routing
@@ -179,6 +179,7 @@ def _append(state: ReviewState, *, actor, kind: str, **fields) -> ReviewAction:
     state.updated_at = now
     # Foreign keys and uniqueness are the database's to enforce; skip their per-field queries.
     state.full_clean(exclude=_STATE_FKS, validate_unique=False, validate_constraints=False)
+    tallies.tally_changed(state)
     state.save()
     action = ReviewAction(
         tenant_id=state.tenant_id,

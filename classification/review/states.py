@@ -19,6 +19,7 @@ from classification.models import (
     ReviewState,
     ReviewStatus,
 )
+from classification.review import tallies
 from workbench.models import Tenant
 
 # Where a new decision's review starts, by outcome: (status, queue). The one place this lives.
@@ -100,6 +101,7 @@ def review_states_open(decisions, *, actor_label: str, facts: dict[int, dict] | 
     states = ReviewState.objects.bulk_create(
         [state_for(d, facts.get(d.product_version_id) or {}, now) for d in decisions]
     )
+    tallies.tally_opened(states)
     newest = {d.product_id: d for d in sorted(decisions, key=lambda d: d.pk)}
     older = list(
         ReviewState.objects.select_for_update(of=("self",))

@@ -1,4 +1,5 @@
-"""Decisions with known figures for the dashboard: bulk-inserted, review states set directly."""
+"""Decisions with known figures for the dashboard: bulk-inserted, review states set directly
+(and their daily tallies counted again from them)."""
 
 import datetime as dt
 import uuid
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from classification import tasks as classification_tasks
+from classification.review import tallies
 from tests.classification.conftest import import_products
 
 NOW = timezone.make_aware(dt.datetime(2026, 3, 20, 12, 0))
@@ -101,4 +103,7 @@ def add_decisions(tenant, actor, rows: list[dict]) -> list:
                 )
             )
         ReviewState.objects.bulk_create(states)
+        tallies.tally_rebuild(
+            tenant.pk
+        )  # states written directly: count them as the migration does
     return decisions

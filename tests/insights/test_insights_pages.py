@@ -1,5 +1,7 @@
 """The dashboard page: who sees it, what a broker sees, the period in the URL, htmx swaps."""
 
+import re
+
 from django.urls import reverse
 
 from tests.insights.test_insights_figures import fixture  # noqa: F401 (a fixture)
@@ -68,3 +70,10 @@ def test_a_custom_period_that_ends_before_it_starts_says_so(cast):
         .content.decode()
     )
     assert "The period ends (2026-03-01) before it starts (2026-03-10)." in html
+
+
+def test_the_period_is_chosen_with_radio_buttons_30_days_by_default(cast):
+    html = cast.client(Role.COMPLIANCE_LEAD).get(url()).content.decode()
+    assert html.count('type="radio" name="period"') == 4
+    assert re.search(r'<input type="radio" name="period" value="30"[^>]* checked', html)
+    assert "<option" not in html.split('<fieldset class="periods">')[1].split("</fieldset>")[0]
