@@ -94,6 +94,8 @@ class ProductVersion(models.Model):
         related_name="+",
         db_index=False,
     )
+    # Who wrote a version that no user did: a supplier answering through a link.
+    author_label = models.CharField(max_length=300, blank=True, default="", db_default="")
     # Versions written by an import name their batch (and through it who imported); the link is
     # not a database constraint because a 100k-row import would pay a trigger per row for it.
     # Batches are never deleted (PROTECT still applies in the ORM).
@@ -132,7 +134,10 @@ class ProductVersion(models.Model):
 
     @property
     def author(self):
-        """Who wrote this version: the editor, or the user who ran its import."""
+        """Who wrote this version: the editor, the user who ran its import, or the label of
+        what wrote it without a user (``supplier link #3, Jane Roe``)."""
+        if self.author_label and not self.created_by_id:
+            return self.author_label
         if self.created_by_id or not self.import_batch_id:
             return self.created_by
         return self.import_batch.created_by

@@ -612,12 +612,15 @@ def import_batches_fail_stalled() -> int:
 
 
 @transaction.atomic
-def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product, bool]:
+def product_update_facts(
+    *, actor, product: Product, raw: dict, actor_label: str = ""
+) -> tuple[Product, bool]:
     """Validate new facts for ``product`` and write a new version if they changed.
 
     The SKU cannot change (it is the product's identity). Returns ``(product, changed)``;
     identical facts write nothing. Raises ``ValidationError({fact: message})`` for bad facts.
-    Audited as ``catalog.product.updated`` with the changed facts.
+    Audited as ``catalog.product.updated`` with the changed facts. ``actor_label`` names who
+    wrote the version when no user did (a supplier link); it is kept on the version.
     """
     facts, errors = F.validate_row({**raw, "sku": product.sku})
     if errors:
@@ -638,6 +641,7 @@ def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product
         facts=facts,
         sha256=sha,
         created_by=actor,
+        author_label=actor_label[:300],
     )
     version.full_clean()
     version.save()
@@ -647,6 +651,7 @@ def product_update_facts(*, actor, product: Product, raw: dict) -> tuple[Product
     product.save()
     audit.record(
         actor=actor,
+        actor_label=actor_label or None,
         verb="catalog.product.updated",
         target=product,
         data={

@@ -29,7 +29,9 @@ text = ["..."]
 
 # At least 10 [[golden]] cases are required before activation.
 """
-SOURCE_HELP = "TOML, as described in docs/rule-packs.md. Type or paste it, or upload a file."
+SOURCE_HELP = (
+    "TOML, as described in the rule-pack format guide. Type or paste it, or upload a file."
+)
 
 
 class SourceForm(forms.Form):

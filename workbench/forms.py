@@ -15,3 +15,25 @@ class MembershipForm(forms.Form):
 
     def clean_invitee(self):
         return self.cleaned_data["invitee"].strip()
+
+
+class NewAccountForm(forms.Form):
+    """The password of the account an invitation creates (checked by Django's validators in
+    ``invitation_accept_new_account``)."""
+
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data

@@ -33,7 +33,17 @@ class ContentSecurityPolicyMiddleware:
 
 # Paths served without a login (prefix match).
 # /metrics answers only its bearer token (metering/prometheus.py), never a session.
-PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/metrics", "/static/", "/api/")
+# /supplier/ answers only a valid link's token, and reaches only that link's item
+# (followup/views.py); /invitations/ only a valid invitation's (workbench/views.py).
+PUBLIC_PREFIXES = (
+    "/accounts/login/",
+    "/healthz",
+    "/metrics",
+    "/static/",
+    "/api/",
+    "/supplier/",
+    "/invitations/",
+)
 
 
 class LoginRequiredMiddleware:

@@ -5,8 +5,11 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -141,13 +144,35 @@ def invitation_create(*, actor, tenant: Tenant, invitee: str, role: str) -> tupl
         actor=actor,
         verb="workbench.invitation.created",
         target=invitation,
-        data={"invitee": invitee, "role": role, "expires_at": invitation.expires_at.isoformat()},
+        data={
+            "invitee": invitee,
+            "role": role,
+            "expires_at": invitation.expires_at.isoformat(),
+            "emailed": "@" in invitee,
+        },
     )
+    if "@" in invitee:
+        transaction.on_commit(lambda: _email_invitation(invitation, token))
     return invitation, token
 
 
+def _email_invitation(invitation: Invitation, token: str) -> None:
+    url = settings.SITE_URL + reverse("invitation_accept", args=[token])
+    who = invitation.invited_by.get_username() if invitation.invited_by else "A tenant admin"
+    body = (
+        f"{who} invites you to join {invitation.tenant.name} on the Customs Workbench as "
+        f"{invitation.get_role_display()}.\n\nAccept here (you set your password if you have no "
+        f"account yet); the link works once, until "
+        f"{timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M %Z}:\n{url}\n"
+    )
+    send_mail(f"Invitation to {invitation.tenant.name}", body, None, [invitation.invitee])
+
+
 def invitation_refusal(invitation: Invitation | None, user, *, now=None) -> ValidationError | None:
-    """Return why ``user`` may not accept ``invitation`` (``code`` says which check), or None."""
+    """Return why ``user`` may not accept ``invitation`` (``code`` says which check), or None.
+
+    ``user`` None checks only the invitation itself (someone without an account).
+    """
     now = now or timezone.now()
     if invitation is None:
         return ValidationError("This invitation link is not valid.", code="unknown")
@@ -163,6 +188,8 @@ def invitation_refusal(invitation: Invitation | None, user, *, now=None) -> Vali
             "ask a tenant admin for a new one.",
             code="expired",
         )
+    if user is None:  # no account yet: the invitation will create it
+        return None
     # The same answer whatever the account: the link names nobody to whoever holds it.
     if not invitation.names(user):
         return ValidationError(
@@ -232,3 +259,51 @@ def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
         data={"invitee": invitation.invitee, "role": invitation.role},
     )
     return invitation
+
+
+def invitation_new_account(invitation: Invitation):
+    """Return the unsaved account an invitation creates for someone without one: the username
+    is the name invited (an email address also becomes the account's email)."""
+    name = invitation.invitee.strip()
+    email = name if "@" in name else ""
+    return get_user_model()(username=name.lower() if email else name, email=email)
+
+
+@transaction.atomic
+def invitation_accept_new_account(*, token: str, password: str):
+    """Accept an invitation by creating the invitee's account with ``password``; return it.
+
+    The account is named by the invitation (``invitation_new_account``), so nobody picks or
+    probes other usernames. Refuses (``ValidationError``, nothing written) an invitation that
+    cannot be accepted, a name that already has an account (log in to accept instead) and a
+    password Django's validators reject (``{"password": [...]}``). Records
+    ``workbench.user.created``, then the membership and the acceptance (``invitation_accept``).
+    """
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("tenant")
+        .filter(token_sha256=invitation_digest(token))
+        .first()
+    )
+    refusal = invitation_refusal(invitation, None)
+    if refusal is not None:
+        raise refusal
+    user = invitation_new_account(invitation)
+    if get_user_model().objects.filter(username__iexact=user.username).exists():
+        raise ValidationError(
+            f"An account named {user.username!r} exists already: log in to accept.",
+            code="account_exists",
+        )
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit.record(
+        actor=user,
+        verb="workbench.user.created",
+        target=user,
+        tenant=invitation.tenant,
+        data={"username": user.get_username(), "invitation": invitation.pk},
+    )
+    invitation_accept(user=user, token=token)
+    return user

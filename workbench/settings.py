@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "integrations",
     "insights",
     "metering",
+    "notifications",
+    "followup",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workbench.context_processors.tenancy",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -127,6 +130,29 @@ LOGIN_URL = "login"
 # How long a tenant admin's invitation link stays valid.
 INVITATION_MAX_AGE_DAYS = env.get_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)
 LOGIN_REDIRECT_URL = "home"
+
+# The workbench's own address, for links in emails (no request to build them from).
+SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Email (notifications, invitations, supplier links): the console in DEBUG, SMTP otherwise.
+EMAIL_BACKEND = env.get_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.get_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.get_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env.get_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.get_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.get_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.get_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "workbench@localhost")
+# A review item open (or waiting for facts) longer than this is overdue (daily digest).
+REVIEW_OVERDUE_DAYS = env.get_int("REVIEW_OVERDUE_DAYS", 3, minimum=1)
+# Supplier links: how long one stays valid, and requests per minute one address may make.
+SUPPLIER_LINK_MAX_AGE_DAYS = env.get_int("SUPPLIER_LINK_MAX_AGE_DAYS", 14, minimum=1)
+SUPPLIER_LINK_RATE_PER_MINUTE = env.get_int("SUPPLIER_LINK_RATE_PER_MINUTE", 20, minimum=1)
 LOGOUT_REDIRECT_URL = "login"
 
 # Guardian: no anonymous user row; permissions are always checked against a member.

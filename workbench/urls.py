@@ -25,6 +25,7 @@ tenant_patterns = [
     path("audit/", include("audit.urls")),
     path("integrations/", include("integrations.urls")),
     path("insights/", include("insights.urls")),
+    path("questions/", include("followup.urls")),
     path("usage/", include("metering.urls")),
 ]
 
@@ -34,6 +35,9 @@ urlpatterns = [
     path("metrics", prometheus.metrics, name="metrics"),
     path("operators/usage/", metering_views.operators_usage, name="operators_usage"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("notifications/", include("notifications.urls")),
+    path("supplier/", include("followup.public_urls")),
+    path("help/rule-packs/", views.rule_pack_help, name="help_rule_packs"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

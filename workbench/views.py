@@ -3,16 +3,19 @@ health check."""
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from workbench import dashboard, forms, selectors, services
+from workbench import dashboard, forms, markdown, selectors, services
 from workbench.access import tenant_object, tenant_view
 from workbench.models import Invitation, Membership
 
@@ -105,13 +108,16 @@ def invitation_revoke(request, pk: int):
 
 
 # The link's holder learns why a link cannot be used (it is theirs), never whom it names.
-_REFUSAL_STATUS = {"unknown": 404, "wrong_account": 403, "member": 409}
+_REFUSAL_STATUS = {"unknown": 404, "wrong_account": 403, "member": 409, "account_exists": 409}
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
-    """Show an invitation to the logged-in user and, on POST, make them a member."""
+    """Show an invitation and, on POST, make the holder a member: the logged-in user, or someone
+    without an account, whose account the invitation creates with the password they set."""
+    if not request.user.is_authenticated:
+        return _invitation_new_account(request, token)
     invitation = selectors.invitation_by_token(token)
     refusal = services.invitation_refusal(invitation, request.user)
     if refusal is None and request.method == "POST":
@@ -130,6 +136,40 @@ def invitation_accept(request, token: str):
     return render(request, "workbench/invitation_accept.html", context, status=status)
 
 
+def _invitation_new_account(request, token: str):
+    invitation = selectors.invitation_by_token(token)
+    refusal = services.invitation_refusal(invitation, None)
+    form = forms.NewAccountForm(request.POST or None)
+    if refusal is None and request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept_new_account(
+                token=token, password=form.cleaned_data["password1"]
+            )
+        except ValidationError as err:
+            # A refusal of the invitation carries a code; the password validators' list none.
+            if getattr(err, "code", None):
+                refusal = err
+            else:
+                form.add_error("password1", err)
+        else:
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            membership = user.memberships.select_related("tenant").get()
+            messages.success(
+                request,
+                f"Welcome to {membership.tenant.name}: you are {membership.get_role_display()}.",
+            )
+            return redirect("tenant_dashboard", tenant_slug=membership.tenant.slug)
+    context = {
+        "invitation": None if refusal else invitation,
+        "refusal": refusal,
+        "form": form,
+        "account": None if refusal else services.invitation_new_account(invitation),
+        "login_url": f"{reverse('login')}?next={request.path}",
+    }
+    status = _REFUSAL_STATUS.get(refusal.code, 410) if refusal else (422 if form.errors else 200)
+    return render(request, "workbench/invitation_accept.html", context, status=status)
+
+
 @never_cache
 @require_GET
 def healthz(request):
@@ -143,3 +183,12 @@ def healthz(request):
         log.exception("health check: the database did not answer")
         return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_GET
+def rule_pack_help(request):
+    """Show the rule-pack format (``docs/rule-packs.md``) rendered as a page."""
+    source = (settings.BASE_DIR / "docs" / "rule-packs.md").read_text(encoding="utf-8")
+    # markdown.render escapes every character of the source before adding its own markup.
+    body = mark_safe(markdown.render(source))  # noqa: S308
+    return render(request, "workbench/help.html", {"body": body, "title": "Rule-pack format"})

@@ -36,7 +36,7 @@ from classification.models import (
     Route,
     SpotCheck,
 )
-from classification.review import rulings, tallies
+from classification.review import notices, rulings, tallies
 from classification.review import selectors as review_selectors
 from metering import counters
 from rulepacks import promote, routing
@@ -630,6 +630,12 @@ def _sniff(upload) -> str | None:
     return None
 
 
+def evidence_files_check(files) -> list[tuple[object, str]]:
+    """Return ``(upload, content type)`` for each file, or raise ``ValidationError({"files"})``
+    naming every file that is too large or not a PDF or image (checked by content)."""
+    return _check_files(files)
+
+
 def _check_files(files) -> list[tuple[object, str]]:
     files = list(files or [])
     if len(files) > MAX_EVIDENCE_FILES:
@@ -806,6 +812,7 @@ def review_escalate(*, actor, state: ReviewState, version: int, route: str, note
         data={"sku": state.product.sku, "route": route, "note": note.strip()},
     )
     _announce("decision.escalated", state, escalated_to=route, note=note.strip())
+    notices.escalated(state, actor=actor, note=note.strip())
     return action
 
 
@@ -853,6 +860,7 @@ def review_request_info(
         data={"sku": state.product.sku, "missing_facts": named, "message": message.strip()},
     )
     _announce("decision.info_requested", state, missing_facts=named, message=message.strip())
+    notices.info_requested(state, actor=actor, facts=named, message=message.strip())
     return action
 
 
@@ -892,6 +900,7 @@ def review_info_received(
             tenant=state.tenant,
             data={"sku": state.product.sku, "updated_facts": sorted(changed)},
         )
+        notices.info_received(state, actor=actor, facts=sorted(changed & set(state.missing_facts)))
     if answered:
         classification_services.request_create(
             actor=actor,
@@ -1001,6 +1010,8 @@ def review_assign(*, actor, state: ReviewState, version: int, release: bool = Fa
             "previous": previous.get_username() if previous else None,
         },
     )
+    if not release:
+        notices.assigned(state, actor=actor)
     return action
 
 
@@ -1039,6 +1050,7 @@ def review_grant_decider(*, actor, state: ReviewState, version: int, username: s
         tenant=state.tenant,
         data={"sku": state.product.sku, "user": user.get_username(), "role": membership.role},
     )
+    notices.granted(state, actor=actor, user=user)
     return action
 
 

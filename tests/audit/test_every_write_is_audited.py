@@ -90,6 +90,7 @@ PURE = {
     "integrations.services.token_digest",
     "workbench.services.invitation_digest",
     "workbench.services.invitation_refusal",
+    "workbench.services.invitation_new_account",
     "integrations.services.token_authenticate",
     "classification.review.services.conflict_message",
     "classification.review.services.last_action",
@@ -100,18 +101,28 @@ PURE = {
     "classification.review.services.four_eyes",
     "classification.review.services.pending_sign_off",
     "classification.review.services.spot_check_sampled",
+    "classification.review.services.evidence_files_check",
+    "followup.services.supplier_link_digest",
+    "followup.services.supplier_link_token",
+    "followup.services.supplier_link_refusal",
 }
 # Operational bookkeeping that is deliberately not an audit record, and the only tables it may
 # touch: request counters for rate limiting.
 HOUSEKEEPING = {
     "integrations.services.token_rate_check": {"integrations_apiratewindow"},
     "integrations.services.purge_rate_windows": {"integrations_apiratewindow"},
+    "followup.services.rate_check": {"followup_ratewindow"},
+    "followup.services.rate_windows_purge": {"followup_ratewindow"},
+    # What a person has read, and that an already-audited action's email went out.
+    "notifications.services.notifications_mark_read": {"notifications_notification"},
+    "notifications.services.notifications_email": {"notifications_notification"},
 }
 # Services documented to leave the audit event to their caller, which records the decision that
 # made the change; each entry says who audits. Their cases must still write (or the entry lies).
 CALLER_AUDITS = {
     "catalog.services.product_set_classification": "classification's decision services",
     "catalog.services.products_set_classification": "classification's request and job services",
+    "notifications.services.notify": "the action that gives rise to the message",
 }
 
 
@@ -1173,6 +1184,139 @@ COVERAGE.update(
     {
         "insights.services.drift_evaluate": [_drift_evaluate],
         "insights.services.alert_acknowledge": [_alert_acknowledge],
+    }
+)
+
+# --- follow-up and notifications -------------------------------------------------------------
+
+
+def _notify(cast):
+    from notifications import services as notification_services
+
+    notification_services.notify(
+        recipients=[cast.users["analyst"]], tenant=cast.tenant, kind="digest", text="Overdue"
+    )
+
+
+def _notifications_bookkeeping(cast):
+    from notifications import services as notification_services
+    from notifications.models import Notification
+
+    cast.users["analyst"].email = "analyst@acme.test"
+    cast.users["analyst"].save()
+    _notify(cast)
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    yield
+    notification_services.notifications_email(notification_ids=ids)
+    notification_services.notifications_mark_read(user=cast.users["analyst"])
+
+
+def _email_preferences_set(cast):
+    from notifications import services as notification_services
+
+    notification_services.email_preferences_set(user=cast.users["broker"], emailed_kinds=[])
+
+
+def _supplier_link(cast):
+    from followup import services as followup_services
+
+    state = _asked_for_materials(cast)
+    return followup_services.supplier_link_create(
+        actor=cast.users["broker"], state=state, contact_name="Jane Roe"
+    )
+
+
+def _supplier_link_create(cast):
+    from followup import services as followup_services
+
+    state = _asked_for_materials(cast)
+    yield
+    followup_services.supplier_link_create(
+        actor=cast.users["analyst"],
+        state=state,
+        contact_name="Jane Roe",
+        contact_email="jane@supplier.test",
+    )
+
+
+def _supplier_link_revoke(cast):
+    from followup import services as followup_services
+
+    link, _ = _supplier_link(cast)
+    yield
+    followup_services.supplier_link_revoke(actor=cast.users["broker"], link=link)
+
+
+def _supplier_link_answer(cast):
+    from followup import services as followup_services
+
+    _, signed = _supplier_link(cast)
+    yield
+    followup_services.supplier_link_answer(
+        token=followup_services.supplier_link_token(signed), raw={"materials": "acrylic"}
+    )
+
+
+def _supplier_link_reads(cast):
+    from followup import services as followup_services
+
+    link, signed = _supplier_link(cast)
+    yield
+    followup_services.supplier_link_refusal(link)
+    followup_services.supplier_link_digest(followup_services.supplier_link_token(signed))
+    _review("evidence_files_check")([])
+
+
+def _rate_bookkeeping(cast):
+    from followup import services as followup_services
+
+    followup_services.rate_check(key="supplier:203.0.113.9", limit=5)
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    followup_services.rate_check(key="supplier:203.0.113.9", limit=5, now=long_ago)
+    followup_services.rate_windows_purge()
+
+
+def _digest_send(cast):
+    from classification.models import ReviewState
+    from followup import services as followup_services
+
+    state = _review_state(cast)
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ReviewState.objects.filter(pk=state.pk).update(decision_created_at=long_ago)
+    yield
+    assert followup_services.digest_send(tenant_id=cast.tenant.pk) == 2
+
+
+def _invitation_accept_new_account(cast):
+    _, token = _invitation(cast, invitee="newcomer@example.test")
+    yield
+    workbench_services.invitation_accept_new_account(token=token, password="amber-lantern-42-q")
+
+
+def _invitation_new_account(cast):
+    invitation, _ = _invitation(cast, invitee="newcomer@example.test")
+    yield
+    workbench_services.invitation_new_account(invitation)
+
+
+COVERAGE.update(
+    {
+        "workbench.services.invitation_accept_new_account": [_invitation_accept_new_account],
+        "workbench.services.invitation_new_account": [_invitation_new_account],
+        "notifications.services.notify": [_notify],
+        "notifications.services.notifications_email": [_notifications_bookkeeping],
+        "notifications.services.notifications_mark_read": [_notifications_bookkeeping],
+        "notifications.services.email_preferences_set": [_email_preferences_set],
+        "followup.services.supplier_link_create": [_supplier_link_create],
+        "followup.services.supplier_link_revoke": [_supplier_link_revoke],
+        "followup.services.supplier_link_answer": [_supplier_link_answer],
+        "followup.services.supplier_link_refusal": [_supplier_link_reads],
+        "followup.services.supplier_link_digest": [_supplier_link_reads],
+        "followup.services.supplier_link_token": [_supplier_link_reads],
+        "classification.review.services.evidence_files_check": [_supplier_link_reads],
+        "followup.services.rate_check": [_rate_bookkeeping],
+        "followup.services.rate_windows_purge": [_rate_bookkeeping],
+        "followup.services.digest_send": [_digest_send],
     }
 )
 

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -52,5 +53,17 @@ def test_the_dashboard_checks_permissions_with_a_constant_small_number_of_querie
 ):
     client = cast.client(Role.COMPLIANCE_LEAD)
     client.get(reverse("tenant_dashboard", args=["acme"]))  # warm caches (content types)
-    with django_assert_max_num_queries(12):
+    # 12 before notifications; one more for the unread count in the top bar.
+    with django_assert_max_num_queries(13):
         assert client.get(reverse("tenant_dashboard", args=["acme"])).status_code == 200
+
+
+def test_questions_inbox_matrix(cast):
+    check_access_matrix(cast, reverse("followup:inbox", args=["acme"]), _roles_with("edit_catalog"))
+
+
+@pytest.mark.parametrize("name", ["notifications", "help_rule_packs"])
+def test_personal_and_help_pages_need_a_login_and_nothing_else(cast, name):
+    assert cast.client("anonymous").get(reverse(name)).status_code == 302
+    for who in [*Role.values, "outsider"]:
+        assert cast.client(who).get(reverse(name)).status_code == 200, who

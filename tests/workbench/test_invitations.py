@@ -161,10 +161,13 @@ def test_a_link_works_once(cast, client):
     assert not Membership.objects.filter(tenant=cast.tenant, user=cast.outsider).exists()
 
 
-def test_an_unknown_link_is_404_and_an_anonymous_visitor_is_sent_to_log_in(cast, client):
+def test_an_unknown_link_is_404_and_an_anonymous_visitor_may_log_in_or_set_a_password(cast, client):
     _, token = _invite(cast, "globex-broker")
     response = client.get(_accept_url(token))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    body = response.content.decode()
+    assert response.status_code == 200 and "Set your password" in body
+    assert f"/accounts/login/?next={_accept_url(token)}" in body
+    assert client.get(_accept_url(token[:-2] + "xx")).status_code == 404
     _client_for(client, cast.outsider)
     assert client.get(_accept_url(token[:-2] + "xx")).status_code == 404
 
