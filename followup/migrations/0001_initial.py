@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("catalog", "0007_productversion_author_label"),
+        ("catalog", "0008_productversion_author_label"),
         ("classification", "0012_review_insight_columns"),
         ("workbench", "0004_view_insights_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0006_heartbeat"),
+        ("catalog", "0007_import_edits_choice"),
     ]
 
     operations = [
