@@ -6,6 +6,7 @@ from django_q.models import Schedule
 from audit import tasks as audit_tasks
 from catalog import tasks as catalog_tasks
 from classification import tasks as classification_tasks
+from followup import tasks as followup_tasks
 from insights import tasks as insights_tasks
 from integrations import tasks as integrations_tasks
 
@@ -16,6 +17,7 @@ NAMES = {
     classification_tasks.REFIT_SCHEDULE_NAME,
     integrations_tasks.SCHEDULE_NAME,
     insights_tasks.DRIFT_SCHEDULE,
+    followup_tasks.DIGEST_SCHEDULE,
 }
 
 

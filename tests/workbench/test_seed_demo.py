@@ -13,6 +13,7 @@ from django.core.management import call_command
 from audit.models import AuditEvent
 from classification import demo as classification_demo
 from classification.models import ClassificationRequest, ReviewState
+from insights import demo_history as insights_demo_history
 from rulepacks import demo as rulepacks_demo
 from rulepacks import selectors as rulepack_selectors
 from rulepacks import services as rulepack_services
@@ -37,6 +38,8 @@ def small_demo(db, settings, monkeypatch, tmp_path):
     settings.TARIFF_DATA_DIR = ""
     monkeypatch.setattr(tariffs_demo, "_start_distilling", lambda: None)
     monkeypatch.setattr(classification_demo, "_embed_schedule", lambda out: None)
+    # The dashboard's weeks of history are tested on their own (tests/insights/test_demo_history).
+    monkeypatch.setattr(insights_demo_history, "seed_history", lambda tenants, out: None)
     load_schedule()
     (tmp_path / "pack.toml").write_text(real_pack_source(), encoding="utf-8")
     (tmp_path / "cases.toml").write_bytes(cases_toml())
