@@ -33,7 +33,7 @@ class ContentSecurityPolicyMiddleware:
 
 # Paths served without a login (prefix match).
 # /metrics answers only its bearer token (metering/prometheus.py), never a session.
-PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/metrics", "/static/", "/api/")
+PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/metrics", "/static/", "/api/", "/favicon.ico")
 
 
 class LoginRequiredMiddleware:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -128,6 +129,12 @@ def invitation_accept(request, token: str):
     context = {"invitation": None if refusal else invitation, "refusal": refusal}
     status = _REFUSAL_STATUS.get(refusal.code, 410) if refusal else 200
     return render(request, "workbench/invitation_accept.html", context, status=status)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on their own: send them to the static icon."""
+    return redirect(static("favicon.ico"), permanent=True)
 
 
 @never_cache
