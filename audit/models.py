@@ -71,6 +71,8 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
     DEAD = "dead", "Dead"
+    # Taken back before delivery (a broker's undo within its window): never announced.
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class OutboxEvent(models.Model):

@@ -21,7 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from audit import canonical
-from audit.models import OutboxEvent
+from audit.models import OutboxEvent, OutboxStatus
 
 # Sent in the transaction, after events were written: ``tenant``, ``events`` (saved rows). For
 # wake-ups only (integrations), never domain flow.
@@ -75,18 +75,21 @@ def link(tenant, path: str) -> str:
     return f"/t/{tenant.slug}/{path.lstrip('/')}"
 
 
-def emit(*, tenant, type: str, payload: dict, target=None) -> OutboxEvent:
+def emit(*, tenant, type: str, payload: dict, target=None, hold=None) -> OutboxEvent:
     """Write one outbox event in the caller's transaction and return it.
+
+    ``hold`` (a ``timedelta``) keeps the event from delivery for that long, so the change can
+    still be taken back (``cancel_pending``) before anyone outside hears of it.
 
     Refuses to run outside a transaction (``TransactionManagementError``): an event written in
     autocommit could announce a change that later rolls back. Raises ``ValueError`` for an
     unknown type or a payload missing the keys its type promises. The stored payload is the
     given one plus ``type``, ``tenant`` (slug) and ``occurred_at``, as JSON.
     """
-    return emit_many(tenant=tenant, events=[(type, payload, target)])[0]
+    return emit_many(tenant=tenant, events=[(type, payload, target)], hold=hold)[0]
 
 
-def emit_many(*, tenant, events: list[tuple[str, dict, object]]) -> list[OutboxEvent]:
+def emit_many(*, tenant, events: list[tuple[str, dict, object]], hold=None) -> list[OutboxEvent]:
     """Write several ``(type, payload, target)`` events of one tenant with one insert.
 
     Same checks and guarantees as ``emit``; nothing is written if any event is refused.
@@ -117,7 +120,7 @@ def emit_many(*, tenant, events: list[tuple[str, dict, object]]) -> list[OutboxE
                 target_type=target_type,
                 target_id=target_id,
                 created_at=now,
-                available_at=now,
+                available_at=now + hold if hold else now,
             )
         )
     if len(rows) == 1:
@@ -126,3 +129,33 @@ def emit_many(*, tenant, events: list[tuple[str, dict, object]]) -> list[OutboxE
         rows = OutboxEvent.objects.bulk_create(rows)
     emitted.send(sender=OutboxEvent, tenant=tenant, events=rows)
     return rows
+
+
+def cancel_pending(*, tenant, type: str, target) -> OutboxEvent | None:
+    """Cancel the newest ``type`` event about ``target`` if it is still undelivered; return it,
+    or None when there is none or it was delivered already (then the change has been announced
+    and must be corrected by a new event instead).
+
+    Runs in the caller's transaction and locks the event row: delivery claims pending events
+    with ``SKIP LOCKED``, so either delivery took it first (the row is no longer pending when the
+    lock is granted) or it is cancelled here and never delivered.
+    """
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("outbox.cancel_pending must run inside a transaction")
+    event = (
+        OutboxEvent.objects.select_for_update()
+        .filter(
+            tenant=tenant,
+            type=type,
+            target_type=target._meta.label_lower,
+            target_id=str(target.pk),
+        )
+        # The (tenant, type, -created_at) index, newest first: the event is seconds old.
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if event is None or event.status != OutboxStatus.PENDING:
+        return None
+    event.status = OutboxStatus.CANCELLED
+    event.save(update_fields=["status"])
+    return event

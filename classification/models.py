@@ -363,6 +363,7 @@ class ActionKind(models.TextChoices):
     REOPEN = "reopen", "Reopened"
     SIGN_OFF = "sign_off", "Signed off; a second compliance lead must confirm"
     SUPERSEDED = "superseded", "Superseded by a later final decision"
+    UNDO = "undo", "Undid"
 
 
 # Finalizing actions: each one gives the decision a final code (``ReviewAction.code``).

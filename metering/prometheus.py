@@ -127,10 +127,13 @@ class DatabaseCollector:
             "Age of the oldest webhook delivery that is due and not yet delivered (0: none).",
             value=(now - oldest).total_seconds() if oldest else 0,
         )
-        pending = Outbox.objects.filter(status="pending").aggregate(t=Min("created_at"))["t"]
+        # Held events (a broker's undo window) count from when they become due.
+        pending = Outbox.objects.filter(status="pending", available_at__lte=now).aggregate(
+            t=Min("available_at")
+        )["t"]
         yield GaugeMetricFamily(
             "workbench_outbox_lag_seconds",
-            "Age of the oldest outbox event not yet fanned out to webhooks (0: none).",
+            "Age of the oldest due outbox event not yet fanned out to webhooks (0: none).",
             value=(now - pending).total_seconds() if pending else 0,
         )
 

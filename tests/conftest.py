@@ -176,3 +176,13 @@ def _no_csp_refusals(request):
     found = watch_csp(request.getfixturevalue("page"), [])
     yield
     assert found == [], f"Content-Security-Policy refusals: {found}"
+
+
+def let_undo_windows_pass() -> None:
+    """Move past the review undo window: broker finalizations held for undo become due."""
+    from django.utils import timezone
+
+    from audit.models import OutboxEvent
+
+    now = timezone.now()
+    OutboxEvent.objects.filter(status="pending", available_at__gt=now).update(available_at=now)

@@ -43,6 +43,7 @@ PUBLIC_PREFIXES = (
     "/api/",
     "/supplier/",
     "/invitations/",
+    "/favicon.ico",
 )
 
 

@@ -32,6 +32,7 @@ tenant_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", prometheus.metrics, name="metrics"),
     path("operators/usage/", metering_views.operators_usage, name="operators_usage"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),

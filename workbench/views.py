@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -168,6 +169,12 @@ def _invitation_new_account(request, token: str):
     }
     status = _REFUSAL_STATUS.get(refusal.code, 410) if refusal else (422 if form.errors else 200)
     return render(request, "workbench/invitation_accept.html", context, status=status)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on their own: send them to the static icon."""
+    return redirect(static("favicon.ico"), permanent=True)
 
 
 @never_cache

@@ -16,8 +16,17 @@ AGE_CHOICES = [
 ]
 
 
+SOURCE_CHOICES = [
+    ("", "Any source"),
+    ("rule", "Rule"),
+    ("precedent", "Precedent"),
+    ("search", "Search"),
+]
+
+
 class QueueFilterForm(forms.Form):
     queue = forms.ChoiceField(required=False, choices=[(q.key, q.label) for q in selectors.QUEUES])
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
     reason = forms.ChoiceField(
         required=False,
         choices=[("", "Any reason"), *sorted(routing.REASON_LABELS.items(), key=lambda i: i[1])],
@@ -37,6 +46,7 @@ class QueueFilterForm(forms.Form):
         label="Origin",
         error_messages={"invalid": "Give a two-letter country code, for example CN."},
     )
+    source = forms.ChoiceField(required=False, choices=SOURCE_CHOICES, label="Evidence")
     assignee = forms.CharField(required=False, max_length=150)
     age = forms.ChoiceField(required=False, choices=AGE_CHOICES)
     sort = forms.ChoiceField(required=False, choices=list(selectors.SORT_LABELS.items()))

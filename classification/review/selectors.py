@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -28,6 +29,10 @@ from classification.models import (
 from tariffs import reference as tariff_reference
 
 PAGE_SIZE = 50
+# How long a broker may take back an accept, override or spot-check confirmation: their
+# decision.finalized event is held from delivery for as long (``outbox.emit(hold=…)``).
+UNDO_SECONDS = 10
+UNDOABLE_KINDS = ("accept", "override", "spot_check")
 
 
 def products_versioned_by_import(*, tenant_id: int, batch_id: int) -> QuerySet:
@@ -140,6 +145,8 @@ def queue_rows(tenant, user) -> QuerySet[ReviewState]:
             "final_code",
             "decided_at",
             "missing_facts",
+            "evidence_source",
+            "rule_id",
             "product__sku",
             "product__name",
             "assignee__username",
@@ -179,9 +186,76 @@ def queue_page(tenant, user, *, queue: str, filters: dict, sort: str, cursor: st
     return QueuePage(rows, next_cursor, sort if sort in SORTS else "risk", QUEUE_KEYS[queue])
 
 
+# Where the winning evidence came from: the filter's choice → ``ReviewState.evidence_source``.
+SOURCES = {
+    "rule": ("rule",),
+    "precedent": ("precedent",),
+    "search": ("search", "semantic", "lexicon"),
+}
+# A search matches at most this many products: a plain ILIKE scan of the tenant's catalog
+# (core PostgreSQL has no trigram index), and a bounded list of ids for the queue's index scan.
+SEARCH_CAP = 2000
+SEARCH_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Search:
+    """The products a queue search matched: their ids, and whether the cap cut the list."""
+
+    text: str
+    product_ids: list
+    capped: bool
+
+
+def search_products(tenant, text: str) -> Search:
+    """Return the tenant's products whose SKU, name or description contain every word of
+    ``text`` (case-insensitive), at most ``SEARCH_CAP`` of them (one query)."""
+    from catalog.models import Product
+
+    words = text.split()[:SEARCH_WORDS]
+    products = Product.objects.filter(tenant=tenant)
+    for word in words:
+        products = products.filter(
+            Q(sku__icontains=word) | Q(name__icontains=word) | Q(description__icontains=word)
+        )
+    ids = list(products.order_by().values_list("pk", flat=True)[: SEARCH_CAP + 1])
+    return Search(text=" ".join(words), product_ids=ids[:SEARCH_CAP], capped=len(ids) > SEARCH_CAP)
+
+
+def precedent_sources(decision_ids) -> dict:
+    """Return, per decision, the strongest precedent behind its best candidate (the precedent's
+    decision, broker and date), for queue rows whose winning evidence is a precedent. One query
+    reading only that path of the evidence JSON."""
+    found = {}
+    rows = Decision.objects.filter(pk__in=list(decision_ids)).values_list(
+        "pk", "evidence__candidates__0__sources"
+    )
+    for pk, sources in rows:
+        best = max(
+            (s for s in sources or [] if isinstance(s, dict) and s.get("kind") == "precedent"),
+            key=lambda s: float(s.get("weight") or 0),
+            default=None,
+        )
+        if best is not None:
+            detail = best.get("detail") or {}
+            found[pk] = {
+                "ref": best.get("ref", ""),
+                "broker": detail.get("broker", ""),
+                "date": str(detail.get("decided_at") or "")[:10],
+            }
+    return found
+
+
 def apply_filters(rows: QuerySet, filters: dict, user) -> QuerySet:
-    """Narrow queue rows by reason, risk, jurisdiction, rule pack version or rule, origin,
-    assignee, age."""
+    """Narrow queue rows by search, reason, risk, jurisdiction, rule pack version or rule,
+    source of the winning evidence, origin, assignee, age.
+
+    ``filters["search"]`` is a ``Search`` (resolved once per page by ``search_products``).
+    """
+    if filters.get("search") is not None:
+        rows = rows.filter(product_id__in=filters["search"].product_ids)
+    if filters.get("source"):
+        rows = rows.filter(evidence_source__in=SOURCES[filters["source"]])
     if filters.get("reason"):
         rows = rows.filter(reasons__contains=[filters["reason"]])
     if filters.get("risk"):
@@ -242,6 +316,39 @@ def open_counts(tenant, user, request=None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         counts.update(dict(cursor.fetchall()))
+    return _capped(counts)
+
+
+def filtered_counts(tenant, user, filters: dict) -> dict:
+    """Return ``open_counts`` narrowed by ``filters`` (search, reason, risk…), in one query.
+
+    Each queue's count is a bounded scan (``COUNT_CAP`` + 1) of its index with the filters
+    applied, composed from the ORM's own SQL, so a filter means the same here as in the list.
+    """
+    limit = COUNT_CAP + 1
+    base = apply_filters(ReviewState.objects.filter(tenant=tenant), filters, user).order_by()
+    parts, params = [], []
+    for key in (*OPEN_QUEUES, "mine"):
+        if key == "mine":
+            rows = base.filter(assignee=user).exclude(queue__in=("final", "closed"))
+        else:
+            rows = base.filter(queue=key)
+        try:
+            sql, part_params = rows.values("pk")[:limit].query.sql_with_params()
+        except EmptyResultSet:  # a search that matched no product: nothing to count
+            continue
+        parts.append(f"(SELECT %s AS q FROM ({sql}) part)")
+        params += [key, *part_params]
+    counts = dict.fromkeys((*OPEN_QUEUES, "mine"), 0)
+    if parts:
+        sql = f"SELECT q, count(*) FROM ({' UNION ALL '.join(parts)}) counted GROUP BY q"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            counts.update(dict(cursor.fetchall()))
+    return _capped(counts)
+
+
+def _capped(counts: dict) -> dict:
     capped = {q for q, n in counts.items() if n > COUNT_CAP}
     for q in capped:
         counts[q] = COUNT_CAP
@@ -549,3 +656,26 @@ def final_decision_cases(tenant_id: int, jurisdiction: str) -> list:
         )
         for pk, facts, code, broker, decided_at in rows
     ]
+
+
+def _last_action(state: ReviewState) -> ReviewAction | None:
+    return ReviewAction.objects.filter(decision_id=state.pk).order_by("-version").first()
+
+
+def undo_offer(state: ReviewState, actor, last: ReviewAction | None = None):
+    """Return ``actor``'s action that ``review_undo`` could still take back, or None: the
+    newest action on the decision (``last`` when the caller has it), an accept, override or
+    spot-check confirmation by ``actor``, younger than ``UNDO_SECONDS``. Whether its event
+    was delivered is checked on undo."""
+    last = last if last is not None else _last_action(state)
+    if (
+        last is None
+        or last.kind not in UNDOABLE_KINDS
+        or last.version != state.version
+        or "before" not in (last.data or {})
+        or actor is None
+        or last.actor_id != actor.pk
+        or timezone.now() - last.created_at > dt.timedelta(seconds=UNDO_SECONDS)
+    ):
+        return None
+    return last

@@ -7,6 +7,7 @@ decision itself never changes: the broker's action is the final classification a
 suggestion stays advice beside it.
 """
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
@@ -56,6 +57,8 @@ EVIDENCE_TYPES = (
     (b"GIF89a", "image/gif"),
 )
 BULK_LIMIT = 200
+UNDO_SECONDS = review_selectors.UNDO_SECONDS
+UNDOABLE_KINDS = review_selectors.UNDOABLE_KINDS
 OPEN_STATUSES = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 
 
@@ -200,13 +203,14 @@ def _link(state: ReviewState) -> str:
     return f"/t/{state.tenant.slug}/classification/review/{state.pk}/"
 
 
-def _announce(event_type: str, state: ReviewState, **payload) -> None:
+def _announce(event_type: str, state: ReviewState, hold=None, **payload) -> None:
     """Queue an outbox event for other systems in the caller's transaction.
 
     The single place review actions announce themselves (``decision.finalized``,
-    ``decision.escalated``, ``decision.info_requested``).
+    ``decision.escalated``, ``decision.info_requested``); ``hold`` delays delivery (undo).
     """
     outbox.emit(
+        hold=hold,
         tenant=state.tenant,
         type=event_type,
         payload={
@@ -315,6 +319,36 @@ def _supersede_finals(state: ReviewState, *, actor) -> None:
         )
 
 
+def _before(state: ReviewState) -> dict:
+    """What an undo restores: the state's queue and final code, the product's classification,
+    and the product's other final decisions this action is about to close."""
+    product = state.product
+    closed = (
+        ReviewState.objects.filter(
+            tenant_id=state.tenant_id, product_id=state.product_id, status=ReviewStatus.FINAL
+        )
+        .exclude(pk=state.pk)
+        .values_list("pk", "queue")
+    )
+    return {
+        "status": state.status,
+        "queue": state.queue,
+        "route": state.route,
+        "assignee": state.assignee_id,
+        "final_code": state.final_code,
+        "decided_by": state.decided_by_id,
+        "decided_at": state.decided_at.isoformat() if state.decided_at else None,
+        "missing_facts": list(state.missing_facts or []),
+        "spot_check": state.spot_check,
+        "product": {
+            "status": product.classification_status,
+            "final_code": product.final_code,
+            "final_facts_sha256": product.final_facts_sha256,
+        },
+        "closed": [{"decision": pk, "queue": queue} for pk, queue in closed],
+    }
+
+
 def _finalize(
     state: ReviewState,
     *,
@@ -323,6 +357,7 @@ def _finalize(
     code: str,
     authority: dict | None = None,
     queue: str = "final",
+    undoable: bool = False,
     **fields,
 ) -> ReviewAction:
     """Make ``code`` the decision's final code: action, product, older finals, audit, outbox.
@@ -330,7 +365,10 @@ def _finalize(
     ``actor`` None with ``authority`` (pack, version, sha256) is the system finalizing on a
     pack's authority. A final code that replaces another names it (``supersedes``) in the
     action, the audit event and the ``decision.finalized`` event, so an ERP can correct itself.
+    ``undoable`` keeps what an undo restores on the action (``before``) and holds the event
+    from delivery for ``UNDO_SECONDS``.
     """
+    before = _before(state) if undoable else None
     was = state.status
     supersedes = _previous_final(state)
     if supersedes and supersedes["code"] == code and supersedes["decision"] == state.pk:
@@ -353,7 +391,8 @@ def _finalize(
     state.decided_at = now
     state.assignee = None
     state.missing_facts = []
-    action = _append(state, actor=actor, kind=kind, code=code, data=extra, **fields)
+    recorded = {**extra, "before": before} if before else extra
+    action = _append(state, actor=actor, kind=kind, code=code, data=recorded, **fields)
     catalog_services.product_set_classification(
         product=state.product,
         status=ClassificationStatus.FINAL,
@@ -398,7 +437,8 @@ def _finalize(
         payload["authority"] = authority
     if supersedes:
         payload["supersedes"] = supersedes
-    _announce("decision.finalized", state, **payload)
+    hold = dt.timedelta(seconds=UNDO_SECONDS) if undoable else None
+    _announce("decision.finalized", state, hold=hold, **payload)
     return action
 
 
@@ -511,11 +551,17 @@ def _second_lead(actor, state: ReviewState, code: str, note: str, **fields) -> R
 
 
 def _confirm_spot_check(actor, state: ReviewState, note: str) -> ReviewAction:
-    """A broker confirms an auto-finalized decision drawn for a spot check."""
+    """A broker confirms an auto-finalized decision drawn for a spot check (undoable)."""
+    before = _before(state)
     state.spot_check = SpotCheck.CONFIRMED
     state.queue = "final"
     action = _append(
-        state, actor=actor, kind=ActionKind.SPOT_CHECK, code=state.final_code, note=note
+        state,
+        actor=actor,
+        kind=ActionKind.SPOT_CHECK,
+        code=state.final_code,
+        note=note,
+        data={"before": before},
     )
     audit.record(
         actor=actor,
@@ -557,7 +603,13 @@ def review_accept(*, actor, state: ReviewState, version: int, note: str = "") ->
     if signed is not None:
         return signed
     return _finalize(
-        state, actor=actor, kind=ActionKind.ACCEPT, code=code, note=note, **_countersigned(state)
+        state,
+        actor=actor,
+        kind=ActionKind.ACCEPT,
+        code=code,
+        note=note,
+        undoable=True,
+        **_countersigned(state),
     )
 
 
@@ -608,6 +660,103 @@ def review_reopen(*, actor, state: ReviewState, version: int, note: str) -> Revi
         data={"sku": state.product.sku, "code": code, "note": note.strip()},
     )
     _announce("decision.reopened", state, reopened_code=code, note=note.strip())
+    return action
+
+
+def _restore_closed(state: ReviewState, closed: list, *, actor) -> None:
+    """Give the product's older final decisions, closed by the undone action, back their
+    final status (each with an ``undo`` action and an audit event)."""
+    for entry in closed:
+        other = (
+            ReviewState.objects.select_for_update(of=("self",))
+            .select_related("decision", "tenant")
+            .filter(pk=entry["decision"], status=ReviewStatus.SUPERSEDED)
+            .first()
+        )
+        last = last_action(other) if other is not None else None
+        if last is None or last.kind != ActionKind.SUPERSEDED or last.data.get("by") != state.pk:
+            continue
+        other.status = ReviewStatus.FINAL
+        other.queue = entry["queue"]
+        _append(
+            other,
+            actor=actor,
+            kind=ActionKind.UNDO,
+            code=other.final_code,
+            data={"undid": {"kind": last.kind, "version": last.version}, "by": state.pk},
+        )
+        audit.record(
+            actor=actor,
+            verb="classification.review.undone",
+            target=other.decision,
+            tenant=other.tenant,
+            data={"code": other.final_code, "undid": "superseded", "by_decision": state.pk},
+        )
+
+
+@transaction.atomic
+@counters.batched
+def review_undo(*, actor, state: ReviewState, version: int) -> ReviewAction:
+    """Take back ``actor``'s accept, override or spot-check confirmation within
+    ``UNDO_SECONDS``, while nothing of it has been announced outside.
+
+    Guarantees: the state was at ``version`` (else ``StaleAction``); the newest action is
+    ``actor``'s undoable action, inside its window; its ``decision.finalized`` event is still
+    undelivered and is cancelled under a lock (delivery took it first: ``ValidationError``
+    pointing to reopen or override). An ``undo`` action restores the state, the product's
+    status and final code, and the older final decisions it had closed, with a
+    ``classification.review.undone`` event; the undone action stays in the history.
+    """
+    state = _lock(state, version)
+    last = last_action(state)
+    if last is None or last.kind not in UNDOABLE_KINDS or "before" not in (last.data or {}):
+        raise ValidationError({"__all__": "There is nothing to undo on this decision."})
+    _require(
+        last.actor_id == getattr(actor, "pk", None),
+        "__all__",
+        "Only the person who acted may undo it; reopen the item or override it instead.",
+    )
+    _require(
+        timezone.now() - last.created_at <= dt.timedelta(seconds=UNDO_SECONDS),
+        "__all__",
+        f"The {UNDO_SECONDS}-second undo window has passed; reopen the item or override it "
+        "instead.",
+    )
+    if last.kind != ActionKind.SPOT_CHECK:
+        cancelled = outbox.cancel_pending(
+            tenant=state.tenant, type=outbox.DECISION_FINALIZED, target=state.decision
+        )
+        _require(
+            cancelled is not None,
+            "__all__",
+            f"{codes.fmt(last.code)} has already been announced to other systems (webhooks, the "
+            "API feed), so it cannot be undone; reopen the item or override it instead.",
+        )
+    before = last.data["before"]
+    state.status = before["status"]
+    state.queue = before["queue"]
+    state.route = before["route"]
+    state.assignee_id = before["assignee"]
+    state.final_code = before["final_code"]
+    state.decided_by_id = before["decided_by"]
+    state.decided_at = (
+        dt.datetime.fromisoformat(before["decided_at"]) if before["decided_at"] else None
+    )
+    state.missing_facts = before["missing_facts"]
+    state.spot_check = before["spot_check"]
+    undid = {"kind": last.kind, "version": last.version, "code": last.code}
+    action = _append(
+        state, actor=actor, kind=ActionKind.UNDO, code=last.code, data={"undid": undid}
+    )
+    catalog_services.product_set_classification(product=state.product, **before["product"])
+    _restore_closed(state, before.get("closed") or [], actor=actor)
+    audit.record(
+        actor=actor,
+        verb="classification.review.undone",
+        target=state.decision,
+        tenant=state.tenant,
+        data={"sku": state.product.sku, "undid": undid, "status": state.status},
+    )
     return action
 
 
@@ -766,6 +915,7 @@ def review_override(
         reason_code=reason_code,
         note=note.strip(),
         ruling_reference=ruling,
+        undoable=True,
         **_countersigned(state),
     )
     stored = _store_files(action, checked)

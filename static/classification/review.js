@@ -1,6 +1,8 @@
-// Review queue keyboard: j/k move, Enter opens, a accept (twice for a high-risk item), o override, e escalate, i request info,
-// ? help, Ctrl+Enter sends the form being typed in. After an action that takes the item out of
-// the queue, the next item opens. Every page works without this file.
+// Review queue keyboard: j/k move, Enter opens, a accept (twice for a high-risk item), o override,
+// e escalate, i request info, u undo, ? help, Ctrl+Enter sends the form being typed in, Esc
+// closes the panel shown over the queue (tablets). After an action that takes the item out of
+// the queue, the next item opens. Actions act only on the item on screen: a panel out of view is
+// brought into view first, and the key does nothing else. Every page works without this file.
 (() => {
   const rows = () => Array.from(document.querySelectorAll("[data-review-row]"));
   const panel = () => document.getElementById("review-panel");
@@ -25,6 +27,51 @@
   function open(row) {
     const link = row && row.querySelector("[data-open]");
     if (link) link.click();
+  }
+
+  const article = () => document.querySelector("#review-panel article[data-decision]");
+  // Narrow screens show the panel over the queue (review.css); j/k then open the item they reach.
+  const overlaid = () => article() && getComputedStyle(panel()).position === "fixed";
+
+  function onScreen(element) {
+    const box = element.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight && box.height > 0;
+  }
+
+  // The item the keys act on must be the one the reviewer sees; otherwise show it and stop.
+  function itemOnScreen() {
+    const item = article();
+    if (!item) return false;
+    if (onScreen(item)) return true;
+    item.scrollIntoView({ block: "start" });
+    item.focus({ preventScroll: true });
+    return false;
+  }
+
+  let shown = null;
+  function showPanel() {
+    const item = article();
+    if (!item || item.dataset.decision === shown) return;
+    shown = item.dataset.decision;
+    if (overlaid()) panel().scrollTop = 0;
+    else if (!onScreen(item)) item.scrollIntoView({ block: "start" });
+    if (!panel().contains(document.activeElement) || document.activeElement === document.body) {
+      item.focus({ preventScroll: true });
+    }
+  }
+
+  function closePanel(href) {
+    panel().replaceChildren();
+    shown = null;
+    if (href) history.pushState({}, "", href);
+    select(current);
+  }
+
+  function armUndo() {
+    const form = document.querySelector("#review-undo [data-undo]");
+    if (!form || form.dataset.armed) return;
+    form.dataset.armed = "1";
+    setTimeout(() => form.remove(), Number(form.dataset.seconds || 0) * 1000);
   }
 
   function syncToPanel() {
@@ -68,13 +115,27 @@
     }
     if (typing(event.target)) return;
     const help = document.getElementById("review-shortcuts");
+    const acts = ["a", "o", "e", "i"].includes(event.key);
+    if (acts && !itemOnScreen()) {
+      event.preventDefault();
+      return;
+    }
     switch (event.key) {
       case "j":
-        select(current + 1);
-        break;
       case "k":
-        select(current - 1);
+        if (overlaid()) open(select(current + (event.key === "j" ? 1 : -1)));
+        else select(current + (event.key === "j" ? 1 : -1));
         break;
+      case "Escape":
+        if (!overlaid() || (help && help.open)) return;
+        closePanel(document.querySelector("#review-panel [data-panel-close]")?.href);
+        break;
+      case "u": {
+        const undo = document.querySelector("#review-undo form[data-undo]");
+        if (!undo) return;
+        undo.requestSubmit();
+        break;
+      }
       case "Enter":
         if (event.target.closest("a, button, summary")) return; // the browser follows it
         open(rows()[current] || select(0));
@@ -132,6 +193,11 @@
     if (event.target.closest("[data-review-help]")) {
       document.getElementById("review-shortcuts")?.showModal();
     }
+    const close = event.target.closest("[data-panel-close]");
+    if (close && overlaid()) {
+      event.preventDefault();
+      closePanel(close.href);
+    }
   });
 
   // An action succeeded: mark its row, then open the next item of the queue.
@@ -140,6 +206,12 @@
     const all = rows();
     const index = all.findIndex((r) => String(r.dataset.decision) === String(detail.decision));
     if (index < 0) return;
+    if (detail.action === "undo") {
+      // The item is back where it was, and its panel is on screen.
+      all[index].classList.remove("done");
+      select(index, { focus: false });
+      return;
+    }
     if (!detail.moved) return; // assigned or released: the item stays in this queue
     all[index].classList.add("done");
     const next = all.slice(index + 1).find((r) => !r.classList.contains("done"));
@@ -150,7 +222,11 @@
   });
 
   document.body.addEventListener("htmx:afterSettle", (event) => {
-    if (event.target === panel()) syncToPanel();
+    if (event.target === panel()) {
+      syncToPanel();
+      showPanel();
+    }
+    armUndo();
   });
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -158,5 +234,7 @@
     document.documentElement.dataset.reviewKeyboard = "on";
     syncToPanel();
     if (current < 0) select(0, { focus: !document.querySelector("#review-panel [data-decision]") });
+    showPanel();
+    armUndo();
   });
 })();

@@ -1053,6 +1053,14 @@ def _review_reopen(cast):
     )
 
 
+def _review_undo(cast):
+    state = _review_state(cast)
+    _review("review_accept")(actor=cast.users["broker"], state=state, version=state.version)
+    state.refresh_from_db()
+    yield
+    _review("review_undo")(actor=cast.users["broker"], state=state, version=state.version)
+
+
 def _review_system_finalize(cast):
     from types import SimpleNamespace
 
@@ -1136,6 +1144,7 @@ COVERAGE.update(
         "classification.review.services.review_bulk_accept": [_review_bulk_accept],
         "classification.review.services.review_promote_golden": [_review_promote_golden],
         "classification.review.services.review_reopen": [_review_reopen],
+        "classification.review.services.review_undo": [_review_undo],
         "classification.review.services.review_system_finalize": [_review_system_finalize],
         "classification.review.services.blocked_goods": [_review_reads],
         "classification.review.services.four_eyes": [_review_reads],

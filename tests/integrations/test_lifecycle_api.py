@@ -3,6 +3,7 @@
 from classification.models import ReviewState
 from classification.review import services
 from integrations import delivery
+from tests.conftest import let_undo_windows_pass
 from tests.integrations.conftest import make_decision
 from workbench.roles import Role
 
@@ -26,6 +27,7 @@ def test_the_feed_names_what_a_correction_supersedes_and_reopened_codes_are_not_
         reason_code="other",
         note="women's cut",
     )
+    let_undo_windows_pass()
     delivery.dispatch_pending()
     client = api_for("read")
     items = client.get("/api/v1/final-classifications", {"limit": 10}).json()["items"]
@@ -54,6 +56,7 @@ def test_the_feed_carries_the_ruling_an_override_cites(cast, api_for):
         note="CBP ruled on this T-shirt.",
         ruling_reference="n301511",
     )
+    let_undo_windows_pass()
     delivery.dispatch_pending()
     [item] = api_for("read").get("/api/v1/final-classifications").json()["items"]
     assert item["ruling_reference"] == "NY N301511"

@@ -2,7 +2,8 @@
 
 from classification.models import ReviewState
 from classification.review import services as review_services
-from integrations import delivery
+from integrations import delivery, tasks
+from tests.conftest import let_undo_windows_pass
 from tests.integrations.conftest import make_decision
 from workbench.roles import Role
 
@@ -21,6 +22,7 @@ def test_brokers_accepting_while_the_erp_pages_show_each_decision_exactly_once(c
     for chunk in (decisions[:3], decisions[3:4], [], decisions[4:]):
         for decision in chunk:
             _accept(cast, decision)
+        let_undo_windows_pass()
         delivery.dispatch_pending()
         has_more = True
         while has_more:
@@ -45,7 +47,12 @@ def test_an_accept_arrives_at_the_receiver_signed_after_commit(
     decision = make_decision(cast.tenant, "SKU-1")
     with django_capture_on_commit_callbacks(execute=True):
         _accept(cast, decision)
-    # The commit woke the worker (inline in tests): dispatched and delivered already.
+    # The commit woke the worker (inline in tests), but the finalization is held for the
+    # broker's undo window: nothing has left yet.
+    assert receiver.accepted == []
+    # The next run after the window (the every-minute schedule) sends it, signed.
+    let_undo_windows_pass()
+    tasks.run()
     assert receiver.bad_signatures == 0
     assert len(receiver.accepted) == 1
     data = receiver.accepted[0]["data"]

@@ -20,6 +20,7 @@ from integrations import delivery
 from metering import counters
 from metering.models import UsageCounter
 from tests.classification.conftest import import_products
+from tests.conftest import let_undo_windows_pass
 from workbench.roles import Role
 
 CSV = (
@@ -157,6 +158,7 @@ def test_webhook_deliveries_count_by_result(cast, receiver, endpoint_for, make_d
     receiver.plan = [500]
     state = make_decision()
     review_services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
+    let_undo_windows_pass()
     delivery.dispatch_pending()
     assert delivery.deliver_due().retrying == 1
     later = timezone.now() + dt.timedelta(hours=1)

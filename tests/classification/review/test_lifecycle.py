@@ -23,6 +23,7 @@ from integrations.models import FeedEntry
 from rulepacks import services as pack_services
 from tests.classification.conftest import import_products
 from tests.classification.review.conftest import MENS, WOMENS
+from tests.conftest import let_undo_windows_pass
 from tests.rulepacks.conftest import cases_toml, load_schedule, real_pack_source
 from workbench.roles import Role
 
@@ -188,6 +189,7 @@ def test_auto_finalize_makes_classified_decisions_final_on_the_packs_authority(
     # An unchecked automatic code teaches nothing: it is not a precedent.
     assert len(classification_selectors.precedents_for(cast.tenant.pk, "US")) == 0
     # And it reaches the ERP feed like a broker's decision.
+    let_undo_windows_pass()
     delivery.dispatch_pending()
     assert FeedEntry.objects.filter(decision_id=states[0].pk, final_code="6109100012").exists()
 
@@ -274,6 +276,7 @@ def test_overriding_a_final_decision_supersedes_it_once_in_the_feed(cast, make_d
     assert first["final_code"] == MENS and "supersedes" not in first
     assert second["supersedes"] == {"decision": state.pk, "code": MENS}
     assert Product.objects.get(pk=state.product_id).final_code == WOMENS
+    let_undo_windows_pass()
     delivery.dispatch_pending()
     feed = list(FeedEntry.objects.filter(decision_id=state.pk).order_by("pk"))
     assert [(e.final_code, e.data.get("supersedes")) for e in feed] == [

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from classification.models import ReviewState
 from classification.review import services
 from tests.classification.review.conftest import MENS, WOMENS
-from tests.conftest import watch_csp
+from tests.conftest import let_undo_windows_pass, watch_csp
 from workbench.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -141,6 +141,7 @@ def test_a_broker_confirms_from_the_confirm_queue_by_keyboard_and_it_reaches_the
     page.keyboard.press("a")
     expect(page.locator(f"#row-{state.pk}")).to_have_class(re.compile("done"))
     assert ReviewState.objects.get(pk=state.pk).final_code == MENS
+    let_undo_windows_pass()
     delivery.dispatch_pending()
     assert FeedEntry.objects.filter(decision_id=state.pk, final_code=MENS).count() == 1
 
