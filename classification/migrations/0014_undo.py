@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("classification", "0012_review_insight_columns"),
+        ("classification", "0013_review_tally"),
     ]
 
     operations = [
