@@ -49,8 +49,15 @@
   }
 
   let shown = null;
+  let pending = null;
   function showPanel() {
     const item = article();
+    if (item) item.dataset.ready = "1";
+    if (pending && item) {
+      const key = pending;
+      pending = null;
+      setTimeout(() => document.body.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true })));
+    }
     if (!item || item.dataset.decision === shown) return;
     shown = item.dataset.decision;
     if (overlaid()) panel().scrollTop = 0;
@@ -116,6 +123,13 @@
     if (typing(event.target)) return;
     const help = document.getElementById("review-shortcuts");
     const acts = ["a", "o", "e", "i"].includes(event.key);
+    if (acts && article() && !article().dataset.ready) {
+      // htmx wires a swapped panel's forms when it settles (~20 ms later); a key pressed in
+      // between would post the form as a plain page. Replay it once the panel is ready.
+      pending = event.key;
+      event.preventDefault();
+      return;
+    }
     if (acts && !itemOnScreen()) {
       event.preventDefault();
       return;

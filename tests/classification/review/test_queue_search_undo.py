@@ -314,3 +314,17 @@ def test_the_panel_offers_undo_only_to_the_actor_within_the_window(cast, make_de
     assert "data-undo " in mine and 'aria-keyshortcuts="u"' in mine
     theirs = cast.client(Role.COMPLIANCE_LEAD).get(url("review_panel", state.pk)).content
     assert b"data-undo " not in theirs
+
+
+def test_small_fixes_favicon_members_label_and_one_product(cast, make_decision):
+    state = make_decision()
+    response = cast.client(Role.TENANT_ADMIN).get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
+    from django.test import Client
+
+    assert Client().get("/favicon.ico").status_code == 301  # no login needed
+    nav = cast.client(Role.TENANT_ADMIN).get("/t/acme/members/").content.decode()
+    assert ">Members</a>" in nav and ">Settings</a>" not in nav
+    request = state.decision.job.request_id
+    body = cast.client(Role.BROKER).get(url("request", request)).content.decode()
+    assert "1 product ·" in body
