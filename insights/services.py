@@ -33,7 +33,11 @@ def drift_evaluate(*, tenant_id: int) -> list[DriftAlert]:
     (``insights.drift.detected``) and announced once (``policy.drift_detected``); one that still
     holds refreshes its figures silently; an alert whose condition no longer holds is cleared.
     """
-    tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+    # FOR NO KEY UPDATE: runs exclude each other, but the key-share locks that every other
+    # tenant write's foreign-key check takes at commit are not blocked (FOR UPDATE blocked them
+    # and deadlocked with the audit chain's lock: a digest commit waited on the tenant row while
+    # this run waited on the chain).
+    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=tenant_id)
     now = timezone.now()
     standing = {
         (a.kind, a.rule_pack_id, a.subject): a

@@ -130,3 +130,17 @@ def test_a_second_acknowledgement_names_who_acknowledged_first(cast, pack):
     services.alert_acknowledge(actor=lead, tenant=cast.tenant, alert_id=alert.pk)
     with pytest.raises(Exception, match="acme-compliance_lead acknowledged this alert"):
         services.alert_acknowledge(actor=lead, tenant=cast.tenant, alert_id=alert.pk)
+
+
+def test_an_evaluation_never_blocks_other_writes_to_the_tenant(cast, pack):
+    """Other transactions' foreign-key checks take FOR KEY SHARE on the tenant row at commit:
+    the evaluation's lock must not conflict with it (FOR UPDATE did, and deadlocked a digest
+    holding the audit chain's lock against an evaluation waiting for it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    drifting(cast, pack)
+    with CaptureQueriesContext(connection) as queries:
+        services.drift_evaluate(tenant_id=cast.tenant.pk)
+    locks = [q["sql"] for q in queries if '"workbench_tenant"' in q["sql"] and " FOR " in q["sql"]]
+    assert locks and all(sql.endswith("FOR NO KEY UPDATE") for sql in locks), locks
