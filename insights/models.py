@@ -51,3 +51,8 @@ class DriftAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def figures_text(self) -> str:
+        """The figures in words: "override rate 0.5667 · overridden 17 · decisions 30"."""
+        return " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in (self.figures or {}).items())

@@ -58,6 +58,7 @@ def test_each_condition_raises_one_alert_announced_once(cast, pack):
     ]
     rule = next(a for a in first if a.kind == "rule_override")
     assert rule.figures == {"override_rate": 0.5, "overridden": 2, "decisions": 4, "threshold": 0.5}
+    assert rule.figures_text == "override rate 0.5 · overridden 2 · decisions 4 · threshold 0.5"
     assert services.drift_evaluate(tenant_id=cast.tenant.pk) == []  # still holds: no new alert
     assert DriftAlert.objects.count() == 3
     events = OutboxEvent.objects.filter(type="policy.drift_detected")
