@@ -215,7 +215,9 @@ def supplier_link_answer(*, token: str, raw: dict, files=()) -> SupplierLink:
     link.answered_at = timezone.now()
     link.answer_version = product.current_version
     link.save(update_fields=["answered_at", "answer_version"])
-    stored = _store_files(link, checked)
+    stored = review_services.evidence_files_store(
+        SupplierFile, checked, tenant_id=link.tenant_id, link=link
+    )
     audit.record(
         actor=None,
         actor_label=link.label,
@@ -237,28 +239,6 @@ def supplier_link_answer(*, token: str, raw: dict, files=()) -> SupplierLink:
             link=f"/t/{link.tenant.slug}/questions/{link.state_id}/",
         )
     return link
-
-
-def _store_files(link: SupplierLink, checked) -> list[SupplierFile]:
-    stored = []
-    for upload, content_type in checked:
-        digest = hashlib.sha256()
-        for chunk in upload.chunks():
-            digest.update(chunk)
-        upload.seek(0)
-        row = SupplierFile(
-            tenant_id=link.tenant_id,
-            link=link,
-            name=upload.name[-200:],
-            content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
-        )
-        row.file.save(f"{digest.hexdigest()[:16]}-{upload.name[-80:]}", upload, save=False)
-        row.full_clean()
-        row.save()
-        stored.append(row)
-    return stored
 
 
 def rate_check(*, key: str, limit: int, now=None) -> int | None:

@@ -809,25 +809,32 @@ def _check_files(files) -> list[tuple[object, str]]:
     return checked
 
 
-def _store_files(action: ReviewAction, checked) -> list[EvidenceFile]:
+def evidence_files_store(model, checked, **owner) -> list:
+    """Save checked uploads as ``model`` rows (an evidence file model with ``name``,
+    ``content_type``, ``size``, ``sha256`` and ``file``), each with ``owner``'s fields
+    (tenant and the action or link it belongs to); stored under their SHA-256's prefix."""
     stored = []
     for upload, content_type in checked:
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
-        evidence = EvidenceFile(
-            tenant_id=action.tenant_id,
-            action=action,
+        row = model(
+            **owner,
             name=upload.name[-200:],
             content_type=content_type,
             size=upload.size,
             sha256=digest.hexdigest(),
         )
-        evidence.file.save(f"{digest.hexdigest()[:16]}-{upload.name[-80:]}", upload, save=False)
-        evidence.full_clean()
-        evidence.save()
-        stored.append(evidence)
+        row.file.save(f"{digest.hexdigest()[:16]}-{upload.name[-80:]}", upload, save=False)
+        row.full_clean()
+        row.save()
+        stored.append(row)
+    return stored
+
+
+def _store_files(action: ReviewAction, checked) -> list[EvidenceFile]:
+    stored = evidence_files_store(EvidenceFile, checked, tenant_id=action.tenant_id, action=action)
     counters.add_many(
         [
             (action.tenant_id, counters.EVIDENCE_FILES, len(stored)),

@@ -123,6 +123,8 @@ CALLER_AUDITS = {
     "catalog.services.product_set_classification": "classification's decision services",
     "catalog.services.products_set_classification": "classification's request and job services",
     "notifications.services.notify": "the action that gives rise to the message",
+    "classification.review.services.evidence_files_store": "the override or supplier answer "
+    "that attaches the files (classification.evidence.attached, followup.link.answered)",
 }
 
 
@@ -906,6 +908,24 @@ def _review_override(cast):
     )
 
 
+def _evidence_files_store(cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from classification.models import ActionKind, EvidenceFile, ReviewAction
+
+    state = _review_state(cast)
+    action = ReviewAction.objects.create(
+        tenant=cast.tenant, decision_id=state.pk, kind=ActionKind.ASSIGN, version=2
+    )
+    pdf = SimpleUploadedFile("spec.pdf", b"%PDF-1.4 spec sheet", content_type="application/pdf")
+    checked = _review("evidence_files_check")([pdf])
+    yield
+    stored = _review("evidence_files_store")(
+        EvidenceFile, checked, tenant_id=cast.tenant.pk, action=action
+    )
+    assert [f.name for f in stored] == ["spec.pdf"] and stored[0].size == pdf.size
+
+
 def _review_escalate(cast):
     state = _review_state(cast)
     yield
@@ -1323,6 +1343,7 @@ COVERAGE.update(
         "followup.services.supplier_link_digest": [_supplier_link_reads],
         "followup.services.supplier_link_token": [_supplier_link_reads],
         "classification.review.services.evidence_files_check": [_supplier_link_reads],
+        "classification.review.services.evidence_files_store": [_evidence_files_store],
         "followup.services.rate_check": [_rate_bookkeeping],
         "followup.services.rate_windows_purge": [_rate_bookkeeping],
         "followup.services.digest_send": [_digest_send],
