@@ -8,6 +8,7 @@ import functools
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -95,18 +96,27 @@ class SearchIndex:
             for w, p in self.postings.items()
         }
 
-    def rank(self, text: str, limit: int) -> list[tuple[str, float]]:
+    def rank(
+        self, text: str, limit: int, boost: Mapping[str, float] | None = None
+    ) -> list[tuple[str, float]]:
+        """Best ``limit`` documents for ``text``: ``(code, score / the query's ceiling)``.
+
+        ``boost`` multiplies the weight of some query words (the article a product *is*, over
+        its materials and details); the ceiling is boosted alike, so scores stay in [0, 1].
+        """
         words = [w for w in dict.fromkeys(tokens(text)) if w in self.postings]
         if not words:
             return []
+        factor = {t: f for w, f in (boost or {}).items() for t in tokens(w)}
+        idf = {w: self.idf[w] * factor[w] if w in factor else self.idf[w] for w in words}
         # Each document's score sums its words' weights in query-word order, as a loop over the
         # postings would, so the floats (and so ties and order) are exactly the same; numpy only
         # does the adding (a common word such as "cotton" has thousands of postings).
         scores = np.zeros(self.size)
         for word in words:
             indexes, weights = self.arrays[word]
-            scores[indexes] += self.idf[word] * weights
-        ceiling = sum(self.idf[w] * (self.K1 + 1) for w in words) or 1.0
+            scores[indexes] += idf[word] * weights
+        ceiling = sum(idf[w] * (self.K1 + 1) for w in words) or 1.0
         found = np.flatnonzero(scores)
         if len(found) > limit:
             values = scores[found]

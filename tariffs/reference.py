@@ -267,9 +267,10 @@ class Reference:
 
     # --- search -----------------------------------------------------------------------------
 
-    def search(self, text: str, limit: int = 10) -> list[SearchHit]:
+    def search(self, text: str, limit: int = 10, boost=None) -> list[SearchHit]:
         """Rank declarable lines for ``text`` (BM25 over descriptions, chapters 98/99 left out).
 
+        ``boost`` (word -> factor) weighs some query words more (``bm25.SearchIndex.rank``).
         Digits search by code prefix instead, over every declarable line.
         """
         digits = re.sub(r"[\s.]+", "", text or "")
@@ -291,7 +292,7 @@ class Reference:
                 )
         return [
             SearchHit(code, score, self._lines[code].full_description)
-            for code, score in self._index.rank(text, limit)
+            for code, score in self._index.rank(text, limit, boost)
         ]
 
     def semantic(self, *, wait: bool = False):

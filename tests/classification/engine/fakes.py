@@ -99,7 +99,7 @@ class FakeReference:
     def flags(self, code):
         return self.flag_map.get(code, Flags())
 
-    def search(self, text, limit=10):
+    def search(self, text, limit=10, boost=None):
         self.searches += 1
         if self.search_hits is not None:
             return [Hit(c, s, self.lines[c][0]) for c, s in self.search_hits][:limit]
