@@ -98,3 +98,24 @@ def test_full_text_search_puts_chapter_99_provisions_after_goods(us_small):
     goods = [i for i, code in enumerate(found) if code.startswith("8507") and len(code) == 10]
     provisions = [i for i, code in enumerate(found) if code.startswith("99")]
     assert goods and provisions and max(goods) < min(provisions)
+
+
+def test_bm25_boost_weighs_a_query_word_more_and_keeps_scores_in_0_1():
+    # "zinc alloy hose nozzle": without a boost the two material words outweigh the article.
+    index = bm25.SearchIndex(
+        [("wire", "wire of zinc alloy"), ("nozzle", "hose nozzles"), ("x", "other goods")]
+    )
+    assert index.rank("zinc alloy nozzle", 2)[0][0] == "wire"
+    boosted = index.rank("zinc alloy nozzle", 2, boost={"nozzles": 3.0})
+    assert boosted[0][0] == "nozzle" and all(0 < score <= 1 for _, score in boosted)
+    # No boost, or a boost of a word the query lacks, ranks exactly as before.
+    plain = index.rank("zinc alloy nozzle", 3)
+    assert index.rank("zinc alloy nozzle", 3, boost={}) == plain
+    assert index.rank("zinc alloy nozzle", 3, boost={"cotton": 2.0}) == plain
+
+
+def test_reference_search_passes_the_boost_to_bm25(us_small):
+    plain = us_small.search("lithium ion battery", limit=5)
+    boosted = us_small.search("lithium ion battery", limit=5, boost={"battery": 2.0})
+    assert {h.code for h in boosted} and all(0 <= h.score <= 1 for h in boosted)
+    assert [h.score for h in boosted] != [h.score for h in plain]

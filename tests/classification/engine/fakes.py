@@ -83,6 +83,7 @@ class FakeReference:
         self.flag_map = dict(flags or {})
         self.search_hits = search  # None: word overlap; else a fixed list of (code, score)
         self.searches = 0
+        self.boosts = []  # the boost of each word search, in order
 
     def line(self, code):
         found = self.lines.get(code)
@@ -101,6 +102,7 @@ class FakeReference:
 
     def search(self, text, limit=10, boost=None):
         self.searches += 1
+        self.boosts.append(dict(boost or {}))
         if self.search_hits is not None:
             return [Hit(c, s, self.lines[c][0]) for c, s in self.search_hits][:limit]
         words = set(tokens(text))

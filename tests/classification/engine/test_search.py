@@ -44,3 +44,38 @@ def test_a_product_with_no_searchable_words_gets_no_search_candidates():
     product = facts("123 / 456", name="", materials=[], intended_use="", product_type="")
     assert search.search_candidates(product, reference).candidates == []
     assert reference.searches == 0
+
+
+def test_the_article_is_the_product_type_or_the_opening_phrase_of_the_description():
+    def article(description, product_type=""):
+        product = facts(description, name="", product_type=product_type)
+        return search.article_phrase(product), search.article_word(product)
+
+    assert article("a spacer ring used in a pneumatic valve") == ("a spacer ring", "ring")
+    assert article("filter cartridge for a shop vacuum cleaner") == (
+        "filter cartridge",
+        "cartridge",
+    )
+    assert article("Men's crew-neck T-shirt, knitted jersey, 180 g/m2") == (
+        "Men's crew-neck T-shirt",
+        "shirt",
+    )
+    assert article("chrome-plated zinc alloy hose nozzles")[1] == "nozzle"
+    assert article("unrecorded optical discs, specifically DVD-R")[1] == "disc"
+    # The product type, when given, says what the article is.
+    assert article("Backpack with a padded sleeve for a laptop", "laptop backpack")[1] == "backpack"
+    assert article("123 / 456") == ("", "")
+
+
+def test_word_search_weighs_the_article_and_meaning_reads_its_phrase_first():
+    reference = FakeReference()
+    product = facts("chrome-plated zinc alloy hose nozzle, pistol grip", name="", product_type="")
+    search.search_candidates(product, reference)
+    assert reference.boosts == [{"nozzle": search.ARTICLE_BOOST}]
+    query = search.semantic_query(product)
+    assert query.startswith("chrome-plated zinc alloy hose nozzle " * search.ARTICLE_REPEAT)
+    assert query.endswith(search.semantic_text(product))
+    # Nothing names an article: the word search runs unweighted.
+    reference = FakeReference()
+    search.search_candidates(facts("of steel", name="", product_type=""), reference)
+    assert reference.boosts in ([], [{}])
