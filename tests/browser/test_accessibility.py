@@ -159,3 +159,11 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
     assert not found, "axe-core violations:\n" + describe_violations(found)
     assert not overflow, f"pages scrolling sideways (px): {overflow}"
     print(f"moderate/minor axe findings at {width}: {minor}")
+
+
+def test_the_check_reports_a_violation_it_is_shown(page, live_server, axe):
+    """The harness itself: axe-core runs in the page and reports a button without a name."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert [v for v in axe(page) if v["impact"] in FAILING_IMPACTS] == []
+    page.evaluate("document.querySelector('main').append(document.createElement('button'))")
+    assert "button-name" in [v["id"] for v in axe(page) if v["impact"] in FAILING_IMPACTS]
