@@ -112,8 +112,9 @@ def sideways_scroll(page) -> int:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_main_pages_have_no_serious_accessibility_violation(
-    page, live_server, cast, workbench, width, axe, screenshot
+    axe, screenshot, page, live_server, cast, workbench, width
 ):
+    # axe first: without node_modules/axe-core the test skips before building its data.
     item = workbench["item"]
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
     log_in(page, live_server, cast.users[Role.COMPLIANCE_LEAD].username)
