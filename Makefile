@@ -26,8 +26,15 @@ $(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
+# axe-core, which the browser tests inject into pages for the accessibility check (test only;
+# from the npm registry by package-lock.json, never from a CDN).
+node_modules/.installed: package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the browser accessibility check (.ci/run installs it)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
 install: $(BIN)/.installed
-install-test: $(BIN)/.installed-test
+install-test: $(BIN)/.installed-test node_modules/.installed
 
 migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
