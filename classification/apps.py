@@ -78,6 +78,12 @@ class ClassificationConfig(AppConfig):
 
         return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
 
+    def tariff_code_uses(self, tenant, jurisdiction):
+        """Final decisions' codes, for the tariffs' page of codes no longer valid."""
+        from classification import selectors
+
+        return selectors.final_code_uses(tenant=tenant, jurisdiction=jurisdiction)
+
     def classify_cases(self, *, tenant, jurisdiction, packs, cases):
         """Rule-pack cases classified as production does, once per pack (for rulepacks)."""
         from classification import selectors

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
@@ -29,6 +30,7 @@ from rulepacks import routing
 from rulepacks import selectors as rulepack_selectors
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
+from workbench.extension_points import CodeUse
 from workbench.models import Tenant
 
 
@@ -464,3 +466,26 @@ def dead_jobs(tenant) -> QuerySet[Job]:
         .select_related("product", "request")
         .order_by("-finished_at")
     )
+
+
+def final_code_uses(*, tenant, jurisdiction: str) -> list[CodeUse]:
+    """Return the codes of the tenant's final decisions for ``jurisdiction`` (one per product:
+    a newer decision supersedes), for the tariffs' check of codes no longer valid."""
+    rows = (
+        ReviewState.objects.filter(
+            tenant=tenant, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
+        )
+        .exclude(final_code="")
+        .order_by("product__sku", "decision_id")
+        .values_list("decision_id", "product__sku", "product__name", "final_code")
+    )
+    return [
+        CodeUse(
+            "final decision",
+            f"{sku} {name}",
+            code,
+            jurisdiction,
+            reverse("classification:decision", args=[tenant.slug, decision_id]),
+        )
+        for decision_id, sku, name, code in rows
+    ]

@@ -16,19 +16,11 @@ and ``reclassify_products(*, actor, tenant, product_ids)`` (after an activation)
 
 import logging
 
-from django.apps import apps
 from django.db import transaction
 
+from workbench import extension_points
+
 log = logging.getLogger(__name__)
-
-
-def provider(name: str):
-    """Return the first installed app's ``AppConfig`` method ``name``, or None when none has it."""
-    for config in apps.get_app_configs():
-        hook = getattr(config, name, None)
-        if hook is not None:
-            return hook
-    return None
 
 
 def product_changed(*, actor, product_id: int, tenant_id: int, changed_facts) -> None:
@@ -57,10 +49,7 @@ def catalog_imported(*, actor, tenant_id: int, batch_id: int) -> None:
 
 def _after_commit(name: str, subject: str, **kwargs) -> None:
     def run() -> None:
-        for config in apps.get_app_configs():
-            hook = getattr(config, name, None)
-            if hook is None:
-                continue
+        for config, hook in extension_points.implementers(name):
             try:
                 hook(**kwargs)
             except Exception:  # the change is committed; one app's failure must not undo or hide it
