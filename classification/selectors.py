@@ -30,8 +30,9 @@ from rulepacks import routing
 from rulepacks import selectors as rulepack_selectors
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
+from workbench import hooks
 from workbench.extension_points import CodeUse
-from workbench.models import Tenant
+from workbench.models import ReactionFailure, Tenant
 
 
 @dataclass(frozen=True)
@@ -457,6 +458,12 @@ def code_description(decision, code: str) -> str:
     ) or tariff_reference.get_reference(decision.jurisdiction)
     line = ref.line(code) if ref is not None else None
     return (line.full_description or line.description) if line is not None else ""
+
+
+def failed_reclassifications(tenant) -> QuerySet[ReactionFailure]:
+    """Return the tenant's re-classifications after a catalog change that failed and that the
+    sweep (``classification.sweep``) has not redone yet, newest first."""
+    return hooks.open_failures(tenant, app_label="classification")
 
 
 def dead_jobs(tenant) -> QuerySet[Job]:

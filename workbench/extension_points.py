@@ -80,8 +80,9 @@ def demo_steps() -> "list":
 
 @_declare(
     "after the catalog's transaction commits, as one django-q2 task per implementer "
-    "(``workbench.tasks.react``); a failure is recorded as a ``ReactionFailure`` and must be "
-    "recoverable by the implementer's own sweep, which then marks it recovered"
+    "(``workbench.hooks.react``) in its own transaction; a failure is recorded as a "
+    "``ReactionFailure`` and must be redone by the implementer's own sweep, which then marks "
+    "it recovered (``workbench.hooks.failures_recovered``)"
 )
 def on_product_changed(*, actor, product_id, tenant_id, changed_facts) -> None:
     """A product got a new version of its facts (an analyst's edit, a supplier link, an upsert);
