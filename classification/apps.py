@@ -18,7 +18,6 @@ class ClassificationConfig(AppConfig):
 
         from catalog.models import Product
         from classification import selectors
-        from classification.models import Job, JobStatus
         from classification.review.selectors import review_tiles
         from workbench.dashboard import Tile
 
@@ -45,11 +44,10 @@ class ClassificationConfig(AppConfig):
             ),
         ]
         tiles.extend(review_tiles(tenant, base))
-        dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
+        dead, failed = selectors.dead_and_failed_counts(tenant)
         dead_url = reverse("classification:dead_jobs", args=[tenant.slug])
         if dead:
             tiles.append(Tile("Dead jobs", dead, dead_url))
-        failed = selectors.failed_reclassifications(tenant).count()
         if failed:
             tiles.append(
                 Tile("Failed re-classifications", failed, dead_url, "the sweep will retry them")

@@ -5,7 +5,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
@@ -464,6 +465,23 @@ def failed_reclassifications(tenant) -> QuerySet[ReactionFailure]:
     """Return the tenant's re-classifications after a catalog change that failed and that the
     sweep (``classification.sweep``) has not redone yet, newest first."""
     return hooks.open_failures(tenant, app_label="classification")
+
+
+def dead_and_failed_counts(tenant) -> tuple[int, int]:
+    """Return how many of the tenant's jobs are dead and how many re-classifications failed
+    unrecovered (``failed_reclassifications``), in one query (for the dashboard)."""
+
+    def count(rows):
+        return Coalesce(Subquery(rows.values("tenant").annotate(n=Count("pk")).values("n")), 0)
+
+    return (
+        Tenant.objects.filter(pk=tenant.pk)
+        .values_list(
+            count(Job.objects.filter(tenant=tenant, status=JobStatus.DEAD)),
+            count(failed_reclassifications(tenant)),
+        )
+        .get()
+    )
 
 
 def dead_jobs(tenant) -> QuerySet[Job]:

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from catalog import services as catalog_services
 from catalog.models import Product
-from classification import sweep, tasks
+from classification import selectors, sweep, tasks
 from classification.models import ClassificationRequest, Job, JobStatus, ReviewState
 from classification.review import services as review_services
 from tests.classification.conftest import import_products
@@ -126,6 +126,8 @@ def test_a_failed_import_reaction_is_swept_once_and_a_dead_job_is_not_queued_aga
     # Its job dies: it shows with the dead jobs, and the sweep does not queue it again.
     Job.objects.filter(request=request).update(status=JobStatus.DEAD, last_error="boom")
     assert sweep.sweep().queued == []
+    assert selectors.dead_and_failed_counts(cast.tenant) == (1, 0)
+    assert "Dead jobs" in cast.client(Role.ANALYST).get("/t/acme/").content.decode()
     assert ClassificationRequest.objects.count() == before + 1
 
 
