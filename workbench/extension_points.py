@@ -98,6 +98,12 @@ def on_catalog_imported(*, actor, tenant_id, batch_id) -> None:
 # --- audit -----------------------------------------------------------------------------------
 
 
+@_declare("inside the caller's transaction: the event commits or rolls back with the change", FIRST)
+def audit_record(*, actor, verb, target, data, tenant, actor_label) -> object:
+    """Append one audit event (``audit.services.record``) for an app below audit: the
+    workbench's tenancy writes. Required: ``workbench.services`` fails without an implementer."""
+
+
 @_declare("while an export is built (a background task), inside its snapshot's transaction")
 def audit_export_sections(tenant, scope) -> "dict":
     """``{section name: JSON-safe data}`` for an export of ``scope``; data may carry the audit
