@@ -13,7 +13,22 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self) -> None:
+        from audit import signals  # noqa: F401  (login/logout audit events)
+
         schedules.ensure_on_migrate(self)
+
+    def audit_record(self, *, actor, verb, target=None, data=None, tenant=None, actor_label=None):
+        """Append an event for an app below audit (the workbench's tenancy writes)."""
+        from audit import services
+
+        return services.record(
+            actor=actor,
+            verb=verb,
+            target=target,
+            data=data,
+            tenant=tenant,
+            actor_label=actor_label,
+        )
 
     def object_panels(self, kind, request, obj):
         """Add the history panel (events about ``obj``) to product, decision and pack pages."""

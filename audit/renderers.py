@@ -5,10 +5,9 @@ classification certificate read the parsed snapshot; the shape of the ``classifi
 they rely on is described in ``docs/audit.md``.
 """
 
-from django.apps import apps
-
 from audit import canonical
 from audit.xlsx import SheetBook
+from workbench import extension_points
 
 CLASSIFICATION = "classification"
 
@@ -231,12 +230,11 @@ def render_xlsx(document: dict, sha256: str, out) -> None:
 
 def labels() -> dict[str, dict[str, str]]:
     """Labels for the codes a snapshot holds (fact keys, reason codes, action kinds…), from the
-    apps that define them (``audit_labels()`` on an app config), read when rendering: old
+    apps that define them (the ``audit_labels`` extension point), read when rendering: old
     snapshots get today's wording, and the frozen bytes stay as they were."""
     merged: dict[str, dict[str, str]] = {}
-    for config in apps.get_app_configs():
-        provider = getattr(config, "audit_labels", None)
-        for category, mapping in (provider() if provider else {}).items():
+    for answer in extension_points.collect("audit_labels"):
+        for category, mapping in answer.items():
             merged.setdefault(category, {}).update(mapping)
     return merged
 

@@ -7,8 +7,8 @@ SHA-256 is reproducible byte for byte::
      "format": "customs-workbench/audit-export", "format_version": 1, "scope": {...},
      "sections": {"classification": {...}, ...}, "tenant": {"id", "slug", "name"}}
 
-Apps contribute ``sections`` through a hook, so ``audit`` imports none of them: an AppConfig may
-define ``audit_export_sections(tenant, scope) -> {section_name: data}``. ``data`` is JSON-safe;
+Apps contribute ``sections`` through the ``audit_export_sections(tenant, scope) ->
+{section_name: data}`` extension point, so ``audit`` imports none of them. ``data`` is JSON-safe;
 a value reached through dictionaries only may be an iterator instead of a list (streamed, one
 item at a time), and a section may name the objects it covers under the reserved key
 ``"audit_targets"`` (``[[target_type, target_id], ...]``), which selects the audit events that
@@ -21,11 +21,11 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.utils import timezone
 
 from audit import canonical
 from audit.models import AuditEvent
+from workbench import extension_points
 
 FORMAT = "customs-workbench/audit-export"
 FORMAT_VERSION = 1
@@ -67,11 +67,8 @@ def collect_sections(tenant, scope: dict) -> tuple[dict, set[tuple[str, str]]]:
     """Ask every app for its export sections; return them and the audit targets they name."""
     sections: dict = {}
     targets: set[tuple[str, str]] = set()
-    for config in apps.get_app_configs():
-        provider = getattr(config, "audit_export_sections", None)
-        if provider is None:
-            continue
-        for name, data in (provider(tenant, scope) or {}).items():
+    for answer in extension_points.collect("audit_export_sections", tenant, scope):
+        for name, data in (answer or {}).items():
             if name in sections:
                 raise ValueError(f"two apps contribute the export section {name!r}")
             if isinstance(data, dict) and TARGETS_KEY in data:

@@ -26,6 +26,12 @@ class CatalogConfig(AppConfig):
             )
         ]
 
+    def tariff_code_uses(self, tenant, jurisdiction):
+        """Products' declared codes, for the tariffs' page of codes no longer valid."""
+        from catalog import selectors
+
+        return selectors.declared_code_uses(tenant=tenant, jurisdiction=jurisdiction)
+
     def demo_steps(self):
         from catalog import demo
 

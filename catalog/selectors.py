@@ -1,9 +1,11 @@
 """Catalog reads: lists with their filters, a product's history, recent imports."""
 
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 
 from audit import services as audit_services
 from catalog.models import ClassificationStatus, ImportBatch, Product, ProductVersion
+from workbench.extension_points import CodeUse
 
 # A status filter beyond the statuses: final codes chosen for facts that changed since.
 FINAL_FACTS_CHANGED = "final_facts_changed"
@@ -94,3 +96,28 @@ def recent_imports(*, tenant, limit: int = 10) -> QuerySet[ImportBatch]:
         .defer("refused_rows", "headers")
         .order_by("-created_at")[:limit]
     )
+
+
+def declared_code_uses(*, tenant, jurisdiction: str) -> list[CodeUse]:
+    """Return the codes the tenant's products of ``jurisdiction`` declare (their current facts'
+    ``declared_code``), for the tariffs' check of codes no longer valid."""
+    rows = (
+        Product.objects.filter(
+            tenant=tenant,
+            destination=jurisdiction,
+            current_version__facts__has_key="declared_code",
+        )
+        .order_by("sku")
+        .values_list("pk", "sku", "name", "current_version__facts__declared_code")
+    )
+    return [
+        CodeUse(
+            "product",
+            f"{sku} {name}",
+            str(code),
+            jurisdiction,
+            reverse("catalog:product_detail", args=[tenant.slug, pk]),
+        )
+        for pk, sku, name, code in rows
+        if code
+    ]

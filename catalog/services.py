@@ -431,7 +431,12 @@ def _commit(
         },
     )
     if counts.updated:
-        hooks.catalog_imported(actor=batch.created_by, tenant_id=batch.tenant_id, batch_id=batch.pk)
+        hooks.catalog_imported(
+            actor=batch.created_by,
+            tenant_id=batch.tenant_id,
+            batch_id=batch.pk,
+            subject=f"import #{batch.pk} ({batch.filename})",
+        )
     outbox.emit(
         tenant=batch.tenant,
         type=outbox.CATALOG_IMPORT_COMPLETED,
@@ -665,6 +670,7 @@ def product_update_facts(
         product_id=product.pk,
         tenant_id=product.tenant_id,
         changed_facts=audit_services.changes(current.facts if current else {}, facts),
+        subject=f"product {product.sku}",
     )
     return product, True
 

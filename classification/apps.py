@@ -17,7 +17,7 @@ class ClassificationConfig(AppConfig):
         from django.urls import reverse
 
         from catalog.models import Product
-        from classification.models import Job, JobStatus
+        from classification import selectors
         from classification.review.selectors import review_tiles
         from workbench.dashboard import Tile
 
@@ -44,10 +44,13 @@ class ClassificationConfig(AppConfig):
             ),
         ]
         tiles.extend(review_tiles(tenant, base))
-        dead = Job.objects.filter(tenant=tenant, status=JobStatus.DEAD).count()
+        dead, failed = selectors.dead_and_failed_counts(tenant)
+        dead_url = reverse("classification:dead_jobs", args=[tenant.slug])
         if dead:
+            tiles.append(Tile("Dead jobs", dead, dead_url))
+        if failed:
             tiles.append(
-                Tile("Dead jobs", dead, reverse("classification:dead_jobs", args=[tenant.slug]))
+                Tile("Failed re-classifications", failed, dead_url, "the sweep will retry them")
             )
         return tiles
 
@@ -78,6 +81,12 @@ class ClassificationConfig(AppConfig):
 
         return review_selectors.final_decision_cases(tenant.pk, jurisdiction)
 
+    def tariff_code_uses(self, tenant, jurisdiction):
+        """Final decisions' codes, for the tariffs' page of codes no longer valid."""
+        from classification import selectors
+
+        return selectors.final_code_uses(tenant=tenant, jurisdiction=jurisdiction)
+
     def classify_cases(self, *, tenant, jurisdiction, packs, cases):
         """Rule-pack cases classified as production does, once per pack (for rulepacks)."""
         from classification import selectors
@@ -98,7 +107,8 @@ class ClassificationConfig(AppConfig):
 
     def on_product_changed(self, *, actor, product_id, tenant_id, changed_facts):
         """Classify a product again when an analyst updated facts a broker asked for, or facts
-        its decision awaiting review did not see."""
+        its decision awaiting review did not see. A task after commit; if it fails,
+        ``classification.sweep`` does the same within minutes."""
         from classification.review import services as review_services
 
         review_services.review_info_received(
@@ -110,7 +120,7 @@ class ClassificationConfig(AppConfig):
 
     def on_catalog_imported(self, *, actor, tenant_id, batch_id):
         """Classify again the products of an import whose new facts a broker asked for, or whose
-        decision awaiting review classified older facts."""
+        decision awaiting review classified older facts (a task after commit, swept as above)."""
         from classification.review import selectors as review_selectors
         from classification.review import services as review_services
 

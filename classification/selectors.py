@@ -5,7 +5,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
@@ -29,7 +31,9 @@ from rulepacks import routing
 from rulepacks import selectors as rulepack_selectors
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
-from workbench.models import Tenant
+from workbench import hooks
+from workbench.extension_points import CodeUse
+from workbench.models import ReactionFailure, Tenant
 
 
 @dataclass(frozen=True)
@@ -457,6 +461,29 @@ def code_description(decision, code: str) -> str:
     return (line.full_description or line.description) if line is not None else ""
 
 
+def failed_reclassifications(tenant) -> QuerySet[ReactionFailure]:
+    """Return the tenant's re-classifications after a catalog change that failed and that the
+    sweep (``classification.sweep``) has not redone yet, newest first."""
+    return hooks.open_failures(tenant, app_label="classification")
+
+
+def dead_and_failed_counts(tenant) -> tuple[int, int]:
+    """Return how many of the tenant's jobs are dead and how many re-classifications failed
+    unrecovered (``failed_reclassifications``), in one query (for the dashboard)."""
+
+    def count(rows):
+        return Coalesce(Subquery(rows.values("tenant").annotate(n=Count("pk")).values("n")), 0)
+
+    return (
+        Tenant.objects.filter(pk=tenant.pk)
+        .values_list(
+            count(Job.objects.filter(tenant=tenant, status=JobStatus.DEAD)),
+            count(failed_reclassifications(tenant)),
+        )
+        .get()
+    )
+
+
 def dead_jobs(tenant) -> QuerySet[Job]:
     """Return the tenant's dead jobs with their products, newest first."""
     return (
@@ -464,3 +491,26 @@ def dead_jobs(tenant) -> QuerySet[Job]:
         .select_related("product", "request")
         .order_by("-finished_at")
     )
+
+
+def final_code_uses(*, tenant, jurisdiction: str) -> list[CodeUse]:
+    """Return the codes of the tenant's final decisions for ``jurisdiction`` (one per product:
+    a newer decision supersedes), for the tariffs' check of codes no longer valid."""
+    rows = (
+        ReviewState.objects.filter(
+            tenant=tenant, jurisdiction=jurisdiction, status=ReviewStatus.FINAL
+        )
+        .exclude(final_code="")
+        .order_by("product__sku", "decision_id")
+        .values_list("decision_id", "product__sku", "product__name", "final_code")
+    )
+    return [
+        CodeUse(
+            "final decision",
+            f"{sku} {name}",
+            code,
+            jurisdiction,
+            reverse("classification:decision", args=[tenant.slug, decision_id]),
+        )
+        for decision_id, sku, name, code in rows
+    ]

@@ -10,6 +10,9 @@ REFIT_ALL_TASK = "classification.tasks.refit_calibrations"
 REFIT_TASK = "classification.tasks.refit_calibration"
 REFIT_SCHEDULE_NAME = "classification: refit each tenant's calibration"
 REFIT_EVERY_MINUTES = 24 * 60
+SWEEP_TASK = "classification.tasks.sweep_stale_items"
+SWEEP_SCHEDULE = "classification: classify again products whose facts changed under review"
+SWEEP_EVERY_MINUTES = 5
 
 
 def drain_queue() -> dict:
@@ -52,8 +55,22 @@ def refit_calibration(tenant_id: int, jurisdiction: str) -> str:
     return services.calibration_refit(actor=None, tenant=tenant, jurisdiction=jurisdiction).message
 
 
+def sweep_stale_items() -> dict:
+    """Classify again the products whose facts changed under an open review item and that no
+    reaction re-classified (``classification.sweep``); return the counts."""
+    from classification import sweep
+
+    report = sweep.sweep()
+    return {
+        "queued": len(report.queued),
+        "failed_tenants": report.failed_tenants,
+        "recovered": report.recovered,
+    }
+
+
 def ensure_schedule() -> None:
-    """Create (or correct) the every-minute safety-net drain and the daily calibration refit.
-    Idempotent."""
+    """Create (or correct) the every-minute safety-net drain, the daily calibration refit and
+    the sweep of items whose facts changed. Idempotent."""
     ensure_every(name=SCHEDULE_NAME, func=DRAIN_TASK, minutes=1)
     ensure_every(name=REFIT_SCHEDULE_NAME, func=REFIT_ALL_TASK, minutes=REFIT_EVERY_MINUTES)
+    ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=SWEEP_EVERY_MINUTES)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from classification import forms, selectors, services
+from classification import forms, selectors, services, tasks
 from classification.models import ClassificationRequest, Decision, Job
 from classification.review import selectors as review_selectors
 from workbench.access import tenant_object, tenant_view
@@ -190,9 +190,15 @@ def decision_detail(request, pk: int):
 
 @tenant_view("read_tenant")
 def dead_jobs(request):
-    """List jobs that failed every attempt, with their last error."""
+    """List jobs that failed every attempt, with their last error, and re-classifications after a
+    catalog change that failed and wait for the sweep."""
     page = Paginator(selectors.dead_jobs(request.tenant), 50).get_page(request.GET.get("page"))
-    return render(request, "classification/dead_jobs.html", {"page": page})
+    failures = selectors.failed_reclassifications(request.tenant)[:50]
+    return render(
+        request,
+        "classification/dead_jobs.html",
+        {"page": page, "failures": failures, "sweep_minutes": tasks.SWEEP_EVERY_MINUTES},
+    )
 
 
 @tenant_view("retry_jobs")

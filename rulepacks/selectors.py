@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from django.apps import apps
 from django.conf import settings
 
 from rulepacks import backtest, deps, routing
 from rulepacks.backtest import Case, Outcome
 from rulepacks.format import CompiledPack, parse
 from rulepacks.models import RulePack, RulePackStatus
-from workbench import hooks
+from workbench import extension_points
 
 _COMPILED: "OrderedDict[str, CompiledPack]" = OrderedDict()
 _COMPILED_MAX = 32
@@ -83,16 +82,12 @@ def finalized_decision_cases(tenant, jurisdiction: str) -> list[Case]:
     """Return the tenant's finalized broker decisions for ``jurisdiction`` as backtest cases.
 
     Rule packs cannot import the app that holds decisions (classification depends on rule packs,
-    not the reverse), so any app may contribute cases through ``AppConfig.decision_cases(tenant,
-    jurisdiction)``: source ``"decision"``, facts of the decided product version, expected code =
-    the broker's final code.
+    not the reverse), so any app may contribute cases through the ``decision_cases(tenant,
+    jurisdiction)`` extension point: source ``"decision"``, facts of the decided product
+    version, expected code = the broker's final code.
     """
-    cases: list[Case] = []
-    for config in apps.get_app_configs():
-        provider = getattr(config, "decision_cases", None)
-        if provider is not None:
-            cases.extend(provider(tenant, jurisdiction))
-    return cases
+    answers = extension_points.collect("decision_cases", tenant, jurisdiction)
+    return [case for cases in answers for case in cases]
 
 
 def source_diff(old: RulePack | None, new: RulePack) -> list[tuple[str, str]]:
@@ -116,11 +111,11 @@ def classify_cases(
     """Classify ``cases`` once per pack (``None``: no active pack) the way production does.
 
     Returns ``(mode, outcomes per pack)``. Rule packs cannot import the engine's app, so it
-    answers through ``AppConfig.classify_cases`` (``workbench.hooks``): pack + the tenant's
+    answers through the ``classify_cases`` extension point: pack + the tenant's
     precedents (a decision case without its own decision) + nomenclature search, mode
     ``"production"``. Without that app, the pack alone (mode ``"pack_only"``).
     """
-    hook = hooks.provider("classify_cases")
+    hook = extension_points.first("classify_cases")
     if hook is not None:
         return "production", hook(
             tenant=tenant, jurisdiction=jurisdiction, packs=list(packs), cases=list(cases)
@@ -223,7 +218,7 @@ def products_to_reclassify(pack: RulePack) -> list[int]:
     replaced, an older one, or none) and still waits untouched in a queue; answered by the
     classifying app (``AppConfig.products_to_reclassify``).
     """
-    hook = hooks.provider("products_to_reclassify")
+    hook = extension_points.first("products_to_reclassify")
     if pack.status != RulePackStatus.ACTIVE or hook is None:
         return []
     return hook(tenant=pack.tenant, jurisdiction=pack.jurisdiction, pack_id=pack.pk)

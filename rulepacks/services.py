@@ -16,7 +16,7 @@ from audit import outbox
 from audit import services as audit
 from rulepacks import backtest, cases, deps, gates, selectors
 from rulepacks.models import EDITABLE_STATUSES, RulePack, RulePackStatus
-from workbench import hooks
+from workbench import extension_points
 
 MAX_SOURCE_CHARS = 1024 * 1024  # hard cap before parsing; the safety gate's limit is lower
 
@@ -363,7 +363,7 @@ def rulepack_reclassify(*, actor, pack: RulePack) -> list:
         raise ValidationError(
             {"products": "No open decision predates this pack: nothing to classify again."}
         )
-    requests = hooks.provider("reclassify_products")(
+    requests = extension_points.first("reclassify_products")(
         actor=actor, tenant=pack.tenant, product_ids=product_ids
     )
     audit.record(

@@ -8,7 +8,6 @@ no-op. Loaded rows are immutable (PostgreSQL trigger, migration 0003).
 import datetime as dt
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +15,8 @@ from django.utils import timezone
 import audit
 from tariffs import bulk, codes, lexicon, parsers, reference, selectors, tasks
 from tariffs.models import Lexicon, LexiconEntry, ReferenceList, TariffSchedule
+from workbench import extension_points
+from workbench.extension_points import CodeUse
 
 
 @dataclass(frozen=True)
@@ -482,63 +483,17 @@ def code_validate(*, jurisdiction: str, code: str, revision: str | None = None) 
 
 
 @dataclass(frozen=True)
-class CodeUse:
-    """A tenant record that names a tariff code (a product's declared code, a decision's code)."""
-
-    kind: str
-    label: str
-    code: str
-    jurisdiction: str
-    url: str = ""
-
-
-@dataclass(frozen=True)
 class InvalidCodeUse:
     use: CodeUse
     message: str
 
 
-def _catalog_code_uses(tenant, jurisdiction: str) -> list[CodeUse]:
-    # Read through the app registry (no import of catalog: tariffs must not depend on it), with
-    # the field names agreed in the interface contract.
-    try:
-        product_model = apps.get_model("catalog", "Product")
-    except LookupError:
-        return []
-    rows = product_model.objects.filter(tenant=tenant, destination=jurisdiction).select_related(
-        "current_version"
-    )
-    out = []
-    for product in rows:
-        facts = getattr(product.current_version, "facts", None) or {}
-        if facts.get("declared_code"):
-            out.append(
-                CodeUse(
-                    "product",
-                    f"{product.sku} {product.name}",
-                    str(facts["declared_code"]),
-                    jurisdiction,
-                )
-            )
-    return out
-
-
 def code_uses(tenant, jurisdiction: str) -> list[CodeUse]:
-    """Return every tenant record naming a code for ``jurisdiction``.
-
-    Apps contribute by defining ``tariff_code_uses(tenant, jurisdiction) -> list[CodeUse]`` on
-    their AppConfig; catalog products' declared codes are read directly when catalog does not.
-    """
-    uses: list[CodeUse] = []
-    catalog_contributed = False
-    for config in apps.get_app_configs():
-        provider = getattr(config, "tariff_code_uses", None)
-        if provider is not None:
-            uses.extend(provider(tenant, jurisdiction))
-            catalog_contributed |= config.label == "catalog"
-    if not catalog_contributed:
-        uses.extend(_catalog_code_uses(tenant, jurisdiction))
-    return uses
+    """Return every tenant record naming a code for ``jurisdiction``, from the apps that
+    implement the ``tariff_code_uses`` extension point (catalog's declared codes,
+    classification's final codes); tariffs imports none of them."""
+    answers = extension_points.collect("tariff_code_uses", tenant, jurisdiction)
+    return [use for uses in answers for use in uses]
 
 
 def invalid_code_uses(*, tenant, jurisdiction: str) -> list[InvalidCodeUse]:

@@ -1,12 +1,12 @@
 """Dashboard tiles: each app contributes its counts without the workbench importing it.
 
-An app's ``AppConfig`` may define ``dashboard_tiles(tenant) -> list[Tile]``; the dashboard shows
-the tiles of every installed app in INSTALLED_APPS order.
+An app may implement the ``dashboard_tiles(tenant) -> list[Tile]`` extension point; the
+dashboard shows the tiles of every installed app in INSTALLED_APPS order.
 """
 
 from dataclasses import dataclass
 
-from django.apps import apps
+from workbench import extension_points
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,4 @@ class Tile:
 
 def tiles_for(tenant) -> list[Tile]:
     """Return the dashboard tiles of every app for ``tenant``."""
-    tiles: list[Tile] = []
-    for config in apps.get_app_configs():
-        provider = getattr(config, "dashboard_tiles", None)
-        if provider is not None:
-            tiles.extend(provider(tenant))
-    return tiles
+    return [tile for tiles in extension_points.collect("dashboard_tiles", tenant) for tile in tiles]

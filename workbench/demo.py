@@ -1,16 +1,15 @@
 """Demo tenants and users for `make run`. Every step is idempotent, and none changes what a
 person made or changed: a step that finds the tenant already has its kind of data leaves it.
 
-Apps add their own demo steps by defining ``demo_steps()`` on their ``AppConfig``: a list of
+Apps add their own demo steps through the ``demo_steps`` extension point: a list of
 callables ``step(tenants: dict[str, Tenant], out)`` run after the users exist, in app order.
 ``seed_demo`` audits everything they write under the system actor ``DEMO_ACTOR``
 (``audit.as_system``), never under a demo user.
 """
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 
-from workbench import services
+from workbench import extension_points, services
 from workbench.models import Tenant
 from workbench.roles import Role
 
@@ -50,9 +49,4 @@ def seed_tenants_and_users() -> dict[str, Tenant]:
 
 def extra_steps() -> list:
     """Return the demo steps contributed by apps, in INSTALLED_APPS order."""
-    steps = []
-    for config in apps.get_app_configs():
-        provider = getattr(config, "demo_steps", None)
-        if provider is not None:
-            steps.extend(provider())
-    return steps
+    return [step for steps in extension_points.collect("demo_steps") for step in steps]

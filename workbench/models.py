@@ -105,3 +105,31 @@ class Invitation(models.Model):
             and bool(user.email)
             and (user.email.casefold() == self.invitee.casefold())
         )
+
+
+class ReactionFailure(models.Model):
+    """An app's reaction to a catalog change (``on_product_changed``, ``on_catalog_imported``)
+    that raised in its task. Shown beside dead jobs until the app's sweep has redone the work
+    and set ``recovered_at``; kept after that as a record."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    hook = models.CharField(max_length=64)
+    app_label = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200, help_text='"product 12", "import batch 3"')
+    error = models.TextField()
+    failed_at = models.DateTimeField(auto_now_add=True)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(
+                fields=["tenant", "app_label", "failed_at"],
+                name="workbench_reaction_open",
+                condition=models.Q(recovered_at__isnull=True),
+            )
+        ]
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hook} of {self.app_label} for {self.subject}"

@@ -1,13 +1,14 @@
 """Panels that one app adds to another app's detail page, without either importing the other.
 
-An app's ``AppConfig`` may define ``object_panels(kind, request, obj) -> list[Panel]``; a detail
-page of ``kind`` ("product", "decision", "rulepack", …) renders every panel it is given, in
-INSTALLED_APPS order. Example: classification lists a product's decisions on the product page.
+An app may implement the ``object_panels(kind, request, obj) -> list[Panel]`` extension point;
+a detail page of ``kind`` ("product", "decision", "rulepack", …) renders every panel it is
+given, in INSTALLED_APPS order. Example: classification lists a product's decisions on the
+product page.
 """
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
+from workbench import extension_points
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,5 @@ class Panel:
 
 def collect(kind: str, request, obj) -> list[Panel]:
     """Return the panels every installed app contributes to a ``kind`` page about ``obj``."""
-    panels: list[Panel] = []
-    for config in apps.get_app_configs():
-        provider = getattr(config, "object_panels", None)
-        if provider is not None:
-            panels.extend(provider(kind, request, obj))
-    return panels
+    answers = extension_points.collect("object_panels", kind, request, obj)
+    return [panel for panels in answers for panel in panels]

@@ -15,6 +15,7 @@ NAMES = {
     catalog_tasks.SWEEP_SCHEDULE,
     classification_tasks.SCHEDULE_NAME,
     classification_tasks.REFIT_SCHEDULE_NAME,
+    classification_tasks.SWEEP_SCHEDULE,
     integrations_tasks.SCHEDULE_NAME,
     insights_tasks.DRIFT_SCHEDULE,
     followup_tasks.DIGEST_SCHEDULE,

@@ -1,9 +1,12 @@
-"""Authentication events go to the system audit chain (they belong to no single tenant)."""
+"""Authentication events go to the system audit chain (they belong to no single tenant).
+
+Connected by ``AuditConfig.ready``: audit listens to Django's auth signals, so the workbench
+(below audit) needs no import of it for them."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-import audit
+from audit import services
 
 
 def _client(request) -> dict:
@@ -17,13 +20,13 @@ def _client(request) -> dict:
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
-    audit.record(actor=user, verb="workbench.user.logged_in", target=user, data=_client(request))
+    services.record(actor=user, verb="workbench.user.logged_in", target=user, data=_client(request))
 
 
 @receiver(user_logged_out)
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        audit.record(
+        services.record(
             actor=user, verb="workbench.user.logged_out", target=user, data=_client(request)
         )
 
@@ -31,7 +34,7 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    audit.record(
+    services.record(
         actor=None,
         actor_label=f"anonymous ({username or 'no username'})",
         verb="workbench.user.login_failed",
