@@ -16,8 +16,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from classification import engine
-from classification.engine.precedents import precedent_text
+from classification import precedents as classification_precedents
 from classification.models import (
     FINALIZING_KINDS,
     Decision,
@@ -26,7 +25,6 @@ from classification.models import (
     ReviewStatus,
     Route,
 )
-from tariffs import reference as tariff_reference
 
 PAGE_SIZE = 50
 # How long a broker may take back an accept, override or spot-check confirmation: their
@@ -384,14 +382,6 @@ def actions_for(state: ReviewState) -> list[ReviewAction]:
     )
 
 
-# Final codes a person stands behind: decided by a broker, or finalized on a pack's authority and
-# confirmed in a spot check. Only these teach the engine (precedents) and test packs (backtests):
-# an unchecked automatic code would be the machine grading itself.
-PERSON_FINAL = Q(status=ReviewStatus.FINAL) & (
-    Q(decided_by__isnull=False) | Q(spot_check="confirmed")
-)
-
-
 def finalizing_action(state: ReviewState) -> ReviewAction | None:
     """Return the action that made the decision's current code final (who, authority, what it
     superseded), or None."""
@@ -470,52 +460,6 @@ def duty_comparison(decision: Decision) -> list[dict]:
             row["total"] - base if base is not None and row["total"] is not None else None
         )
     return rows
-
-
-def precedents(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
-    """Return the tenant's final broker decisions for ``jurisdiction`` as a precedent index.
-
-    One query; the facts and their hash are those of the product version the broker decided on,
-    so an edited product no longer counts as "same SKU, facts unchanged". Matching by meaning
-    uses the schedule's semantic space (``tariffs.semantic``) when it is ready; until then, and
-    without the model, precedents match by words only.
-    """
-    rows = ReviewState.objects.filter(
-        PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction
-    ).values_list(
-        "decision_id",
-        "product__sku",
-        "decision__product_version__sha256",
-        "decision__product_version__facts",
-        "final_code",
-        "decided_by__username",
-        "decided_at",
-    )
-    found = [
-        engine.Precedent(
-            decision_id=pk,
-            sku=sku,
-            facts_sha256=sha,
-            description=str((facts or {}).get("description") or ""),
-            code=code,
-            broker=broker or "system",
-            decided_at=decided_at.isoformat() if decided_at else "",
-            text=precedent_text(facts or {}),
-        )
-        for pk, sku, sha, facts, code, broker, decided_at in rows
-    ]
-    index, space = _meaning(jurisdiction) if found else (None, "")
-    return engine.PrecedentIndex(found, vectorize=index, space=space)
-
-
-def _meaning(jurisdiction: str):
-    """Return ``(vectorize, space key)`` of the schedule's semantic index, or ``(None, "")``."""
-    reference = tariff_reference.get_reference(jurisdiction) if jurisdiction else None
-    semantic = getattr(reference, "semantic", None)
-    index = semantic()[0] if semantic is not None else None
-    if index is None:
-        return None, ""
-    return index.vectors, index.key
 
 
 def product_review(product) -> dict | None:
@@ -633,7 +577,9 @@ def final_decision_cases(tenant_id: int, jurisdiction: str) -> list:
     from rulepacks.backtest import Case
 
     rows = (
-        ReviewState.objects.filter(PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction)
+        ReviewState.objects.filter(
+            classification_precedents.PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction
+        )
         .order_by("product_id", "-decided_at")
         .distinct("product_id")
         .values_list(
