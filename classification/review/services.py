@@ -21,11 +21,10 @@ from audit import outbox
 from audit import services as audit_services
 from catalog import facts as catalog_facts
 from catalog import services as catalog_services
-from catalog.models import ClassificationStatus, Product, ProductVersion
+from catalog.models import ClassificationStatus, ProductVersion
 from classification import selectors as classification_selectors
 from classification import services as classification_services
 from classification.models import (
-    FINALIZING_KINDS,
     MAX_PRODUCTS_PER_REQUEST,
     ActionKind,
     EvidenceFile,
@@ -40,7 +39,7 @@ from classification.models import (
 from classification.review import notices, rulings, tallies
 from classification.review import selectors as review_selectors
 from metering import counters
-from rulepacks import promote, routing
+from rulepacks import promote
 from tariffs import codes
 from tariffs import services as tariff_services
 from workbench.access import user_has_tenant_perm
@@ -68,29 +67,7 @@ class StaleAction(Exception):
     def __init__(self, state: ReviewState, last: ReviewAction | None):
         self.state = state
         self.last = last
-        super().__init__(conflict_message(state, last))
-
-
-def conflict_message(state: ReviewState, last: ReviewAction | None) -> str:
-    """Say who did what and when, so the reviewer knows why their action was not applied."""
-    if state.status == ReviewStatus.SUPERSEDED and (last is None or last.version < state.version):
-        return (
-            "This decision was replaced by a newer classification of the product; "
-            "your action was not applied. Open the newer decision."
-        )
-    if last is None:
-        return "This decision changed since you opened it; your action was not applied."
-    who = last.actor.get_username() if last.actor else "the system"
-    when = timezone.localtime(last.created_at).strftime("%Y-%m-%d %H:%M:%S %Z")
-    what = last.get_kind_display().lower()
-    if last.code:
-        what += f" {codes.fmt(last.code)}"
-    if last.route:
-        what += f" to {last.get_route_display().lower()}"
-    return (
-        f"{who} {what} at {when}, after you opened this decision; your action was not applied. "
-        "The panel now shows the current state; what you typed is kept below."
-    )
+        super().__init__(review_selectors.conflict_message(state, last))
 
 
 def _lock(state: ReviewState, version: int | None) -> ReviewState:
@@ -100,31 +77,8 @@ def _lock(state: ReviewState, version: int | None) -> ReviewState:
         .get(pk=state.pk)
     )
     if version is not None and fresh.version != int(version):
-        raise StaleAction(fresh, last_action(fresh))
+        raise StaleAction(fresh, review_selectors.last_action(fresh))
     return fresh
-
-
-def last_action(state: ReviewState) -> ReviewAction | None:
-    """Return the newest action on the state's decision, with its actor."""
-    return (
-        ReviewAction.objects.filter(decision_id=state.pk)
-        .select_related("actor")
-        .order_by("-version")
-        .first()
-    )
-
-
-def may_decide(actor, state: ReviewState) -> bool:
-    """Return whether ``actor`` may accept or override ``state`` as it stands.
-
-    Brokers decide open items; escalated items need the tenant's ``resolve_escalations`` right
-    or a per-object grant on this state (django-guardian). Callers check tenancy first.
-    """
-    if state.status == ReviewStatus.ESCALATED:
-        return user_has_tenant_perm(actor, state.tenant, "resolve_escalations") or bool(
-            actor and actor.has_perm("classification.decide_escalated", state)
-        )
-    return user_has_tenant_perm(actor, state.tenant, "review_decisions")
 
 
 def _require(condition: bool, field_name: str, message: str) -> None:
@@ -140,26 +94,13 @@ def _require_status(state: ReviewState, allowed, verb: str) -> None:
     )
 
 
-def stale_facts(state: ReviewState) -> str | None:
-    """Say why the item's decision may not become final because the product's facts changed
-    after it, or None. Locks the product row, so an edit cannot slip in before the commit."""
-    current = (
-        Product.objects.select_for_update()
-        .filter(pk=state.product_id)
-        .values_list("current_version_id", flat=True)
-        .first()
-    )
-    changed = classification_selectors.facts_changed(state.decision, current_version_id=current)
-    return changed.message if changed else None
-
-
 def _require_current_facts(state: ReviewState) -> None:
-    message = stale_facts(state)
+    message = review_selectors.stale_facts(state)
     _require(message is None, "__all__", message or "")
 
 
 def _require_decider(actor, state: ReviewState) -> None:
-    if not may_decide(actor, state):
+    if not review_selectors.may_decide(actor, state):
         raise ValidationError(
             {
                 "__all__": "Escalated items are decided by a compliance lead or by the person "
@@ -222,52 +163,6 @@ def _announce(event_type: str, state: ReviewState, hold=None, **payload) -> None
         },
         target=state.decision,
     )
-
-
-def blocked_goods(decision) -> list[dict]:
-    """Return the denied-goods and blocking-restriction entries that blocked ``decision``.
-
-    Such goods are not a broker's to release: a compliance lead decides, with a written
-    justification (and a second lead when the pack says ``four_eyes``).
-    """
-    if decision.outcome != "blocked":
-        return []
-    entries, reasons = [], set()
-    for reason in decision.reason_details:
-        if reason.get("code") in (routing.DENIED_GOODS, routing.RESTRICTED_GOODS):
-            detail = reason.get("detail") or {}
-            for entry in detail.get("entries", []):
-                # Several entries (dog fur, cat fur) may give one reason: list it once.
-                if entry.get("action") == "block" and entry.get("reason") not in reasons:
-                    reasons.add(entry.get("reason"))
-                    entries.append(entry)
-    return entries
-
-
-def four_eyes(decision) -> bool:
-    """Return whether the decision's pack needs two compliance leads to release blocked goods."""
-    from rulepacks import selectors as pack_selectors
-
-    if decision.rule_pack_id is None:
-        return False
-    return pack_selectors.compiled(decision.rule_pack).four_eyes
-
-
-def pending_sign_off(state: ReviewState) -> ReviewAction | None:
-    """Return the first compliance lead's sign-off waiting for a second one, or None.
-
-    A sign-off counts until the item is finalized or reopened after it.
-    """
-    last = (
-        ReviewAction.objects.filter(
-            decision_id=state.pk,
-            kind__in=(ActionKind.SIGN_OFF, ActionKind.REOPEN, *FINALIZING_KINDS),
-        )
-        .select_related("actor")
-        .order_by("-version")
-        .first()
-    )
-    return last if last is not None and last.kind == ActionKind.SIGN_OFF else None
 
 
 def _previous_final(state: ReviewState) -> dict | None:
@@ -448,18 +343,6 @@ def _authority_label(authority: dict | None) -> str:
     return f"rule pack {authority['name']} {authority['version']} (auto-finalize)"
 
 
-def spot_check_sampled(decision_id: int, pack_sha256: str, share: float) -> bool:
-    """Return whether an auto-finalized decision goes to a broker's spot check.
-
-    A fixed draw from the decision and the pack's SHA-256: the same decision is always in or
-    out of the sample, and about ``share`` of all decisions are in.
-    """
-    if share <= 0:
-        return False
-    digest = hashlib.sha256(f"{pack_sha256}:{decision_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
-
-
 @counters.batched
 def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
     """Finalize ``classified`` decisions on the authority of ``pack`` (``auto_finalize``).
@@ -486,7 +369,9 @@ def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
             "version": decision.rule_pack_version,
             "sha256": decision.rule_pack_sha256,
         }
-        sampled = spot_check_sampled(decision.pk, decision.rule_pack_sha256, pack.spot_check)
+        sampled = review_selectors.spot_check_sampled(
+            decision.pk, decision.rule_pack_sha256, pack.spot_check
+        )
         if sampled:
             state.spot_check = SpotCheck.PENDING
         action = _finalize(
@@ -506,7 +391,7 @@ def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
 def _require_release(actor, state: ReviewState, note: str) -> None:
     """Blocked goods (denied, or a blocking restriction) are released by a compliance lead only,
     with a written justification; ``ValidationError`` otherwise."""
-    entries = blocked_goods(state.decision)
+    entries = review_selectors.blocked_goods(state.decision)
     if not entries:
         return
     reasons = "; ".join(e["reason"].rstrip(".") for e in entries if e.get("reason"))
@@ -527,9 +412,11 @@ def _require_release(actor, state: ReviewState, note: str) -> None:
 def _second_lead(actor, state: ReviewState, code: str, note: str, **fields) -> ReviewAction | None:
     """Under ``four_eyes``, record the first compliance lead's sign-off and return it; return
     None when this is the second lead confirming the same code (the caller finalizes)."""
-    if not blocked_goods(state.decision) or not four_eyes(state.decision):
+    if not review_selectors.blocked_goods(state.decision) or not review_selectors.four_eyes(
+        state.decision
+    ):
         return None
-    pending = pending_sign_off(state)
+    pending = review_selectors.pending_sign_off(state)
     if pending is not None and pending.code == code:
         _require(
             pending.actor_id != actor.pk,
@@ -614,7 +501,11 @@ def review_accept(*, actor, state: ReviewState, version: int, note: str = "") ->
 
 
 def _countersigned(state: ReviewState) -> dict:
-    pending = pending_sign_off(state) if blocked_goods(state.decision) else None
+    pending = (
+        review_selectors.pending_sign_off(state)
+        if review_selectors.blocked_goods(state.decision)
+        else None
+    )
     if pending is None:
         return {}
     return {"data": {"signed_off_by": pending.actor.get_username() if pending.actor else ""}}
@@ -673,7 +564,7 @@ def _restore_closed(state: ReviewState, closed: list, *, actor) -> None:
             .filter(pk=entry["decision"], status=ReviewStatus.SUPERSEDED)
             .first()
         )
-        last = last_action(other) if other is not None else None
+        last = review_selectors.last_action(other) if other is not None else None
         if last is None or last.kind != ActionKind.SUPERSEDED or last.data.get("by") != state.pk:
             continue
         other.status = ReviewStatus.FINAL
@@ -708,7 +599,7 @@ def review_undo(*, actor, state: ReviewState, version: int) -> ReviewAction:
     ``classification.review.undone`` event; the undone action stays in the history.
     """
     state = _lock(state, version)
-    last = last_action(state)
+    last = review_selectors.last_action(state)
     if last is None or last.kind not in UNDOABLE_KINDS or "before" not in (last.data or {}):
         raise ValidationError({"__all__": "There is nothing to undo on this decision."})
     _require(
@@ -1217,34 +1108,6 @@ class BulkResult:
     refused: list = field(default_factory=list)  # (sku, why)
 
 
-# What a row of the Confirm queue needs to be confirmed with others (shown beside the selection).
-BULK_ELIGIBLE = (
-    "classified by the engine (its confidence meets the pack's minimum and nothing routed it to "
-    "review), waiting in the Confirm queue, not high risk"
-)
-
-
-def bulk_refusal(state: ReviewState) -> str | None:
-    """Say why an item may not be confirmed in bulk, or None when it may.
-
-    Only Confirm-queue items are: the engine classified them and the pack asks a person only to
-    confirm. Items that need review are decided one at a time, whatever their risk band: routing
-    makes every one of them at least medium risk, and a low confidence is, by the pack's own
-    calibrated minimum, a code that is wrong too often to file unseen; a tie or a flag is a
-    question the pack sent to a person. High-risk items are confirmed on their own.
-    """
-    if state.status == ReviewStatus.OPEN and state.queue == "confirm":
-        if state.risk_rank > 2:
-            return "it is high risk: confirm it on its own"
-        if not state.decision.selected_code:
-            return "the engine suggested no code"
-        return None
-    if state.status == ReviewStatus.OPEN and state.outcome == "needs_review":
-        labels = ", ".join(routing.REASON_LABELS.get(r, r).lower() for r in state.reasons)
-        return f"it needs review ({labels}): decide it on its own"
-    return f"it is {state.get_status_display().lower()}, not waiting in the Confirm queue"
-
-
 @transaction.atomic
 @counters.batched
 def review_bulk_accept(*, actor, tenant, items, note: str) -> BulkResult:
@@ -1276,9 +1139,11 @@ def review_bulk_accept(*, actor, tenant, items, note: str) -> BulkResult:
     if missing:
         result.refused += [("", "it is not in this tenant's queues")] * missing
     for state in states:
-        why = bulk_refusal(state) or stale_facts(state)
+        why = review_selectors.bulk_refusal(state) or review_selectors.stale_facts(state)
         if why is None and state.version != versions[state.pk]:
-            why = conflict_message(state, last_action(state)).split(";")[0]
+            why = review_selectors.conflict_message(
+                state, review_selectors.last_action(state)
+            ).split(";")[0]
         if why:
             result.refused.append((state.product.sku, why))
             continue

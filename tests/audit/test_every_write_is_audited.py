@@ -92,15 +92,6 @@ PURE = {
     "workbench.services.invitation_refusal",
     "workbench.services.invitation_new_account",
     "integrations.services.token_authenticate",
-    "classification.review.services.conflict_message",
-    "classification.review.services.last_action",
-    "classification.review.services.may_decide",
-    "classification.review.services.bulk_refusal",
-    "classification.review.services.stale_facts",
-    "classification.review.services.blocked_goods",
-    "classification.review.services.four_eyes",
-    "classification.review.services.pending_sign_off",
-    "classification.review.services.spot_check_sampled",
     "classification.review.services.evidence_files_check",
     "followup.services.supplier_link_digest",
     "followup.services.supplier_link_token",
@@ -1052,15 +1043,17 @@ def _review_promote_golden(cast):
 
 
 def _review_reads(cast):
+    from classification.review import selectors as review_selectors
+
     state = _review_state(cast)
     yield
     for name in ("last_action", "bulk_refusal", "stale_facts", "pending_sign_off"):
-        _review(name)(state)
-    _review("conflict_message")(state, None)
-    _review("may_decide")(cast.users["broker"], state)
-    _review("blocked_goods")(state.decision)
-    _review("four_eyes")(state.decision)
-    _review("spot_check_sampled")(state.pk, "0" * 64, 0.05)
+        getattr(review_selectors, name)(state)
+    review_selectors.conflict_message(state, None)
+    review_selectors.may_decide(cast.users["broker"], state)
+    review_selectors.blocked_goods(state.decision)
+    review_selectors.four_eyes(state.decision)
+    review_selectors.spot_check_sampled(state.pk, "0" * 64, 0.05)
 
 
 def _review_reopen(cast):
@@ -1166,15 +1159,6 @@ COVERAGE.update(
         "classification.review.services.review_reopen": [_review_reopen],
         "classification.review.services.review_undo": [_review_undo],
         "classification.review.services.review_system_finalize": [_review_system_finalize],
-        "classification.review.services.blocked_goods": [_review_reads],
-        "classification.review.services.four_eyes": [_review_reads],
-        "classification.review.services.pending_sign_off": [_review_reads],
-        "classification.review.services.spot_check_sampled": [_review_reads],
-        "classification.review.services.conflict_message": [_review_reads],
-        "classification.review.services.last_action": [_review_reads],
-        "classification.review.services.may_decide": [_review_reads],
-        "classification.review.services.bulk_refusal": [_review_reads],
-        "classification.review.services.stale_facts": [_review_reads],
     }
 )
 
@@ -1393,3 +1377,14 @@ def test_a_service_that_writes_records_an_audit_event(cast, service, case):
         assert counter.tables or events, f"{case.__name__} exercised nothing: fix the case"
         if counter.tables:
             assert events, f"{service} wrote to {sorted(set(counter.tables))} without an event"
+
+
+def test_the_reads_a_review_action_makes_before_it_writes_write_nothing(cast):
+    """Who may decide, blocked goods, stale facts…: selectors, pure though ``stale_facts`` locks."""
+    counter = WriteCounter()
+    steps = _review_reads(cast)
+    next(steps)
+    events_before = AuditEvent.objects.count()
+    with connection.execute_wrapper(counter):
+        next(steps, None)
+    assert not counter.tables and AuditEvent.objects.count() == events_before
