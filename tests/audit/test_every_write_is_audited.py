@@ -92,7 +92,7 @@ PURE = {
     "workbench.services.invitation_refusal",
     "workbench.services.invitation_new_account",
     "integrations.services.token_authenticate",
-    "classification.review.services.evidence_files_check",
+    "classification.review.services.evidence.evidence_files_check",
     "followup.services.supplier_link_digest",
     "followup.services.supplier_link_token",
     "followup.services.supplier_link_refusal",
@@ -114,8 +114,8 @@ CALLER_AUDITS = {
     "catalog.services.product_set_classification": "classification's decision services",
     "catalog.services.products_set_classification": "classification's request and job services",
     "notifications.services.notify": "the action that gives rise to the message",
-    "classification.review.services.evidence_files_store": "the override or supplier answer "
-    "that attaches the files (classification.evidence.attached, followup.link.answered)",
+    "classification.review.services.evidence.evidence_files_store": "the override or supplier "
+    "answer that attaches the files (classification.evidence.attached, followup.link.answered)",
 }
 
 
@@ -1143,22 +1143,26 @@ COVERAGE.update(
         "integrations.services.endpoint_create": [_endpoint_create],
         "integrations.services.endpoint_update": [_endpoint_update],
         "integrations.services.endpoint_rotate_secret": [_endpoint_rotate_secret],
-        "classification.review.services.review_accept": [_review_accept],
-        "classification.review.services.review_override": [_review_override],
-        "classification.review.services.review_escalate": [_review_escalate],
-        "classification.review.services.review_request_info": [_review_request_info],
-        "classification.review.services.review_info_received": [_review_info_received],
-        "classification.review.services.review_facts_changed": [_review_facts_changed],
-        "classification.review.services.review_info_received_from_import": [
+        "classification.review.services.actions.review_accept": [_review_accept],
+        "classification.review.services.actions.review_override": [_review_override],
+        "classification.review.services.actions.review_escalate": [_review_escalate],
+        "classification.review.services.info_requests.review_request_info": [_review_request_info],
+        "classification.review.services.info_requests.review_info_received": [
+            _review_info_received
+        ],
+        "classification.review.services.info_requests.review_facts_changed": [
+            _review_facts_changed
+        ],
+        "classification.review.services.info_requests.review_info_received_from_import": [
             _review_info_received_from_import
         ],
-        "classification.review.services.review_assign": [_review_assign],
-        "classification.review.services.review_grant_decider": [_review_grant_decider],
-        "classification.review.services.review_bulk_accept": [_review_bulk_accept],
-        "classification.review.services.review_promote_golden": [_review_promote_golden],
-        "classification.review.services.review_reopen": [_review_reopen],
-        "classification.review.services.review_undo": [_review_undo],
-        "classification.review.services.review_system_finalize": [_review_system_finalize],
+        "classification.review.services.assignment.review_assign": [_review_assign],
+        "classification.review.services.assignment.review_grant_decider": [_review_grant_decider],
+        "classification.review.services.bulk.review_bulk_accept": [_review_bulk_accept],
+        "classification.review.services.promotion.review_promote_golden": [_review_promote_golden],
+        "classification.review.services.actions.review_reopen": [_review_reopen],
+        "classification.review.services.actions.review_undo": [_review_undo],
+        "classification.review.services.finalize.review_system_finalize": [_review_system_finalize],
     }
 )
 
@@ -1326,8 +1330,8 @@ COVERAGE.update(
         "followup.services.supplier_link_refusal": [_supplier_link_reads],
         "followup.services.supplier_link_digest": [_supplier_link_reads],
         "followup.services.supplier_link_token": [_supplier_link_reads],
-        "classification.review.services.evidence_files_check": [_supplier_link_reads],
-        "classification.review.services.evidence_files_store": [_evidence_files_store],
+        "classification.review.services.evidence.evidence_files_check": [_supplier_link_reads],
+        "classification.review.services.evidence.evidence_files_store": [_evidence_files_store],
         "followup.services.rate_check": [_rate_bookkeeping],
         "followup.services.rate_windows_purge": [_rate_bookkeeping],
         "followup.services.digest_send": [_digest_send],

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -259,12 +260,12 @@ def test_undo_after_delivery_is_refused_and_points_to_reopen(cast, make_decision
 def test_undo_after_the_window_or_by_someone_else_is_refused(cast, make_decision):
     state = make_decision()
     services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
-    with pytest.raises(services.ValidationError, match="Only the person who acted"):
+    with pytest.raises(ValidationError, match="Only the person who acted"):
         services.review_undo(actor=cast.users[Role.COMPLIANCE_LEAD], state=state, version=2)
     later = timezone.now() + dt.timedelta(seconds=services.UNDO_SECONDS + 1)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(services.timezone, "now", lambda: later)
-        with pytest.raises(services.ValidationError, match="undo window has passed"):
+        mp.setattr(timezone, "now", lambda: later)
+        with pytest.raises(ValidationError, match="undo window has passed"):
             services.review_undo(actor=cast.users[Role.BROKER], state=state, version=2)
     assert ReviewState.objects.get(pk=state.pk).status == "final"
 
