@@ -102,10 +102,6 @@ def _append(state: ReviewState, *, actor, kind: str, **fields) -> ReviewAction:
     return action
 
 
-def _link(state: ReviewState) -> str:
-    return f"/t/{state.tenant.slug}/classification/review/{state.pk}/"
-
-
 def _announce(event_type: str, state: ReviewState, hold=None, **payload) -> None:
     """Queue an outbox event for other systems in the caller's transaction.
 
