@@ -11,11 +11,7 @@ from classification.review import tallies
 from metering import counters
 
 UNDO_SECONDS = review_selectors.UNDO_SECONDS
-
-
 UNDOABLE_KINDS = review_selectors.UNDOABLE_KINDS
-
-
 OPEN_STATUSES = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 
 
@@ -70,11 +66,7 @@ def _require_decider(actor, state: ReviewState) -> None:
 
 
 _STATE_FKS = ["decision", "tenant", "product", "assignee", "decided_by"]
-
-
 _ACTION_FKS = ["decision", "tenant", "actor"]
-
-
 # Actions written as the consequence of another (metered once, as that other action).
 _CONSEQUENCES = (ActionKind.SUPERSEDED, ActionKind.INFO_RECEIVED)
 

@@ -8,11 +8,7 @@ from classification.models import EvidenceFile, ReviewAction
 from metering import counters
 
 MAX_EVIDENCE_FILES = 5
-
-
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-
-
 # Magic numbers of the accepted evidence formats; the uploaded name and type are not trusted.
 EVIDENCE_TYPES = (
     (b"%PDF-", "application/pdf"),
