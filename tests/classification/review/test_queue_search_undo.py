@@ -101,7 +101,7 @@ def test_the_source_filter_keeps_rows_whose_winning_evidence_came_from_it(cast, 
 def test_a_search_matching_more_products_than_the_cap_says_so(cast, make_decision, monkeypatch):
     for _ in range(3):
         make_decision()
-    monkeypatch.setattr(selectors, "SEARCH_CAP", 2)
+    monkeypatch.setattr(selectors.queues, "SEARCH_CAP", 2)
     body = cast.client(Role.BROKER).get(url("index") + "?q=pullover").content.decode()
     assert "data-search-capped" in body and "only the first 2 are searched" in body
     assert rows_of(body) == 2

@@ -374,7 +374,7 @@ def test_the_navigation_shows_the_open_review_count_on_every_page(cast, make_dec
 def test_counts_stop_at_the_cap_and_say_so(cast, make_decision, monkeypatch):
     from classification.review import selectors
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors.queues, "COUNT_CAP", 2)
     for _ in range(3):
         make_decision()
     counts = selectors.open_counts(cast.tenant, cast.users[Role.BROKER])
