@@ -177,9 +177,9 @@ def test_risk_then_age_is_the_default_order_and_pages_follow_the_cursor(cast, ma
         cast.tenant, cast.users[Role.BROKER], queue="needs_review", filters={}, sort="risk"
     )
     assert [s.pk for s in page.rows] == [states[1].pk, states[2].pk, states[0].pk, states[3].pk]
-    selectors_page_size = selectors.PAGE_SIZE
+    selectors_page_size = selectors.queues.PAGE_SIZE
     try:
-        selectors.PAGE_SIZE = 2
+        selectors.queues.PAGE_SIZE = 2
         first = selectors.queue_page(
             cast.tenant, cast.users[Role.BROKER], queue="needs_review", filters={}, sort="risk"
         )
@@ -192,7 +192,7 @@ def test_risk_then_age_is_the_default_order_and_pages_follow_the_cursor(cast, ma
             cursor=first.next_cursor,
         )
     finally:
-        selectors.PAGE_SIZE = selectors_page_size
+        selectors.queues.PAGE_SIZE = selectors_page_size
     assert [s.pk for s in first.rows + second.rows] == [s.pk for s in page.rows]
     assert second.next_cursor == ""
 
