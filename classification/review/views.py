@@ -1,3 +1,4 @@
+# Over 500 lines: the queue, its panel and every action share _act and its context.
 """Review workbench pages: queues, the decision panel beside them, and the broker's actions.
 
 Views stay thin: access helper, form, one service or selector, render. With htmx, selecting a
