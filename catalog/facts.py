@@ -1,3 +1,4 @@
+# Over 500 lines: each fact's check beside its key, headers and limits: one validator.
 """Product facts: the keys, their spreadsheet headers, and the one validator every path uses.
 
 ``validate_row`` is pure (no ORM, no I/O): the spreadsheet import, the edit form and the JSON API

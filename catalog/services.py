@@ -1,3 +1,4 @@
+# Over 500 lines: an import's run is one lifecycle over its batch (start … requeue).
 """Catalog writes: imports, fact edits, and the classification status other apps set.
 
 Every write is audited in the same transaction. An import reads and validates the file in one

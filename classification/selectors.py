@@ -15,6 +15,7 @@ from audit.services import changes
 from catalog.facts import LABELS
 from catalog.models import ClassificationStatus, Product, ProductVersion
 from classification import engine
+from classification import precedents as classification_precedents
 from classification.engine import calibration as engine_calibration
 from classification.engine import search as engine_search
 from classification.models import (
@@ -78,15 +79,9 @@ def engine_context(tenant_id: int, jurisdiction: str) -> EngineContext:
     )
 
 
-def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
-    """Return the tenant's finalized broker decisions for a jurisdiction as a precedent index.
-
-    Finalized decisions are made in the review workbench (broker accept/override); until a
-    product has one, the index is empty and the engine cites no precedent.
-    """
-    from classification.review import selectors as review_selectors
-
-    return review_selectors.precedents(tenant_id, jurisdiction)
+# The engine's precedents are read in ``classification.precedents``; the name stays here beside
+# the engine's other inputs, where its callers look for it.
+precedents_for = classification_precedents.precedents_for
 
 
 # --- Rule-pack backtests and impact previews, the way production classifies ---------------

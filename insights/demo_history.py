@@ -9,11 +9,12 @@ the newest still open. Review states, actions and daily tallies are written as t
 would have written them then; the audit log records each product and review action now, under
 the system actor "demo data", each event saying which past moment it stands for.
 
-Precedents: a broker's final code teaches the engine (``review.selectors.PERSON_FINAL``), so
-these made-up decisions would be precedents of the real catalog. They are made to be right
-rather than kept out: every product's facts name the goods a pack rule covers, its final code is
-that rule's code for those goods, and an override is the machine's men's code corrected to the
-women's one (or the like) on goods whose facts say women's. A precedent drawn from them cites
+Precedents: a broker's final code teaches the engine
+(``classification.precedents.PERSON_FINAL``), so these made-up decisions would be precedents of
+the real catalog. They are made to be right rather than kept out: every product's facts name the
+goods a pack rule covers, its final code is that rule's code for those goods, and an override is
+the machine's men's code corrected to the women's one (or the like) on goods whose facts say
+women's. A precedent drawn from them cites
 correct codes; their SKUs and names say they are demo history.
 """
 

@@ -1,3 +1,4 @@
+# Over 500 lines: one pure parser per public source, sharing read_source and SourceError.
 """Read the public tariff files into plain dataclasses. Pure Python, no ORM.
 
 Every parser validates the whole file before anything is written and raises ``SourceError`` with

@@ -1,3 +1,4 @@
+# Over 500 lines: duty estimates and lookups read one cached Reference's tables.
 """The in-memory tariff reference the classification engine uses: pure lookups, cached per schedule.
 
 ``get_reference(jurisdiction)`` reads the current schedule (and the current flag and measure

@@ -1,3 +1,4 @@
+# Over 500 lines: every load shares one parse, write and audit path; code checks read it.
 """Writes and checks on tariff reference data: loading schedules, lists and the lexicon; codes.
 
 Every load parses and validates the whole file first, then writes in one transaction with its

@@ -54,7 +54,7 @@ def require_any(request, *codenames: str) -> None:
 def may_decide(request, state: ReviewState) -> bool:
     """Return whether the user may accept or override ``state`` as it stands (for the panel).
 
-    The same rule as ``services.may_decide``, from the request's cached tenant permissions.
+    The same rule as ``selectors.may_decide``, from the request's cached tenant permissions.
     """
     if state.status == ReviewStatus.ESCALATED:
         return has_perm(request, "resolve_escalations") or has_object_grant(request, state)

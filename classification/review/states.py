@@ -30,7 +30,7 @@ REVIEW_START = {
 }
 RISK_RANK = {"high": 3, "medium": 2, "low": 1}
 # Review states a newer decision of the same product replaces (final ones stay final until a
-# newer decision is itself finalized: ``services._supersede_finals``).
+# newer decision is itself finalized: ``services.finalize._supersede_finals``).
 UNFINISHED = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 
 

@@ -1,3 +1,4 @@
+# Over 500 lines: the queue, its panel and every action share _act and its context.
 """Review workbench pages: queues, the decision panel beside them, and the broker's actions.
 
 Views stay thin: access helper, form, one service or selector, render. With htmx, selecting a
@@ -117,7 +118,7 @@ def _queue_context(request) -> dict:
         "next_query": next_query,
         "paged": bool(values.get("after")),
         "bulk": bulk,
-        "bulk_eligible": services.BULK_ELIGIBLE,
+        "bulk_eligible": selectors.BULK_ELIGIBLE,
     }
 
 
@@ -200,7 +201,7 @@ def _rows(
                     else _age(now - s.decision_created_at)
                 ),
                 "who": s.decided_by.username if decided and s.decided_by_id else "",
-                "refusal": (services.bulk_refusal(s) or "") if bulk else "",
+                "refusal": (selectors.bulk_refusal(s) or "") if bulk else "",
             }
         )
     return rows
@@ -246,7 +247,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
             initial["version"] = state.version
             action_forms[name] = form_class(initial=initial, prefix=name)
     may_decide = access.may_decide(request, state)
-    blocked = services.blocked_goods(decision) if state.status != "final" else []
+    blocked = selectors.blocked_goods(decision) if state.status != "final" else []
     actions = selectors.actions_for(state)
     final = state.status == ReviewStatus.FINAL
     return {
@@ -269,8 +270,8 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         # four_eyes); a broker sees why and may escalate.
         "blocked_goods": blocked,
         "may_release": bool(blocked) and has_perm(request, "resolve_escalations"),
-        "four_eyes": bool(blocked) and services.four_eyes(decision),
-        "sign_off": services.pending_sign_off(state) if blocked and state.is_open else None,
+        "four_eyes": bool(blocked) and selectors.four_eyes(decision),
+        "sign_off": selectors.pending_sign_off(state) if blocked and state.is_open else None,
         "spot_check_pending": final and state.spot_check == "pending",
         "may_correct": final and has_perm(request, "review_decisions"),
         "finalized": selectors.finalizing_action(state) if final else None,
@@ -283,7 +284,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         and state.status == ReviewStatus.ESCALATED,
         "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
         # Said where bulk confirm could be expected (Confirm, Needs review), not on blocked items.
-        "bulk_refusal": services.bulk_refusal(state)
+        "bulk_refusal": selectors.bulk_refusal(state)
         if state.status == "open" and state.queue in ("confirm", "needs_review")
         else "",
         "ruling_forms": rulings.accepted_forms(state.jurisdiction),

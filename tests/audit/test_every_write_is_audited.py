@@ -92,16 +92,7 @@ PURE = {
     "workbench.services.invitation_refusal",
     "workbench.services.invitation_new_account",
     "integrations.services.token_authenticate",
-    "classification.review.services.conflict_message",
-    "classification.review.services.last_action",
-    "classification.review.services.may_decide",
-    "classification.review.services.bulk_refusal",
-    "classification.review.services.stale_facts",
-    "classification.review.services.blocked_goods",
-    "classification.review.services.four_eyes",
-    "classification.review.services.pending_sign_off",
-    "classification.review.services.spot_check_sampled",
-    "classification.review.services.evidence_files_check",
+    "classification.review.services.evidence.evidence_files_check",
     "followup.services.supplier_link_digest",
     "followup.services.supplier_link_token",
     "followup.services.supplier_link_refusal",
@@ -123,8 +114,8 @@ CALLER_AUDITS = {
     "catalog.services.product_set_classification": "classification's decision services",
     "catalog.services.products_set_classification": "classification's request and job services",
     "notifications.services.notify": "the action that gives rise to the message",
-    "classification.review.services.evidence_files_store": "the override or supplier answer "
-    "that attaches the files (classification.evidence.attached, followup.link.answered)",
+    "classification.review.services.evidence.evidence_files_store": "the override or supplier "
+    "answer that attaches the files (classification.evidence.attached, followup.link.answered)",
 }
 
 
@@ -1052,15 +1043,17 @@ def _review_promote_golden(cast):
 
 
 def _review_reads(cast):
+    from classification.review import selectors as review_selectors
+
     state = _review_state(cast)
     yield
     for name in ("last_action", "bulk_refusal", "stale_facts", "pending_sign_off"):
-        _review(name)(state)
-    _review("conflict_message")(state, None)
-    _review("may_decide")(cast.users["broker"], state)
-    _review("blocked_goods")(state.decision)
-    _review("four_eyes")(state.decision)
-    _review("spot_check_sampled")(state.pk, "0" * 64, 0.05)
+        getattr(review_selectors, name)(state)
+    review_selectors.conflict_message(state, None)
+    review_selectors.may_decide(cast.users["broker"], state)
+    review_selectors.blocked_goods(state.decision)
+    review_selectors.four_eyes(state.decision)
+    review_selectors.spot_check_sampled(state.pk, "0" * 64, 0.05)
 
 
 def _review_reopen(cast):
@@ -1150,31 +1143,26 @@ COVERAGE.update(
         "integrations.services.endpoint_create": [_endpoint_create],
         "integrations.services.endpoint_update": [_endpoint_update],
         "integrations.services.endpoint_rotate_secret": [_endpoint_rotate_secret],
-        "classification.review.services.review_accept": [_review_accept],
-        "classification.review.services.review_override": [_review_override],
-        "classification.review.services.review_escalate": [_review_escalate],
-        "classification.review.services.review_request_info": [_review_request_info],
-        "classification.review.services.review_info_received": [_review_info_received],
-        "classification.review.services.review_facts_changed": [_review_facts_changed],
-        "classification.review.services.review_info_received_from_import": [
+        "classification.review.services.actions.review_accept": [_review_accept],
+        "classification.review.services.actions.review_override": [_review_override],
+        "classification.review.services.actions.review_escalate": [_review_escalate],
+        "classification.review.services.info_requests.review_request_info": [_review_request_info],
+        "classification.review.services.info_requests.review_info_received": [
+            _review_info_received
+        ],
+        "classification.review.services.info_requests.review_facts_changed": [
+            _review_facts_changed
+        ],
+        "classification.review.services.info_requests.review_info_received_from_import": [
             _review_info_received_from_import
         ],
-        "classification.review.services.review_assign": [_review_assign],
-        "classification.review.services.review_grant_decider": [_review_grant_decider],
-        "classification.review.services.review_bulk_accept": [_review_bulk_accept],
-        "classification.review.services.review_promote_golden": [_review_promote_golden],
-        "classification.review.services.review_reopen": [_review_reopen],
-        "classification.review.services.review_undo": [_review_undo],
-        "classification.review.services.review_system_finalize": [_review_system_finalize],
-        "classification.review.services.blocked_goods": [_review_reads],
-        "classification.review.services.four_eyes": [_review_reads],
-        "classification.review.services.pending_sign_off": [_review_reads],
-        "classification.review.services.spot_check_sampled": [_review_reads],
-        "classification.review.services.conflict_message": [_review_reads],
-        "classification.review.services.last_action": [_review_reads],
-        "classification.review.services.may_decide": [_review_reads],
-        "classification.review.services.bulk_refusal": [_review_reads],
-        "classification.review.services.stale_facts": [_review_reads],
+        "classification.review.services.assignment.review_assign": [_review_assign],
+        "classification.review.services.assignment.review_grant_decider": [_review_grant_decider],
+        "classification.review.services.bulk.review_bulk_accept": [_review_bulk_accept],
+        "classification.review.services.promotion.review_promote_golden": [_review_promote_golden],
+        "classification.review.services.actions.review_reopen": [_review_reopen],
+        "classification.review.services.actions.review_undo": [_review_undo],
+        "classification.review.services.finalize.review_system_finalize": [_review_system_finalize],
     }
 )
 
@@ -1342,8 +1330,8 @@ COVERAGE.update(
         "followup.services.supplier_link_refusal": [_supplier_link_reads],
         "followup.services.supplier_link_digest": [_supplier_link_reads],
         "followup.services.supplier_link_token": [_supplier_link_reads],
-        "classification.review.services.evidence_files_check": [_supplier_link_reads],
-        "classification.review.services.evidence_files_store": [_evidence_files_store],
+        "classification.review.services.evidence.evidence_files_check": [_supplier_link_reads],
+        "classification.review.services.evidence.evidence_files_store": [_evidence_files_store],
         "followup.services.rate_check": [_rate_bookkeeping],
         "followup.services.rate_windows_purge": [_rate_bookkeeping],
         "followup.services.digest_send": [_digest_send],
@@ -1393,3 +1381,14 @@ def test_a_service_that_writes_records_an_audit_event(cast, service, case):
         assert counter.tables or events, f"{case.__name__} exercised nothing: fix the case"
         if counter.tables:
             assert events, f"{service} wrote to {sorted(set(counter.tables))} without an event"
+
+
+def test_the_reads_a_review_action_makes_before_it_writes_write_nothing(cast):
+    """Who may decide, blocked goods, stale facts…: selectors, pure though ``stale_facts`` locks."""
+    counter = WriteCounter()
+    steps = _review_reads(cast)
+    next(steps)
+    events_before = AuditEvent.objects.count()
+    with connection.execute_wrapper(counter):
+        next(steps, None)
+    assert not counter.tables and AuditEvent.objects.count() == events_before

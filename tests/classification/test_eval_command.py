@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from classification.engine import calibration, evaluation
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
-from tests.classification.engine.fakes import FakeReference
+from tests.tariff_fakes import FakeReference
 
 CASES = """\
 id,name,description,materials,intended_use,product_type,country_of_origin,expected_code

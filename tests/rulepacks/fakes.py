@@ -1,81 +1,5 @@
-"""A small fake tariff reference and a valid test pack, for tests that need no schedule."""
-
-from dataclasses import dataclass, field
-from decimal import Decimal
-
-
-@dataclass
-class FakeFlags:
-    pga: list = field(default_factory=list)
-    agencies: list = field(default_factory=list)
-    antidumping: bool = False
-    countervailing: bool = False
-    section301: list = field(default_factory=list)
-    section232: list = field(default_factory=list)
-
-
-@dataclass
-class FakeLine:
-    code: str
-    description: str
-    declarable: bool = True
-    full_description: str = ""
-
-
-@dataclass
-class FakeEstimate:
-    code: str
-    computable: bool
-    total: Decimal | None
-    currency: str = "USD"
-    notes: list = field(default_factory=list)
-
-
-class FakeReference:
-    """Declarable lines, agency flags and a flat 5 % duty; ``uncomputable`` codes give no total."""
-
-    jurisdiction = "US"
-    revision = "2026 Rev 4 (fake)"
-    national = True
-
-    def __init__(self, lines=None, flags=None, uncomputable=(), silent=()):
-        self.lines = dict(lines or LINES)
-        self.flag_map = dict(flags or {})
-        self.uncomputable = set(uncomputable)
-        self.silent = set(silent)
-
-    def line(self, code):
-        if code in self.lines:
-            return FakeLine(code, self.lines[code])
-        if any(c.startswith(code) for c in self.lines):
-            return FakeLine(code, "heading", declarable=False)
-        return None
-
-    def is_declarable(self, code):
-        return code in self.lines
-
-    def flags(self, code):
-        return self.flag_map.get(code, FakeFlags())
-
-    def duty(
-        self, code, *, origin, customs_value, currency, quantity, quantity_unit, net_weight_kg
-    ):
-        if code in self.silent:
-            return FakeEstimate(code, False, None)
-        if code in self.uncomputable:
-            return FakeEstimate(code, False, None, notes=["specific rate needs a weight in kg"])
-        return FakeEstimate(code, True, (customs_value or Decimal(0)) * Decimal("0.05"))
-
-
-LINES = {
-    "6109100012": "T-shirts, knitted, of cotton, men's",
-    "6110202079": "Sweaters, knitted, of cotton, other",
-    "6110303059": "Sweaters, knitted, of man-made fibres, other",
-    "8507600020": "Lithium-ion batteries, other",
-    "8211920000": "Knives with fixed blades, other",
-    "9503000073": "Toys, other",
-    "4303101000": "Articles of apparel of furskin",
-}
+"""Product facts and a valid test pack for rule-pack tests; the tariff reference (the pack passes
+every gate against it) is ``tests.tariff_fakes``."""
 
 
 def facts(name, description, materials=("cotton",), **extra):
@@ -302,5 +226,5 @@ materials = { any = ["dog fur", "cat fur"] }
 
 
 def pack_source(*, head=PACK_HEAD, rules=RULES, golden=None) -> str:
-    """A pack that passes every gate against ``FakeReference()``."""
+    """A pack that passes every gate against ``tariff_fakes.FakeReference()``."""
     return f"{head}\n{rules}\n{golden_toml() if golden is None else golden}"

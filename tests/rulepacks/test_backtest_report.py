@@ -5,7 +5,8 @@ from types import MappingProxyType
 from rulepacks import backtest
 from rulepacks.cases import CasesError, parse_cases
 from rulepacks.format import parse
-from tests.rulepacks.fakes import FakeReference, facts, pack_source
+from tests.rulepacks.fakes import facts, pack_source
+from tests.tariff_fakes import FakeReference
 
 
 def case(ident, name, description, code, outcome="", **extra):

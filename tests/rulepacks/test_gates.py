@@ -2,7 +2,8 @@
 
 from rulepacks import gates
 from rulepacks.backtest import Case
-from tests.rulepacks.fakes import GOLDEN, FakeFlags, FakeReference, golden_toml, pack_source
+from tests.rulepacks.fakes import GOLDEN, golden_toml, pack_source
+from tests.tariff_fakes import FakeReference, Flags
 
 
 def run(source, reference=None, **kwargs):
@@ -129,7 +130,7 @@ def test_golden_gate_names_the_case_that_does_not_reproduce():
 
 
 def test_agency_flags_on_the_code_send_a_golden_case_to_review():
-    reference = FakeReference(flags={"9503000073": FakeFlags(pga=["EP8"])})
+    reference = FakeReference(flags={"9503000073": Flags(pga=["EP8"])})
     problems = only_failing(run(pack_source(), reference), "golden")
     assert "got 9503000073 needs_review (agency_requirements)" in problems[0].message
 

@@ -3,7 +3,8 @@
 from rulepacks import routing
 from rulepacks.evaluate import run_pack
 from rulepacks.format import parse
-from tests.rulepacks.fakes import FakeFlags, FakeReference, facts, pack_source
+from tests.rulepacks.fakes import facts, pack_source
+from tests.tariff_fakes import FakeReference, Flags
 
 C = routing.Candidate
 
@@ -44,7 +45,7 @@ def test_every_reason_that_holds_is_recorded():
         [C("1", 0.7), C("2", 0.68)],
         missing=("materials",),
         restrictions=[R()],
-        flags=FakeFlags(pga=["FD2"], antidumping=True),
+        flags=Flags(pga=["FD2"], antidumping=True),
         high_risk_route=True,
         vague=True,
         has_pack=False,
@@ -110,8 +111,8 @@ def test_only_agency_flags_that_require_data_send_to_review_by_default():
     assert routing.agency_flags(["FD1", "EP7", "AL1"]) == ()
     assert routing.agency_flags(["FD1", "FD2", "AQX"]) == ("FD2", "AQX")
     assert routing.agency_flags(["FD1"], "any") == ("FD1",)
-    assert route([C("1", 0.9)], flags=FakeFlags(pga=["FD1"])).outcome == "classified"
-    r = route([C("1", 0.9)], flags=FakeFlags(pga=["FD1"]), agency_review="any")
+    assert route([C("1", 0.9)], flags=Flags(pga=["FD1"])).outcome == "classified"
+    r = route([C("1", 0.9)], flags=Flags(pga=["FD1"]), agency_review="any")
     assert r.reasons == ("agency_requirements",)
 
 
@@ -120,7 +121,7 @@ def test_a_pack_can_review_every_agency_flag():
         "tie_margin = 0.05\n", 'tie_margin = 0.05\n\n[routing]\nagency_review = "any"\n'
     )
     pack = parse(source).pack
-    reference = FakeReference(flags={"6109100012": FakeFlags(pga=["FD1"])})
+    reference = FakeReference(flags={"6109100012": Flags(pga=["FD1"])})
     outcome = run_pack(pack, facts("Tee", "Knitted cotton t-shirt for men"), reference)
     assert outcome.routing.reasons == ("agency_requirements",)
     assert (

@@ -209,7 +209,8 @@ def test_the_engine_recipe_in_the_docs_runs_against_the_active_pack(make_pack, c
     import pathlib
     import re
 
-    from tests.rulepacks.fakes import FakeReference, facts
+    from tests.rulepacks.fakes import facts
+    from tests.tariff_fakes import FakeReference
 
     doc = pathlib.Path(__file__).parents[2] / "docs" / "rule-packs.md"
     recipe = re.search(r"```python\n(.*?)```", doc.read_text(), re.S).group(1)

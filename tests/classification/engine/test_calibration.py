@@ -9,7 +9,8 @@ import pytest
 
 from classification.engine import calibration, classify
 from tests.classification.engine import fakes
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 
 def test_a_fit_on_synthetic_cases_recovers_their_known_probabilities():

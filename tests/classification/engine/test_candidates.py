@@ -5,7 +5,8 @@ import pytest
 from classification.engine import REJECTION_REASONS, classify
 from classification.engine.calibration import UNCALIBRATED
 from tests.classification.engine import fakes
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 SWEATER = "Knitted pullover sweater with ribbed cuffs"
 

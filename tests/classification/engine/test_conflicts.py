@@ -5,7 +5,8 @@ from classification.engine import classify
 from classification.engine import precedents as prec
 from classification.engine.calibration import UNCALIBRATED
 from tests.classification.engine import fakes
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 LINES = {
     "8471": ("Automatic data processing machines", False),

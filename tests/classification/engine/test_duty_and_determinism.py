@@ -4,7 +4,8 @@ import json
 
 from classification.engine import ENGINE_VERSION, Precedent, PrecedentIndex, classify
 from tests.classification.engine import fakes
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 SWEATER = "Knitted pullover sweater with ribbed cuffs"
 SEARCH = [("6110303059", 0.9), ("7323930080", 0.6), ("9503000073", 0.5)]

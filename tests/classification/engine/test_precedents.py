@@ -4,7 +4,8 @@ import pytest
 
 from classification.engine import Precedent, PrecedentIndex, calibration, classify
 from tests.classification.engine import fakes
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 DESCRIPTION = "Knitted pullover sweater with ribbed cuffs"
 

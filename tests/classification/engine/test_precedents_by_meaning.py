@@ -8,7 +8,8 @@ import numpy as np
 from classification.engine import classify
 from classification.engine import precedents as prec
 from classification.engine.calibration import UNCALIBRATED
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 BACKPACKS = {"4202920000": ("Backpacks with outer surface of textile materials", True)}
 

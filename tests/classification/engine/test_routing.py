@@ -5,7 +5,8 @@ import pytest
 from classification.engine import classify
 from classification.engine.calibration import UNCALIBRATED
 from tests.classification.engine import fakes
-from tests.classification.engine.fakes import FakeReference, Flags, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference, Flags
 
 TEE = "Crew neck knitted t-shirt for men, short sleeves"
 

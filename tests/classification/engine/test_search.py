@@ -1,7 +1,8 @@
 """Nomenclature search as a candidate source: the query, the re-ranking, the spread of codes."""
 
 from classification.engine import search
-from tests.classification.engine.fakes import FakeReference, facts
+from tests.classification.engine.fakes import facts
+from tests.tariff_fakes import FakeReference
 
 
 def test_the_query_drops_paperwork_words_and_keeps_what_the_article_is():

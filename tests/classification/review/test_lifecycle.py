@@ -232,11 +232,11 @@ def test_a_spot_check_share_of_auto_finalized_decisions_waits_for_a_broker(
 
 
 def test_the_spot_check_sample_is_fixed_by_decision_and_pack_and_near_its_share():
-    drawn = [services.spot_check_sampled(i, "a" * 64, 0.05) for i in range(4000)]
-    assert drawn == [services.spot_check_sampled(i, "a" * 64, 0.05) for i in range(4000)]
+    drawn = [selectors.spot_check_sampled(i, "a" * 64, 0.05) for i in range(4000)]
+    assert drawn == [selectors.spot_check_sampled(i, "a" * 64, 0.05) for i in range(4000)]
     assert 0.035 < sum(drawn) / len(drawn) < 0.065
-    assert not any(services.spot_check_sampled(i, "b" * 64, 0) for i in range(200))
-    assert all(services.spot_check_sampled(i, "b" * 64, 1) for i in range(200))
+    assert not any(selectors.spot_check_sampled(i, "b" * 64, 0) for i in range(200))
+    assert all(selectors.spot_check_sampled(i, "b" * 64, 1) for i in range(200))
 
 
 def test_pack_lifecycle_settings_are_checked_with_their_line():
@@ -413,7 +413,7 @@ def test_four_eyes_needs_a_second_compliance_lead_for_the_same_code(cast, make_d
     assert action.kind == ActionKind.SIGN_OFF
     state = fresh(state)
     assert (state.status, state.final_code) == ("open", "")
-    assert services.pending_sign_off(state).actor == lead
+    assert selectors.pending_sign_off(state).actor == lead
     with pytest.raises(ValidationError, match="second compliance lead must confirm"):
         override(actor=lead, version=state.version, note=why)
     action = override(actor=second, version=state.version, note="Checked the lab report too.")
@@ -475,4 +475,4 @@ def test_blocked_goods_list_each_reason_once(make_decision):
     state = make_decision(
         outcome="blocked", code="", reasons=("denied_goods",), risk="high", reason_details=(twice,)
     )
-    assert [e["id"] for e in services.blocked_goods(state.decision)] == ["dog-cat-fur"]
+    assert [e["id"] for e in selectors.blocked_goods(state.decision)] == ["dog-cat-fur"]

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -100,7 +101,7 @@ def test_the_source_filter_keeps_rows_whose_winning_evidence_came_from_it(cast, 
 def test_a_search_matching_more_products_than_the_cap_says_so(cast, make_decision, monkeypatch):
     for _ in range(3):
         make_decision()
-    monkeypatch.setattr(selectors, "SEARCH_CAP", 2)
+    monkeypatch.setattr(selectors.queues, "SEARCH_CAP", 2)
     body = cast.client(Role.BROKER).get(url("index") + "?q=pullover").content.decode()
     assert "data-search-capped" in body and "only the first 2 are searched" in body
     assert rows_of(body) == 2
@@ -259,12 +260,12 @@ def test_undo_after_delivery_is_refused_and_points_to_reopen(cast, make_decision
 def test_undo_after_the_window_or_by_someone_else_is_refused(cast, make_decision):
     state = make_decision()
     services.review_accept(actor=cast.users[Role.BROKER], state=state, version=1)
-    with pytest.raises(services.ValidationError, match="Only the person who acted"):
+    with pytest.raises(ValidationError, match="Only the person who acted"):
         services.review_undo(actor=cast.users[Role.COMPLIANCE_LEAD], state=state, version=2)
     later = timezone.now() + dt.timedelta(seconds=services.UNDO_SECONDS + 1)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(services.timezone, "now", lambda: later)
-        with pytest.raises(services.ValidationError, match="undo window has passed"):
+        mp.setattr(timezone, "now", lambda: later)
+        with pytest.raises(ValidationError, match="undo window has passed"):
             services.review_undo(actor=cast.users[Role.BROKER], state=state, version=2)
     assert ReviewState.objects.get(pk=state.pk).status == "final"
 

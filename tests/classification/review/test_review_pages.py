@@ -177,9 +177,9 @@ def test_risk_then_age_is_the_default_order_and_pages_follow_the_cursor(cast, ma
         cast.tenant, cast.users[Role.BROKER], queue="needs_review", filters={}, sort="risk"
     )
     assert [s.pk for s in page.rows] == [states[1].pk, states[2].pk, states[0].pk, states[3].pk]
-    selectors_page_size = selectors.PAGE_SIZE
+    selectors_page_size = selectors.queues.PAGE_SIZE
     try:
-        selectors.PAGE_SIZE = 2
+        selectors.queues.PAGE_SIZE = 2
         first = selectors.queue_page(
             cast.tenant, cast.users[Role.BROKER], queue="needs_review", filters={}, sort="risk"
         )
@@ -192,7 +192,7 @@ def test_risk_then_age_is_the_default_order_and_pages_follow_the_cursor(cast, ma
             cursor=first.next_cursor,
         )
     finally:
-        selectors.PAGE_SIZE = selectors_page_size
+        selectors.queues.PAGE_SIZE = selectors_page_size
     assert [s.pk for s in first.rows + second.rows] == [s.pk for s in page.rows]
     assert second.next_cursor == ""
 
@@ -374,7 +374,7 @@ def test_the_navigation_shows_the_open_review_count_on_every_page(cast, make_dec
 def test_counts_stop_at_the_cap_and_say_so(cast, make_decision, monkeypatch):
     from classification.review import selectors
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors.queues, "COUNT_CAP", 2)
     for _ in range(3):
         make_decision()
     counts = selectors.open_counts(cast.tenant, cast.users[Role.BROKER])
