@@ -14,7 +14,7 @@ from django.utils import timezone
 import audit
 from catalog import services as catalog_services
 from catalog.models import ClassificationStatus, Product
-from classification import engine, selectors, tasks
+from classification import calibrations, engine, tasks
 from classification.engine import calibration
 from classification.models import (
     MAX_PRODUCTS_PER_REQUEST,
@@ -232,14 +232,14 @@ def _ece(fitted: calibration.Calibration, rows) -> float:
 
 
 def _in_use(tenant, jurisdiction: str) -> str:
-    current = selectors.current_calibration(tenant.pk, jurisdiction)
+    current = calibrations.current_calibration(tenant.pk, jurisdiction)
     return f"tenant fit {current.version}" if current else "the engine's default fit"
 
 
 def calibration_refit(*, actor, tenant, jurisdiction: str) -> CalibrationRefit:
     """Fit the tenant's calibrated confidence for ``jurisdiction`` and make it current.
 
-    Reads the labelled cases (``selectors.calibration_cases``: finalized decisions and the
+    Reads the labelled cases (``calibrations.calibration_cases``: finalized decisions and the
     active pack's backtest cases). With fewer than ``TENANT_MIN_CASES``, or without cases both
     right and wrong, writes nothing and says why. Otherwise stores a new, immutable
     ``CalibrationFit`` (version ``t<tenant id>-<jurisdiction>-<n>``) and audits
@@ -254,7 +254,7 @@ def calibration_refit(*, actor, tenant, jurisdiction: str) -> CalibrationRefit:
         raise ValidationError(
             {"jurisdiction": f"{jurisdiction or 'none'} is not one of {settings.JURISDICTIONS}."}
         )
-    cases = selectors.calibration_cases(tenant.pk, jurisdiction)
+    cases = calibrations.calibration_cases(tenant.pk, jurisdiction)
     n, right = len(cases.rows), cases.right
     refused = _refit_refusal(n, right)
     if refused:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from classification import forms, selectors, services, tasks
+from classification import calibrations, forms, selectors, services, tasks
 from classification.models import ClassificationRequest, Decision, Job
 from classification.review import selectors as review_selectors
 from workbench.access import tenant_object, tenant_view
@@ -66,7 +66,7 @@ def index(request):
         "page": page,
         "requests": selectors.requests_for_tenant(request.tenant)[:10],
         "catalog_form": forms.ClassifyCatalogForm(),
-        "calibrations": selectors.calibrations_in_use(request.tenant),
+        "calibrations": calibrations.calibrations_in_use(request.tenant),
     }
     return render(request, "classification/index.html", context)
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from classification import runner, selectors, services, tasks
+from classification import calibrations, runner, selectors, services, tasks
 from classification.engine import calibration
 from classification.models import CalibrationFit, Decision
 from rulepacks import services as rulepack_services
@@ -72,7 +72,7 @@ def test_too_few_labelled_cases_write_nothing_and_say_why(cast, lead, labelled):
     assert result.message == "64 labelled cases, 200 needed: the engine's default fit stays in use"
     assert not CalibrationFit.objects.exists()
     assert not fitted_events(cast.tenant).exists()
-    assert selectors.current_calibration(cast.tenant.pk, "US") is None
+    assert calibrations.current_calibration(cast.tenant.pk, "US") is None
 
 
 def test_cases_all_right_write_nothing_and_say_a_fit_needs_both(cast, lead, labelled):
@@ -88,7 +88,7 @@ def test_cases_all_right_write_nothing_and_say_a_fit_needs_both(cast, lead, labe
 def test_decisions_without_features_are_skipped_and_counted(cast, labelled):
     labelled(right=3, wrong=2, older=4)
 
-    cases = selectors.calibration_cases(cast.tenant.pk, "US")
+    cases = calibrations.calibration_cases(cast.tenant.pk, "US")
 
     assert cases.rows == [(RIGHT_FEATURES, True)] * 3 + [(WRONG_FEATURES, False)] * 2
     assert (cases.decisions, cases.without_features, cases.right) == (5, 4, 3)
@@ -103,7 +103,7 @@ def test_decisions_made_final_without_a_person_are_not_labels(cast, labelled):
     ids = labelled(right=3, wrong=2)
     ReviewState.objects.filter(decision_id__in=ids[:3]).update(decided_by=None)
 
-    cases = selectors.calibration_cases(cast.tenant.pk, "US")
+    cases = calibrations.calibration_cases(cast.tenant.pk, "US")
 
     assert cases.rows == [(WRONG_FEATURES, False)] * 2
 
@@ -127,7 +127,7 @@ def test_enough_labelled_cases_store_an_audited_fit_that_becomes_current(cast, l
     assert (event.data["cases"], event.data["right"]) == (240, 120)
     assert event.data["ece"] == pytest.approx(fit.ece) and 0 <= fit.ece < 0.1
     assert result.message.startswith(f"Fitted {version} on 240 labelled cases")
-    assert selectors.current_calibration(cast.tenant.pk, "US").version == version
+    assert calibrations.current_calibration(cast.tenant.pk, "US").version == version
 
 
 def test_the_worker_uses_the_tenants_fit_and_records_its_version(
@@ -140,7 +140,7 @@ def test_the_worker_uses_the_tenants_fit_and_records_its_version(
     context = selectors.engine_context(cast.tenant.pk, "US")
     assert context.calibration.version == version
     with django_assert_num_queries(1):
-        selectors.current_calibration(cast.tenant.pk, "US")
+        calibrations.current_calibration(cast.tenant.pk, "US")
 
     product = make_products(1, prefix="NEW")[0]
     services.request_create(actor=lead, tenant=cast.tenant, product_ids=[product.pk])
@@ -172,7 +172,7 @@ def test_a_newer_fit_supersedes_the_previous_one_which_stays_unchanged(cast, lea
         f"t{cast.tenant.pk}-US-2",
     )
     assert (second.cases, second.right, second.fitted_by) == (280, 150, None)
-    assert selectors.current_calibration(cast.tenant.pk, "US").version == second.version
+    assert calibrations.current_calibration(cast.tenant.pk, "US").version == second.version
     assert CalibrationFit.objects.get(pk=first.pk).cases == 240
     assert fitted_events(cast.tenant).count() == 2
 
@@ -194,10 +194,10 @@ def test_another_tenants_fit_and_decisions_are_never_used(cast, labelled):
     ).fit
     assert other is not None
 
-    assert selectors.current_calibration(cast.tenant.pk, "US") is None
+    assert calibrations.current_calibration(cast.tenant.pk, "US") is None
     assert selectors.engine_context(cast.tenant.pk, "US").calibration is None
-    assert selectors.calibration_cases(cast.tenant.pk, "US").rows == []
-    us = {c.jurisdiction: c for c in selectors.calibrations_in_use(cast.tenant)}["US"]
+    assert calibrations.calibration_cases(cast.tenant.pk, "US").rows == []
+    us = {c.jurisdiction: c for c in calibrations.calibrations_in_use(cast.tenant)}["US"]
     assert us.label == f"engine default {calibration.default().version}"
     result = services.calibration_refit(actor=None, tenant=cast.tenant, jurisdiction="US")
     assert result.message == "0 labelled cases, 200 needed: the engine's default fit stays in use"
@@ -207,7 +207,7 @@ def test_the_active_packs_backtest_cases_are_classified_and_counted(cast, lead, 
     active_pack(cast.tenant, lead)
     labelled()
 
-    cases = selectors.calibration_cases(cast.tenant.pk, "US")
+    cases = calibrations.calibration_cases(cast.tenant.pk, "US")
 
     # The pack's golden cases that expect a code, and its 12 uploaded T-shirts.
     assert cases.backtest >= 12

@@ -14,10 +14,11 @@ MARKER = "# Over 500 lines: "
 
 
 def app_modules():
-    """Every Python module of a project app, migrations left out."""
+    """Every Python module of a project app, migrations left out (installed packages, even in a
+    virtualenv inside the checkout, are not project apps: a project app sits at its top level)."""
     for config in apps.get_app_configs():
         root = Path(config.path)
-        if not root.is_relative_to(settings.BASE_DIR):
+        if root.parent != Path(settings.BASE_DIR):
             continue
         for path in sorted(root.rglob("*.py")):
             if "migrations" not in path.relative_to(root).parts:
