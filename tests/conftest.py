@@ -4,8 +4,10 @@ import os
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
@@ -134,6 +136,28 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save the page as ``var/screenshots/<name>-<viewport width>.png`` (git-ignored): the whole
+    page, or with ``full_page=False`` only what is in the viewport (to show what is in view).
+
+    CI leaves them there for a reviewer to look at after a run.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(page, "catalog")`` writes var/screenshots/catalog-<width>.png; any test
+    may use it (browser tests live beside the app they check, not only in tests/browser)."""
+    return save_screenshot
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Browser-test helpers: screenshots for reviewers and the axe-core accessibility check."""
+"""Browser-test helpers: the axe-core accessibility check (screenshots: tests/conftest.py)."""
 
 from functools import cache
 from pathlib import Path
@@ -6,27 +6,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 AXE_SOURCE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 # Impacts that fail the check; "moderate" and "minor" findings are reported, not failed.
 FAILING_IMPACTS = ("serious", "critical")
-
-
-def save_screenshot(page, name: str) -> Path:
-    """Save the whole page as ``var/screenshots/<name>-<viewport width>.png`` (git-ignored).
-
-    CI leaves them there for a reviewer to look at after a run.
-    """
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@pytest.fixture
-def screenshot():
-    """``screenshot(page, "catalog")`` writes var/screenshots/catalog-<width>.png."""
-    return save_screenshot
 
 
 @cache

@@ -2,10 +2,8 @@
 only on the item on screen, undo, and no page scrolling sideways."""
 
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from classification.models import ReviewState
@@ -15,7 +13,6 @@ from workbench.roles import Role
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = {"laptop": (1366, 768), "tablet": (820, 1180)}
-SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def in_viewport(page, locator) -> bool:
@@ -56,7 +53,7 @@ def three_items(make_decision, make_products):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_search_filter_and_keyboard_accept_act_on_the_item_on_screen(
-    page, live_server, cast, three_items, us_schedule, width, csp_violations
+    page, live_server, cast, three_items, us_schedule, width, csp_violations, screenshot
 ):
     _sweater, bag, other_bag = three_items
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
@@ -74,8 +71,7 @@ def test_search_filter_and_keyboard_accept_act_on_the_item_on_screen(
     expect(page.locator(f"#row-{bag.pk} [data-reason]").first).to_have_text("restricted goods")
     expect(page.locator(f"#row-{bag.pk} [data-source=rule]")).to_be_visible()
     assert no_sideways_scroll(page)[0] <= no_sideways_scroll(page)[1]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"review-queue-{width}.png"))
+    screenshot(page, "review-queue")
 
     page.keyboard.press("Enter")
     panel = panel_of(page, bag)
@@ -83,7 +79,7 @@ def test_search_filter_and_keyboard_accept_act_on_the_item_on_screen(
     # The panel opens in view, focus inside it: "a" accepts what the broker sees.
     assert in_viewport(page, panel)
     assert page.evaluate("document.activeElement.closest('#review-panel') !== null")
-    page.screenshot(path=str(SHOTS / f"review-panel-{width}.png"))
+    screenshot(page, "review-panel", full_page=False)
     assert in_viewport(page, page.get_by_role("button", name=re.compile("^Accept")))
     page.keyboard.press("a")
     expect(page.locator("#review-panel [data-final-code]")).to_have_text("6110.20.20.10")
@@ -122,7 +118,9 @@ def test_a_panel_scrolled_out_of_view_is_brought_back_and_a_does_not_act(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_undo_takes_an_accept_back_with_u(page, live_server, cast, make_decision, width):
+def test_undo_takes_an_accept_back_with_u(
+    page, live_server, cast, make_decision, width, screenshot
+):
     first, second = make_decision(), make_decision()
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
     log_in(page, live_server, cast.users[Role.BROKER].username)
@@ -134,7 +132,7 @@ def test_undo_takes_an_accept_back_with_u(page, live_server, cast, make_decision
     toast = page.locator("#review-undo [data-undo]")
     expect(toast).to_contain_text(f"{first.product.sku}: accepted 6110.20.20.10")
     assert in_viewport(page, toast)
-    page.screenshot(path=str(SHOTS / f"review-undo-{width}.png"))
+    screenshot(page, "review-undo", full_page=False)
     page.keyboard.press("u")
     expect(panel_of(page, first)).to_be_visible()
     expect(page.locator("#review-panel [role=status]")).to_contain_text("is undone")
