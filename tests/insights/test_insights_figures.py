@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from classification.models import ReviewAction
+from classification.review import tallies
 from insights import selectors
 from tests.insights.conftest import add_decisions
 from workbench.roles import Role
@@ -111,6 +112,7 @@ def fixture(cast):
         ReviewAction.objects.create(
             tenant=cast.tenant, decision=decision, actor=actor, kind=kind, version=2
         )
+    tallies.tally_rebuild(cast.tenant.pk)  # actions written directly: count them again
     period = selectors.Period(today - 2 * day, today)
     return cast.tenant, period, noon, decisions
 
