@@ -8,6 +8,8 @@ result commits only while the token it was leased with still holds. A ``Decision
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Abs
 
 from workbench.fields import BulkJSONField
 
@@ -301,6 +303,17 @@ class ReviewState(models.Model):
                 include=["final_code", "final_duty", "declared_duty", "jurisdiction"],
                 name="review_declared_duty",
                 condition=models.Q(status="final", declared_duty__isnull=False),
+            ),
+            # Duty exposure's largest differences: read in order, the first ten in the period.
+            models.Index(
+                "tenant",
+                Abs(F("final_duty") - F("declared_duty")).desc(),
+                "decision",
+                include=["decision_created_at", "jurisdiction", "final_code"],
+                name="review_duty_gap",
+                condition=models.Q(
+                    status="final", declared_duty__isnull=False, final_duty__isnull=False
+                ),
             ),
             # The exact median and p90 of time to final: the finals of one band in the period.
             models.Index(

@@ -364,23 +364,34 @@ def _to_final(tenant, period: Period) -> dict:
     scope, scope_params = "", []
     if period.jurisdiction:
         scope, scope_params = " AND jurisdiction = %s", [period.jurisdiction]
-    parts, params = [], []
+    # Each rank's band (the last whose first rank is not above it) and offset within the band.
+    firsts, before = {}, 0
+    for band in sorted(bands):
+        firsts[band], before = before, before + bands[band]
+    offsets: dict[int, list[int]] = {}
     for rank in ranks:
-        before = 0
-        for band in sorted(bands):
-            if rank < before + bands[band]:
-                break
-            before += bands[band]
+        band = max(b for b, first in firsts.items() if first <= rank)
+        offsets.setdefault(band, []).append(rank - firsts[band])
+    parts, params = [], []
+    for band, wanted in offsets.items():
         parts.append(
             f"""(SELECT %s, extract(epoch FROM decided_at - decision_created_at) / 3600
                    FROM classification_reviewstate
                   WHERE tenant_id = %s AND status = 'final' AND final_bucket = %s{scope}
                     AND decided_at >= %s AND decided_at < %s
-                  ORDER BY decided_at - decision_created_at OFFSET %s LIMIT 1)"""
+                  ORDER BY decided_at - decision_created_at OFFSET %s LIMIT %s)"""
         )
-        params += [rank, tenant.pk, band, *scope_params, *period.bounds, rank - before]
-    values = {rank: float(hours) for rank, hours in _sql(" UNION ALL ".join(parts), params)}
-    if len(values) < len(ranks):  # the tallies ran ahead of the rows (not in one snapshot)
+        low, high = min(wanted), max(wanted)
+        params += [band, tenant.pk, band, *scope_params, *period.bounds, low, high - low + 1]
+    found: dict[int, list] = {}
+    for band, hours in _sql(" UNION ALL ".join(parts), params):
+        found.setdefault(band, []).append(float(hours))
+    values = {
+        firsts[band] + min(offsets[band]) + i: hours
+        for band, rows in found.items()
+        for i, hours in enumerate(sorted(rows))
+    }
+    if not set(ranks) <= set(values):  # the tallies ran ahead of the rows (not in one snapshot)
         return {"n": n, "median": None, "p90": None}
     return {"n": n, "median": _percentile(values, n, 0.5), "p90": _percentile(values, n, 0.9)}
 

@@ -53,10 +53,10 @@ PERSON_KINDS = (
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 FINAL_BANDS = (
     *(m * _MINUTE for m in (0, 1, 2, 5, 10, 15, 20, 30, 45)),
-    *(int(h * _HOUR) for h in (1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 22)),
-    *(h * _HOUR for h in (24, 27, 30, 33, 36, 42, 48, 54, 60, 66, 72, 84, 96, 108, 120, 144)),
-    *(d * _DAY for d in (7, 8, 10, 12, 14, 17, 21, 25, 30, 40, 50, 60, 75, 90, 120, 180, 270)),
-    365 * _DAY,
+    *(int(h * _HOUR) for h in (1, 1.5, *range(2, 24), *range(24, 48, 2), *range(48, 96, 3))),
+    *(h * _HOUR for h in range(96, 168, 6)),
+    *(d * _DAY for d in (7, 8, 9, 10, 12, 14, 17, 21, 25, 30, 35, 40, 50, 60, 75, 90, 120)),
+    *(d * _DAY for d in (150, 180, 270, 365)),
 )
 _BAND_DELTAS = [dt.timedelta(seconds=s) for s in FINAL_BANDS]
 # The SQL twin of ``_checked``: a final code decided by a person, or an automatic code confirmed
@@ -286,13 +286,16 @@ def tally_action(action, state) -> None:
 
 def tally_rebuild(tenant_id: int) -> None:
     """Derive a tenant's final columns and count its tallies again from scratch (states and
-    actions written in bulk or by hand; ``manage.py insights_rebuild``)."""
+    actions written in bulk or by hand; ``manage.py insights_rebuild``), in the caller's
+    transaction."""
     migration = importlib.import_module("classification.migrations.0015_insight_rollups")
     params = {"tz": settings.TIME_ZONE, "tenant": tenant_id}
     with connection.cursor() as cursor:
         cursor.execute(
             migration.DERIVE.replace("WHERE true", "WHERE s.tenant_id = %(tenant)s"), params
         )
+        # Writers wait from here to the caller's commit, then add their changes to the new count.
+        cursor.execute("LOCK TABLE classification_reviewtally IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("DELETE FROM classification_reviewtally WHERE tenant_id = %s", [tenant_id])
         for sql in migration.REBUILD:
             cursor.execute(sql.replace("WHERE true", "WHERE s.tenant_id = %(tenant)s"), params)
