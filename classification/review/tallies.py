@@ -32,7 +32,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 CALIBRATION_BINS = 10
@@ -286,11 +286,10 @@ def tally_action(action, state) -> None:
 
 def tally_rebuild(tenant_id: int) -> None:
     """Derive a tenant's final columns and count its tallies again from scratch (states and
-    actions written in bulk or by hand; ``manage.py insights_rebuild``), in the caller's
-    transaction."""
+    actions written in bulk or by hand; ``manage.py insights_rebuild``), in one transaction."""
     migration = importlib.import_module("classification.migrations.0015_insight_rollups")
     params = {"tz": settings.TIME_ZONE, "tenant": tenant_id}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             migration.DERIVE.replace("WHERE true", "WHERE s.tenant_id = %(tenant)s"), params
         )
