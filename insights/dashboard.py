@@ -345,7 +345,8 @@ def build(
         if outermost:  # the transaction's first statement
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        sections = _sections(tenant, period, links=links, full=full, user=user)
+        with selectors.summed():
+            sections = _sections(tenant, period, links=links, full=full, user=user)
     for section in sections:
         for i, chart in enumerate(section.charts):
             chart.key = f"chart-{section.key}-{i}"

@@ -9,8 +9,10 @@ differences, the items waiting for information) it reads a few of them through a
 Periods are whole days in the server's time zone; the jurisdiction filter applies throughout.
 """
 
+import contextlib
 import datetime as dt
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,9 +71,36 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+# The figures summed over the period; inside ``summed()`` all of them are read in one query.
+PERIOD_FIGURES = (
+    *("spot", "checked_outcome", "checked_source", "checked_rule", "checked_pack"),
+    *("moved", "bin", "final_time", "duty"),
+)
+_summed: ContextVar[dict | None] = ContextVar("insights_summed", default=None)
+
+
+@contextlib.contextmanager
+def summed():
+    """Read the period sums of every figure once for the selectors called inside."""
+    token = _summed.set({})
+    try:
+        yield
+    finally:
+        _summed.reset(token)
+
+
 def _tallies(tenant, period: Period, figures: tuple[str, ...], *, by_day: bool = False):
     """The period's daily tallies of ``figures`` summed over its days (or per day): per figure,
     rows of (key, key2, n, kept, right6, confidence, day or None, amount)."""
+    cache = _summed.get()
+    if cache is None or by_day or not set(figures) <= set(PERIOD_FIGURES):
+        return _read_tallies(tenant, period, figures, by_day=by_day)
+    if (tenant.pk, period) not in cache:
+        cache[(tenant.pk, period)] = _read_tallies(tenant, period, PERIOD_FIGURES)
+    return {f: cache[(tenant.pk, period)][f] for f in figures}
+
+
+def _read_tallies(tenant, period: Period, figures: tuple[str, ...], *, by_day: bool = False):
     rows = ReviewTally.objects.filter(
         tenant=tenant, day__gte=period.start, day__lte=period.end, figure__in=figures
     )

@@ -17,6 +17,7 @@ from tests.classification.review.conftest import (  # noqa: F401 (fixtures)
     WOMENS,
     _fresh_reference_cache,
     make_decision,
+    us_schedule,
 )
 from tests.insights.conftest import add_decisions
 from workbench.roles import Role
@@ -42,7 +43,11 @@ def derived(tenant) -> dict:
     }
 
 
-def test_rollups_follow_the_services_as_a_rebuild_counts_them(cast, make_decision):  # noqa: F811
+def test_rollups_follow_the_services_as_a_rebuild_counts_them(
+    cast,
+    make_decision,  # noqa: F811
+    us_schedule,  # noqa: F811 (an override's code must be in the schedule)
+):
     broker, lead = cast.users[Role.BROKER], cast.users[Role.COMPLIANCE_LEAD]
     states = [make_decision(confidence=c) for c in (0.71, 0.93, 0.6, 0.8, 0.75)]
     # The catalog declared a code (duty 1.00) for all but the last.
