@@ -344,13 +344,15 @@ class ReviewState(models.Model):
 
 
 class ReviewTally(models.Model):
-    """Daily counts of review states for the compliance dashboard (``review.tallies``).
+    """Daily counts of review states and actions for the compliance dashboard
+    (``review.tallies``, where the figures are listed).
 
-    One row per tenant, local date of the decision, jurisdiction and figure key: ``outcome``
-    (every state), ``spot`` (spot checks by result) and, for states whose machine-selected code a
-    person checked, ``checked_outcome``, ``checked_source``, ``checked_rule``, ``checked_pack``,
-    ``bin`` (confidence tenth; ``right6`` counts codes right at 6 digits) and ``moved`` (final
-    code, ``key2`` the suggestion). Kept in the transactions that write review states.
+    One row per tenant, local date, jurisdiction and figure key. By the decision's date:
+    ``outcome``, ``spot``, the checked codes' ``checked_outcome``, ``checked_source``,
+    ``checked_rule``, ``checked_pack``, ``bin`` (``right6`` counts codes right at 6 digits) and
+    ``moved`` (``key2`` the suggestion), ``open`` (per queue) and ``duty`` (``amount`` sums the
+    duty differences); by the date finalized, ``final_time`` (per band); by the action's date,
+    ``actions`` (per person). Kept in the transactions that write review states and actions.
     """
 
     tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
