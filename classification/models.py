@@ -8,6 +8,8 @@ result commits only while the token it was leased with still holds. A ``Decision
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Abs
 
 from workbench.fields import BulkJSONField
 
@@ -188,7 +190,16 @@ class SpotCheck(models.TextChoices):
 
 
 # The mutable review fields a state's daily tallies depend on (``review.tallies``).
-TALLIED_FIELDS = ("status", "final_code", "decided_by_id", "spot_check")
+TALLIED_FIELDS = (
+    "status",
+    "queue",
+    "final_code",
+    "decided_by_id",
+    "decided_at",
+    "spot_check",
+    "final_bucket",
+    "final_duty",
+)
 
 
 class ReviewState(models.Model):
@@ -245,6 +256,11 @@ class ReviewState(models.Model):
     evidence_source = models.CharField(max_length=12, blank=True, default="", db_default="")
     rule_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     declared_duty = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    # Set while the state is final (``review.tallies.derive_final``): the band of its time from
+    # decision to final (``tallies.FINAL_BANDS``) and the final code's estimated duty (null when
+    # not computable), so the dashboard's time to final and duty exposure need no scan or join.
+    final_bucket = models.SmallIntegerField(null=True, blank=True)
+    final_duty = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -284,15 +300,27 @@ class ReviewState(models.Model):
             ),
             models.Index(
                 fields=["tenant", "decision_created_at"],
-                include=[
-                    "final_code",
-                    "selected_code",
-                    "duty_sort",
-                    "declared_duty",
-                    "jurisdiction",
-                ],
+                include=["final_code", "final_duty", "declared_duty", "jurisdiction"],
                 name="review_declared_duty",
                 condition=models.Q(status="final", declared_duty__isnull=False),
+            ),
+            # Duty exposure's largest differences: read in order, the first ten in the period.
+            models.Index(
+                "tenant",
+                Abs(F("final_duty") - F("declared_duty")).desc(),
+                "decision",
+                include=["decision_created_at", "jurisdiction", "final_code"],
+                name="review_duty_gap",
+                condition=models.Q(
+                    status="final", declared_duty__isnull=False, final_duty__isnull=False
+                ),
+            ),
+            # The exact median and p90 of time to final: the finals of one band in the period.
+            models.Index(
+                fields=["tenant", "final_bucket", "decided_at"],
+                include=["decision_created_at", "jurisdiction"],
+                name="review_final_band",
+                condition=models.Q(status="final"),
             ),
         ]
 
@@ -316,13 +344,15 @@ class ReviewState(models.Model):
 
 
 class ReviewTally(models.Model):
-    """Daily counts of review states for the compliance dashboard (``review.tallies``).
+    """Daily counts of review states and actions for the compliance dashboard
+    (``review.tallies``, where the figures are listed).
 
-    One row per tenant, local date of the decision, jurisdiction and figure key: ``outcome``
-    (every state), ``spot`` (spot checks by result) and, for states whose machine-selected code a
-    person checked, ``checked_outcome``, ``checked_source``, ``checked_rule``, ``checked_pack``,
-    ``bin`` (confidence tenth; ``right6`` counts codes right at 6 digits) and ``moved`` (final
-    code, ``key2`` the suggestion). Kept in the transactions that write review states.
+    One row per tenant, local date, jurisdiction and figure key. By the decision's date:
+    ``outcome``, ``spot``, the checked codes' ``checked_outcome``, ``checked_source``,
+    ``checked_rule``, ``checked_pack``, ``bin`` (``right6`` counts codes right at 6 digits) and
+    ``moved`` (``key2`` the suggestion), ``open`` (per queue) and ``duty`` (``amount`` sums the
+    duty differences); by the date finalized, ``final_time`` (per band); by the action's date,
+    ``actions`` (per person). Kept in the transactions that write review states and actions.
     """
 
     tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
@@ -335,6 +365,9 @@ class ReviewTally(models.Model):
     kept = models.BigIntegerField(default=0, help_text="Final code = the machine's selection.")
     right6 = models.BigIntegerField(default=0, help_text="Right at 6 digits.")
     confidence = models.FloatField(default=0.0, help_text="Sum of the confidences.")
+    amount = models.DecimalField(
+        max_digits=20, decimal_places=2, default=0, help_text="Sum of duty differences."
+    )
 
     class Meta:
         constraints = [
@@ -343,6 +376,8 @@ class ReviewTally(models.Model):
                 name="review_tally_key",
             )
         ]
+        # A figure over every day (the backlog's open items by decision date).
+        indexes = [models.Index(fields=["tenant", "figure", "day"], name="review_tally_figure")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.jurisdiction} {self.figure} {self.key}: {self.n}"

@@ -6,6 +6,8 @@ summary a screen reader hears and the chart a sighted user sees are made from th
 
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
+
 from insights import charts, selectors
 
 OUTCOME_LABELS = {"classified": "Classified", "needs_review": "Needs review", "blocked": "Blocked"}
@@ -334,8 +336,17 @@ def build(
     tenant, period: selectors.Period, *, links: dict, full: bool = True, user=None
 ) -> list[Section]:
     """Every section of the dashboard for ``period``; a broker's own view (``full=False``)
-    has the backlog of the items they hold and their own throughput."""
-    sections = _sections(tenant, period, links=links, full=full, user=user)
+    has the backlog of the items they hold and their own throughput.
+
+    Read in one snapshot (``REPEATABLE READ``), so that the tallies and the rows found by rank
+    from them agree, and every figure describes the same moment."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:  # the transaction's first statement
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with selectors.summed():
+            sections = _sections(tenant, period, links=links, full=full, user=user)
     for section in sections:
         for i, chart in enumerate(section.charts):
             chart.key = f"chart-{section.key}-{i}"

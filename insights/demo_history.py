@@ -4,10 +4,12 @@ The demo catalog's own decisions are a few minutes old when `make run` starts; t
 charts need weeks. This writes, for the demo tenant only, products ``HIST-0001…`` ("demo
 history" in their names), one decision each dated over the last ``DAYS`` days, and what
 happened to it: accepted or overridden by the demo broker within hours or days, some finalized
-on the demo pack's authority and spot-checked, some escalated or waiting for information, and
-the newest still open. Review states, actions and daily tallies are written as the services
-would have written them then; the audit log records each product and review action now, under
-the system actor "demo data", each event saying which past moment it stands for.
+on the demo pack's authority and spot-checked, some escalated by the broker and decided by the
+compliance lead. Every one is final: history is finished work, so none of it waits in a live
+queue (confirm, needs review, escalated, spot check) beside the demo's real items. Review
+states, actions and daily tallies are written as the services would have written them then; the
+audit log records each product and review action now, under the system actor "demo data", each
+event saying which past moment it stands for.
 
 Precedents: a broker's final code teaches the engine
 (``classification.precedents.PERSON_FINAL``), so these made-up decisions would be precedents of
@@ -102,10 +104,12 @@ def seed_history(tenants, out) -> None:
     if tenant is None or not _untouched(tenant):
         return
     pack = rulepack_selectors.active_pack(tenant, "US")
-    broker = get_user_model().objects.filter(username="broker").first()
+    users = get_user_model().objects
+    broker = users.filter(username="broker").first()
     if pack is None or broker is None:
         return
-    n = history_create(tenant=tenant, pack=pack, broker=broker)
+    lead = users.filter(username="compliance").first()
+    n = history_create(tenant=tenant, pack=pack, broker=broker, lead=lead)
     out.write(f"Dashboard history: {n} decisions over the last {DAYS} days on HIST- products.")
 
 
@@ -132,10 +136,13 @@ def _dated(*models):
 
 
 @transaction.atomic
-def history_create(*, tenant, pack, broker, days: int = DAYS, per_day: int = 6, seed: int = 19):
+def history_create(
+    *, tenant, pack, broker, lead=None, days: int = DAYS, per_day: int = 6, seed: int = 19
+):
     """Write ``days`` days of decisions and review on new HIST- products; return how many.
 
-    One transaction; deterministic for a ``seed``; audited under the system actor."""
+    Escalations are decided by ``lead`` (none without one). One transaction; deterministic for
+    a ``seed``; audited under the system actor."""
     rng = random.Random(seed)
     now = timezone.now()
     plan = []  # (goods, created_at)
@@ -149,7 +156,7 @@ def history_create(*, tenant, pack, broker, days: int = DAYS, per_day: int = 6, 
     products = _products(tenant, plan, rng, now)
     decisions = _decisions(tenant, pack, products, plan, rng)
     states = review_states.review_states_open(decisions, actor_label=LABEL)
-    events = _review(tenant, broker, decisions, states, plan, rng, now)
+    events = _review(tenant, {"broker": broker, "lead": lead}, decisions, states, plan, rng, now)
     tallies.tally_rebuild(tenant.pk)  # states were moved here by hand: count them again
     audit_services.record_many(
         tenant=tenant,
@@ -321,28 +328,28 @@ VERBS = {
 }
 
 
-def _review(tenant, broker, decisions, states, plan, rng, now) -> list[dict]:
-    """Decide most items as the broker would have; return the audit entries."""
-    actions, events, changed = [], [], []
+def _review(tenant, people, decisions, states, plan, rng, now) -> list[dict]:
+    """Decide every item as the broker (and the lead, for escalations) would have, hours or
+    days after its decision and never later than a minute ago; return the audit entries."""
+    actions, events = [], []
     by_pk = {s.pk: s for s in states}
+    latest = now - dt.timedelta(minutes=1)
     for decision, (goods, when) in zip(decisions, plan, strict=True):
         state = by_pk[decision.pk]
-        later = when + dt.timedelta(hours=rng.choice([1, 2, 3, 5, 8, 20, 30, 50]))
-        if later >= now or (now - when < dt.timedelta(days=3) and rng.random() < 0.6):
-            continue  # still open
-        steps = _steps(state, decision, goods[5], rng)
-        for kind, actor, extra in steps:
+        at = when
+        for kind, who, extra in _steps(state, decision, goods[5], rng, people["lead"]):
+            at = min(at + dt.timedelta(hours=rng.choice([1, 2, 3, 5, 8, 20, 30, 50])), latest)
             state.version += 1
             actions.append(
                 ReviewAction(
                     tenant=tenant,
                     decision=decision,
-                    actor=broker if actor else None,
+                    actor=people[who] if who else None,
                     kind=kind,
                     version=state.version,
-                    code=state.final_code,
+                    code="" if kind == "escalate" else state.final_code,
                     note=NOTE,
-                    created_at=later,
+                    created_at=at,
                     **extra,
                 )
             )
@@ -353,49 +360,47 @@ def _review(tenant, broker, decisions, states, plan, rng, now) -> list[dict]:
                     "verb": f"classification.review.{VERBS[kind]}",
                     "target": decision,
                     "data": {"code": state.final_code, "demo_history": True,
-                             "at": later.isoformat()},
+                             "at": at.isoformat()},
                 }
             )  # fmt: skip
-        if state.status == "final":
-            state.decided_at = later
-            state.decided_by = broker if steps[0][1] else None
-        state.updated_at = later
-        changed.append(state)
+            if kind in FINALIZING:
+                state.decided_at = at
+                state.decided_by = people[who] if who else None
+        state.updated_at = at
     ReviewState.objects.bulk_update(
-        changed,
-        ["status", "queue", "final_code", "decided_by", "decided_at", "spot_check", "version",
-         "updated_at"],
+        states,
+        ["status", "queue", "route", "final_code", "decided_by", "decided_at", "spot_check",
+         "version", "updated_at"],
     )  # fmt: skip
     with _dated(ReviewAction):
         ReviewAction.objects.bulk_create(actions)
-    finals = [s for s in changed if s.status == "final"]
-    products = Product.objects.in_bulk([s.product_id for s in finals])
-    for s in finals:
+    products = Product.objects.in_bulk([s.product_id for s in states])
+    for s in states:
         products[s.product_id].classification_status = "final"
         products[s.product_id].final_code = s.final_code
     Product.objects.bulk_update(products.values(), ["classification_status", "final_code"])
     return events
 
 
-def _steps(state, decision, right: str, rng) -> list[tuple[str, bool, dict]]:
-    """Move ``state`` as its review went; return the actions (kind, by the broker, fields)."""
+FINALIZING = ("accept", "override", "system_finalize")
+
+
+def _steps(state, decision, right: str, rng, lead) -> list[tuple[str, str | None, dict]]:
+    """Finalize ``state`` as its review went; return the actions (kind, who: ``broker``,
+    ``lead`` or None for the pack's authority, fields)."""
     roll = rng.random()
-    if decision.outcome == "blocked" or roll < 0.03:
-        state.status = state.queue = "escalated"
-        return [("escalate", True, {"route": "compliance"})]
-    if roll < 0.07:
-        state.status = state.queue = "info_requested"
-        return [("request_info", True, {})]
     state.status, state.final_code, state.queue = "final", right, "final"
+    decide = "accept" if decision.selected_code == right else "override"
+    fields = {"reason_code": "other"} if decide == "override" else {}
+    if lead is not None and (decision.outcome == "blocked" or roll < 0.07):
+        # Escalated by the broker, decided by the compliance lead.
+        state.route = "compliance"
+        return [("escalate", "broker", {"route": "compliance"}), (decide, "lead", fields)]
     if decision.outcome == "classified" and decision.selected_code == right and roll < 0.4:
-        # Finalized on the pack's authority; a share sampled for a broker's spot check.
-        state.spot_check = rng.choice(["confirmed", "confirmed", "pending", ""])
-        if state.spot_check == "pending":
-            state.queue = "spot_check"
-        steps = [("system_finalize", False, {})]
+        # Finalized on the pack's authority; a share sampled and confirmed in a spot check.
+        state.spot_check = rng.choice(["confirmed", "confirmed", ""])
+        steps = [("system_finalize", None, {})]
         if state.spot_check == "confirmed":
-            steps.append(("spot_check", True, {}))
+            steps.append(("spot_check", "broker", {}))
         return steps
-    if decision.selected_code == right:
-        return [("accept", True, {})]
-    return [("override", True, {"reason_code": "other"})]
+    return [(decide, "broker", fields)]

@@ -134,6 +134,7 @@ def review_states_open(decisions, *, actor_label: str, facts: dict[int, dict] | 
             }
         )
     if older:
+        tallies.tally_changed_many(older)  # insights: they leave the open backlog
         ReviewState.objects.bulk_update(older, ["status", "queue", "version", "updated_at"])
         ReviewAction.objects.bulk_create(actions)
         for tenant_id, entries in events.items():

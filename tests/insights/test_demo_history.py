@@ -1,5 +1,8 @@
 """The demo's dashboard history: weeks of decisions on HIST- products, written once."""
 
+from django.db.models import F
+from django.utils import timezone
+
 from audit.models import AuditEvent
 from catalog.models import Product
 from classification.models import ReviewAction, ReviewState
@@ -11,16 +14,31 @@ from workbench.roles import Role
 
 
 def test_history_spreads_decisions_and_reviews_over_past_weeks(cast):
-    broker = cast.users[Role.BROKER]
-    pack = active_pack(cast.tenant, cast.users[Role.COMPLIANCE_LEAD])
+    broker, lead = cast.users[Role.BROKER], cast.users[Role.COMPLIANCE_LEAD]
+    pack = active_pack(cast.tenant, lead)
     n = demo_history.history_create(
-        tenant=cast.tenant, pack=pack, broker=broker, days=10, per_day=3
+        tenant=cast.tenant, pack=pack, broker=broker, lead=lead, days=10, per_day=3
     )
     assert n == Product.objects.filter(tenant=cast.tenant, sku__startswith="HIST-").count() > 10
     states = ReviewState.objects.filter(tenant=cast.tenant)
     days = {s.decision_created_at.date() for s in states}
     assert len(days) >= 5  # spread over the period, not all today
-    assert states.filter(status="final").exists() and states.filter(status="open").exists()
+    # Finished history: every item final, none in a live queue (nor a pending spot check).
+    assert states.count() == n and not states.exclude(status="final").exists()
+    assert set(states.values_list("queue", flat=True)) == {"final"}
+    assert not states.filter(spot_check="pending").exists()
+    assert not states.filter(decided_at__gt=timezone.now()).exists()
+    assert not states.filter(decided_at__lt=F("decision_created_at")).exists()
+    # Escalated by the broker, decided by the lead.
+    escalated = ReviewAction.objects.filter(tenant=cast.tenant, kind="escalate")
+    assert escalated.exists() and not escalated.exclude(actor=broker).exists()
+    assert set(
+        states.filter(decision_id__in=escalated.values("decision_id")).values_list(
+            "decided_by", flat=True
+        )
+    ) == {lead.pk}
+    backlog = selectors.backlog(cast.tenant, selectors.last_days(30))
+    assert backlog["open"] == 0 and backlog["to_final"]["n"] == n
 
     period = selectors.last_days(30)
     mix = selectors.outcome_mix(cast.tenant, period)

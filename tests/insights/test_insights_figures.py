@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from classification.models import ReviewAction
+from classification.review import tallies
 from insights import selectors
 from tests.insights.conftest import add_decisions
 from workbench.roles import Role
@@ -111,6 +112,7 @@ def fixture(cast):
         ReviewAction.objects.create(
             tenant=cast.tenant, decision=decision, actor=actor, kind=kind, version=2
         )
+    tallies.tally_rebuild(cast.tenant.pk)  # actions written directly: count them again
     period = selectors.Period(today - 2 * day, today)
     return cast.tenant, period, noon, decisions
 
@@ -192,3 +194,17 @@ def test_a_jurisdiction_filter_leaves_out_other_jurisdictions(fixture):
     eu = selectors.Period(period.start, period.end, "EU")
     assert sum(d["total"] for d in selectors.outcome_mix(tenant, eu)) == 0
     assert selectors.precision(tenant, eu)["n"] == 0
+
+
+def test_figures_read_in_one_pass_are_the_same(fixture):
+    tenant, period, noon, _ = fixture
+    figures = [
+        selectors.precision,
+        selectors.overrides,
+        selectors.calibration,
+        selectors.duty_exposure,
+        lambda t, p: selectors.backlog(t, p, now=noon),
+    ]
+    alone = [f(tenant, period) for f in figures]
+    with selectors.summed():
+        assert [f(tenant, period) for f in figures] == alone

@@ -89,6 +89,7 @@ def _append(state: ReviewState, *, actor, kind: str, **fields) -> ReviewAction:
     )
     action.full_clean(exclude=_ACTION_FKS, validate_unique=False, validate_constraints=False)
     action.save()
+    tallies.tally_action(action, state)  # insights: a person's actions per day
     if actor is not None and kind not in _CONSEQUENCES:
         counters.add(tenant_id=state.tenant_id, metric=counters.REVIEW_ACTIONS)
     return action

@@ -55,11 +55,18 @@ def test_tallies_follow_accept_override_reopen_and_supersede(cast, make_decision
     assert kept(cast.tenant) == counted
 
 
-def test_an_escalation_changes_no_figure(cast, make_decision):
+def test_an_escalation_moves_the_open_item_and_counts_the_action_only(cast, make_decision):
     broker = cast.users[Role.BROKER]
     state = make_decision()
     before = kept(cast.tenant)
     services.review_escalate(
         actor=broker, state=state, version=state.version, route="legal", note="ask legal"
     )
-    assert kept(cast.tenant) == before
+    after = kept(cast.tenant)
+    day = state.decision_created_at.date()
+    today = fresh(state).updated_at.date()
+    # The backlog: from Needs review to Escalated (legal); the broker's action per day.
+    assert before.pop((day, "US", "open", "needs_review", "")) == (1, 0, 0)
+    assert after.pop((day, "US", "open", "escalated_legal", "")) == (1, 0, 0)
+    assert after.pop((today, "US", "actions", str(broker.pk), "")) == (1, 0, 0)
+    assert after == before  # no period figure changes
