@@ -347,7 +347,8 @@ class ReviewTally(models.Model):
     """Daily counts of review states and actions for the compliance dashboard
     (``review.tallies``, where the figures are listed).
 
-    One row per tenant, local date, jurisdiction and figure key. By the decision's date:
+    Delta rows per tenant, local date, jurisdiction and figure key (summed by readers, folded
+    by ``tallies.tally_compact``). By the decision's date:
     ``outcome``, ``spot``, the checked codes' ``checked_outcome``, ``checked_source``,
     ``checked_rule``, ``checked_pack``, ``bin`` (``right6`` counts codes right at 6 digits) and
     ``moved`` (``key2`` the suggestion), ``open`` (per queue) and ``duty`` (``amount`` sums the
@@ -370,14 +371,15 @@ class ReviewTally(models.Model):
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
+        # Rows are deltas (``review.tallies``): a key may have several until they are compacted.
+        indexes = [
+            models.Index(
                 fields=["tenant", "day", "jurisdiction", "figure", "key", "key2"],
                 name="review_tally_key",
-            )
+            ),
+            # A figure over every day (the backlog's open items by decision date).
+            models.Index(fields=["tenant", "figure", "day"], name="review_tally_figure"),
         ]
-        # A figure over every day (the backlog's open items by decision date).
-        indexes = [models.Index(fields=["tenant", "figure", "day"], name="review_tally_figure")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.jurisdiction} {self.figure} {self.key}: {self.n}"

@@ -13,6 +13,9 @@ REFIT_EVERY_MINUTES = 24 * 60
 SWEEP_TASK = "classification.tasks.sweep_stale_items"
 SWEEP_SCHEDULE = "classification: classify again products whose facts changed under review"
 SWEEP_EVERY_MINUTES = 5
+COMPACT_TASK = "classification.tasks.compact_tallies"
+COMPACT_SCHEDULE = "classification: fold the dashboard's tally rows"
+COMPACT_EVERY_MINUTES = 10
 
 
 def drain_queue() -> dict:
@@ -68,9 +71,19 @@ def sweep_stale_items() -> dict:
     }
 
 
+def compact_tallies() -> int:
+    """Fold the dashboard's delta tally rows, one row per key (``review.tallies``); return the
+    rows written."""
+    from classification.review import tallies
+
+    return tallies.tally_compact()
+
+
 def ensure_schedule() -> None:
     """Create (or correct) the every-minute safety-net drain, the daily calibration refit and
-    the sweep of items whose facts changed. Idempotent."""
+    the sweep of items whose facts changed and the folding of the dashboard's tallies.
+    Idempotent."""
     ensure_every(name=SCHEDULE_NAME, func=DRAIN_TASK, minutes=1)
     ensure_every(name=REFIT_SCHEDULE_NAME, func=REFIT_ALL_TASK, minutes=REFIT_EVERY_MINUTES)
     ensure_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK, minutes=SWEEP_EVERY_MINUTES)
+    ensure_every(name=COMPACT_SCHEDULE, func=COMPACT_TASK, minutes=COMPACT_EVERY_MINUTES)

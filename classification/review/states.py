@@ -101,7 +101,6 @@ def review_states_open(decisions, *, actor_label: str, facts: dict[int, dict] | 
     states = ReviewState.objects.bulk_create(
         [state_for(d, facts.get(d.product_version_id) or {}, now) for d in decisions]
     )
-    tallies.tally_opened(states)
     newest = {d.product_id: d for d in sorted(decisions, key=lambda d: d.pk)}
     older = list(
         ReviewState.objects.select_for_update(of=("self",))
@@ -133,8 +132,9 @@ def review_states_open(decisions, *, actor_label: str, facts: dict[int, dict] | 
                 "data": {"by_decision": by.pk, "product": state.product_id},
             }
         )
+    # insights: the new states join their figures, the older ones leave the open backlog.
+    tallies.tally_opened(states, superseded=older)
     if older:
-        tallies.tally_changed_many(older)  # insights: they leave the open backlog
         ReviewState.objects.bulk_update(older, ["status", "queue", "version", "updated_at"])
         ReviewAction.objects.bulk_create(actions)
         for tenant_id, entries in events.items():

@@ -16,8 +16,9 @@ jurisdiction and figure key:
   person's id).
 
 ``tally_opened`` counts new states, ``tally_changed`` what a state's change changes (nothing to
-write for most actions), ``tally_action`` a person's action. Each is one ``INSERT … ON CONFLICT
-DO UPDATE``, rows in key order so that concurrent writers lock them in the same order.
+write for most actions), ``tally_action`` a person's action. Each appends delta rows with one
+plain ``INSERT``, so no writer waits for another's counter row; readers sum a key's rows, and
+``tally_compact`` (a schedule) folds them into one.
 ``derive_final`` fills the final state's ``final_bucket`` and ``final_duty`` (called by
 ``tally_changed``). Migration ``classification 0015`` derives and counts the same from the
 existing rows (``tally_rebuild``, ``manage.py insights_rebuild``).
@@ -197,6 +198,10 @@ def _fields(state, mutable: dict | None = None) -> dict:
 
 
 def _write(rows: dict) -> None:
+    """Append the changes as delta rows: a plain INSERT takes no lock another writer waits for
+    (an upsert of a shared row, such as today's open items of a queue, made concurrent brokers
+    and workers queue behind each other and could deadlock them). Readers sum the rows;
+    ``tally_compact`` folds them."""
     values = [
         (tenant_id, day, jurisdiction, figure, key, key2, *counts)
         for (tenant_id, day, jurisdiction, figure, key, key2), counts in sorted(rows.items())
@@ -206,18 +211,46 @@ def _write(rows: dict) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            """INSERT INTO classification_reviewtally AS t
+            """INSERT INTO classification_reviewtally
                    (tenant_id, day, jurisdiction, figure, key, key2, n, kept, right6, confidence,
                     amount)
                VALUES """
-            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(values))
-            + """ ON CONFLICT (tenant_id, day, jurisdiction, figure, key, key2) DO UPDATE
-                  SET n = t.n + EXCLUDED.n, kept = t.kept + EXCLUDED.kept,
-                      right6 = t.right6 + EXCLUDED.right6,
-                      confidence = t.confidence + EXCLUDED.confidence,
-                      amount = t.amount + EXCLUDED.amount""",
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(values)),
             [v for row in values for v in row],
         )
+
+
+COMPACT_SQL = """
+WITH gone AS (
+    DELETE FROM classification_reviewtally t
+    WHERE (t.tenant_id, t.day, t.jurisdiction, t.figure, t.key, t.key2) IN (
+        SELECT tenant_id, day, jurisdiction, figure, key, key2
+        FROM classification_reviewtally
+        WHERE %(tenant)s::bigint IS NULL OR tenant_id = %(tenant)s::bigint
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING count(*) > 1
+    )
+    RETURNING t.*
+)
+INSERT INTO classification_reviewtally
+    (tenant_id, day, jurisdiction, figure, key, key2, n, kept, right6, confidence, amount)
+SELECT tenant_id, day, jurisdiction, figure, key, key2,
+       sum(n), sum(kept), sum(right6), sum(confidence), sum(amount)
+FROM gone
+GROUP BY 1, 2, 3, 4, 5, 6
+HAVING sum(n) <> 0 OR sum(kept) <> 0 OR sum(right6) <> 0 OR sum(confidence) <> 0
+    OR sum(amount) <> 0
+"""
+
+
+def tally_compact(tenant_id: int | None = None) -> int:
+    """Fold each key's delta rows into one (a key whose deltas cancel out leaves none); return
+    the rows written. Sums are unchanged, so readers in any snapshot see the same figures, and
+    writers are never blocked: rows they insert meanwhile are simply left for the next run.
+    A schedule runs it (``classification.tasks.compact_tallies``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(COMPACT_SQL, {"tenant": tenant_id})
+        return cursor.rowcount
 
 
 def _rows() -> defaultdict:
@@ -231,13 +264,15 @@ def _keyed(state, counts: dict, into: dict) -> None:
             total[i] += v
 
 
-def tally_opened(states) -> None:
-    """Count newly created review states (the caller's transaction; one statement)."""
+def tally_opened(states, *, superseded=()) -> None:
+    """Count newly created review states and the unsaved change of the older states they
+    supersede (the caller's transaction; one statement)."""
     rows = _rows()
     for state in states:
         counts = _rows()
         _counts(_fields(state), 1, counts)
         _keyed(state, counts, rows)
+    _changed_into(superseded, rows)
     _write(rows)
 
 
@@ -249,7 +284,16 @@ def tally_changed(state) -> None:
 
 def tally_changed_many(states) -> None:
     """``tally_changed`` for several states, in one statement."""
+    rows = _rows()
+    _changed_into(states, rows)
+    _write(rows)
+
+
+def _changed_into(states, rows: dict) -> None:
     from classification.models import TALLIED_FIELDS, ReviewState
+
+    if not states:
+        return
 
     unread = [s.pk for s in states if getattr(s, "_tallied", None) is None]
     stored = (
@@ -260,7 +304,6 @@ def tally_changed_many(states) -> None:
         if unread
         else {}
     )
-    rows = _rows()
     for state in states:
         before = getattr(state, "_tallied", None) or stored[state.pk]
         before = {f: before[f] for f in TALLIED_FIELDS}
@@ -271,7 +314,6 @@ def tally_changed_many(states) -> None:
         _counts(after, 1, counts)
         _keyed(state, counts, rows)
         state._tallied = {f: after[f] for f in TALLIED_FIELDS}
-    _write(rows)
 
 
 def tally_action(action, state) -> None:

@@ -30,6 +30,8 @@ def fresh(state):
 
 
 def counted(tenant) -> dict:
+    # Writers append delta rows; folded, each key has one row (and a key that cancelled, none).
+    tallies.tally_compact(tenant.pk)
     return {
         (t.day, t.jurisdiction, t.figure, t.key, t.key2): (t.n, t.kept, t.right6, t.amount)
         for t in ReviewTally.objects.filter(tenant=tenant).exclude(n=0, amount=0)

@@ -16,6 +16,7 @@ NAMES = {
     classification_tasks.SCHEDULE_NAME,
     classification_tasks.REFIT_SCHEDULE_NAME,
     classification_tasks.SWEEP_SCHEDULE,
+    classification_tasks.COMPACT_SCHEDULE,
     integrations_tasks.SCHEDULE_NAME,
     insights_tasks.DRIFT_SCHEDULE,
     followup_tasks.DIGEST_SCHEDULE,

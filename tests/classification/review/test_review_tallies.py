@@ -11,6 +11,8 @@ def fresh(state):
 
 
 def kept(tenant) -> dict:
+    # Writers append delta rows; folded, each key has one row (and a key that cancelled, none).
+    tallies.tally_compact(tenant.pk)
     return {
         (t.day, t.jurisdiction, t.figure, t.key, t.key2): (t.n, t.kept, t.right6)
         for t in ReviewTally.objects.filter(tenant=tenant).exclude(n=0)
