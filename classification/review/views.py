@@ -13,12 +13,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,6 +28,7 @@ from classification.review import access, forms, rulings, selectors, services
 from rulepacks import routing
 from tariffs import codes
 from workbench.access import has_perm, tenant_view
+from workbench.rendering import render_page, wants_partial
 
 # Form class per action; the key names the form in the panel (and the kept input on a conflict).
 ACTION_FORMS = {
@@ -216,21 +216,15 @@ def _age(delta) -> str:
     return f"{seconds // 60} min"
 
 
-def _render(request, template: str, partial: str, context: dict, status: int = 200):
-    """Render the page, or only ``partial`` for an htmx request; vary on HX-Request."""
-    name = f"{template}#{partial}" if request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
 @tenant_view("read_tenant")
 @require_GET
 def queue(request):
     """Show a review queue (filters, sort and page in the URL), the landing page of Review."""
     context = _queue_context(request)
     partial = "queue" if request.headers.get("HX-Target") == "review-queue" else "page"
-    return _render(request, "classification/review/queue.html", partial, context)
+    return render_page(
+        request, "classification/review/queue.html", context, partial=partial, vary=("HX-Target",)
+    )
 
 
 def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dict:
@@ -339,9 +333,9 @@ def panel(request, pk: int):
     """Show one decision's panel; a full page (queue beside it) without htmx."""
     state = access.review_state(request, pk)
     context = _panel_context(request, state)
-    if not request.htmx:
+    if not wants_partial(request):
         context.update(_queue_context(request))
-    return _render(request, "classification/review/queue.html", "panel", context)
+    return render_page(request, "classification/review/queue.html", context, partial="panel")
 
 
 def _act(request, pk: int, name: str, call):
@@ -364,7 +358,7 @@ def _act(request, pk: int, name: str, call):
                 form.add_error(target, error)
         return _panel_response(request, state, bound=(name, form), status=422)
     fresh = access.review_state(request, pk)
-    if not request.htmx:
+    if not wants_partial(request):
         messages.success(request, message)
         url = reverse("classification:review_panel", args=[request.tenant.slug, pk])
         query = _queue_query(request.GET)
@@ -391,11 +385,13 @@ def _panel_response(request, state, *, status=200, notice="", **kwargs):
     context["undo_changed"] = bool(notice) or (kwargs.get("bound") or ("",))[0] == "undo"
     if (kwargs.get("bound") or ("",))[0] == "undo":
         context["undo"] = None
-    if not request.htmx:
+    if not wants_partial(request):
         context.update(_queue_context(request))
         if kwargs.get("conflict"):
             messages.error(request, kwargs["conflict"])
-    return _render(request, "classification/review/queue.html", "panel", context, status=status)
+    return render_page(
+        request, "classification/review/queue.html", context, partial="panel", status=status
+    )
 
 
 def _code_label(action) -> str:
