@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import access, forms, renderers, selectors, services, snapshot
+from audit.models import ExportStatus
 from audit.xlsx import XLSX_CONTENT_TYPE
 from workbench.access import has_perm, tenant_view
 from workbench.rendering import render_page, wants_partial
@@ -136,7 +137,7 @@ def export_detail(request, pk: int):
         return render_page(
             request, "audit/export_detail.html", context, partial="progress", stop_polling=stop
         )
-    if export.status == "ready":
+    if export.status == ExportStatus.READY:
         try:
             document = snapshot.open_lazily(selectors.export_bytes(export))
         except selectors.SnapshotTampered as err:
@@ -189,7 +190,7 @@ def _verify_page(request, form, *, check=None, error="", status=200):
 
 
 def _ready_bytes(export) -> bytes:
-    if export.status != "ready":
+    if export.status != ExportStatus.READY:
         raise Http404("This export is not ready.")
     return selectors.export_bytes(export)
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog import access, forms, importer, selectors, services, workbooks
 from catalog import facts as F
+from catalog.models import ImportStatus
 from workbench import panels
 from workbench.access import has_perm, tenant_view
 from workbench.rendering import render_page
@@ -136,7 +137,7 @@ def batch_detail(request, pk: int):
         "conflicts": _conflict_rows(batch.conflicts[:CONFLICTS_SHOWN]),
         "more_conflicts": len(batch.conflicts) - CONFLICTS_SHOWN,
     }
-    if batch.status == "done" and batch.updated_count:
+    if batch.status == ImportStatus.DONE and batch.updated_count:
         page = Paginator(selectors.import_batch_updates(batch=batch), PAGE_SIZE).get_page(
             request.GET.get("page")
         )

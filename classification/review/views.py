@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog import facts as catalog_facts
 from classification import selectors as classification_selectors
-from classification.models import ActionKind, EvidenceFile, ReviewStatus
+from classification.models import ActionKind, EvidenceFile, ReviewStatus, SpotCheck
 from classification.review import access, forms, rulings, selectors, services
 from rulepacks import routing
 from tariffs import codes
@@ -190,7 +190,9 @@ def _rows(
                     (r.replace("_", " "), routing.REASON_LABELS.get(r, r)) for r in s.reasons
                 ],
                 "source": _source(s, precedents or {}),
-                "waiting": waiting_for(s.missing_facts) if s.status == "info_requested" else "",
+                "waiting": waiting_for(s.missing_facts)
+                if s.status == ReviewStatus.INFO_REQUESTED
+                else "",
                 "risk": s.decision.risk_band,
                 "risk_label": RISK_LABELS.get(s.decision.risk_band, s.decision.risk_band),
                 "time_iso": (s.decided_at if decided else s.decision_created_at).isoformat(),
@@ -240,7 +242,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
             initial["version"] = state.version
             action_forms[name] = form_class(initial=initial, prefix=name)
     may_decide = access.may_decide(request, state)
-    blocked = services.blocked_goods(decision) if state.status != "final" else []
+    blocked = services.blocked_goods(decision) if state.status != ReviewStatus.FINAL else []
     actions = selectors.actions_for(state)
     final = state.status == ReviewStatus.FINAL
     return {
@@ -265,7 +267,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         "may_release": bool(blocked) and has_perm(request, "resolve_escalations"),
         "four_eyes": bool(blocked) and services.four_eyes(decision),
         "sign_off": services.pending_sign_off(state) if blocked and state.is_open else None,
-        "spot_check_pending": final and state.spot_check == "pending",
+        "spot_check_pending": final and state.spot_check == SpotCheck.PENDING,
         "may_correct": final and has_perm(request, "review_decisions"),
         "finalized": selectors.finalizing_action(state) if final else None,
         "may_act": (
@@ -275,10 +277,10 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         ),
         "may_grant": has_perm(request, "resolve_escalations")
         and state.status == ReviewStatus.ESCALATED,
-        "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
+        "may_promote": has_perm(request, "manage_rulepacks") and state.status == ReviewStatus.FINAL,
         # Said where bulk confirm could be expected (Confirm, Needs review), not on blocked items.
         "bulk_refusal": services.bulk_refusal(state)
-        if state.status == "open" and state.queue in ("confirm", "needs_review")
+        if state.status == ReviewStatus.OPEN and state.queue in ("confirm", "needs_review")
         else "",
         "ruling_forms": rulings.accepted_forms(state.jurisdiction),
         "query": _queue_query(request.GET),
