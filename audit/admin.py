@@ -1,23 +1,13 @@
+"""Audit rows are written by services only: the admin shows them and changes nothing."""
+
 from django.contrib import admin
 
 from audit.models import AuditEvent, AuditExport, OutboxEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit rows are written by services only: the admin shows them and changes nothing."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from workbench.admin import ReadOnlyModelAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     list_display = (
         "created_at",
         "tenant",
@@ -32,14 +22,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "created_at", "tenant", "type", "status", "attempts", "available_at")
     list_filter = ("status", "type", "tenant")
     search_fields = ("type", "target_id")
 
 
 @admin.register(AuditExport)
-class AuditExportAdmin(ReadOnlyAdmin):
+class AuditExportAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "created_at", "tenant", "requested_by_label", "status", "sha256")
     list_filter = ("status", "tenant")
     exclude = ("payload",)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, connections, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit import canonical
@@ -266,29 +266,24 @@ def export_request(*, actor, tenant, scope: dict, background: bool = True) -> Au
     return export
 
 
-class _Progress:
-    """Reports progress through a separate connection, visible while the snapshot's own
-    transaction is still open (only when that transaction is the outermost one)."""
+class _Progress(worker.ProgressWriter):
+    """Reports progress, visible while the snapshot's own transaction is still open; a
+    percentage already reported is not written again."""
 
-    def __init__(self, export_id: int, enabled: bool):
-        self.export_id, self.enabled, self.conn, self.last = export_id, enabled, None, -1
+    SQL = (
+        "UPDATE audit_auditexport SET progress = %s, progress_note = %s "
+        "WHERE id = %s AND status = 'running'"
+    )
+
+    def __init__(self, export_id: int):
+        super().__init__(self.SQL)
+        self.export_id, self.last = export_id, -1
 
     def __call__(self, pct: int, note: str) -> None:
         if not self.enabled or pct == self.last:
             return
         self.last = pct
-        if self.conn is None:
-            self.conn = connections.create_connection("default")
-        with self.conn.cursor() as cursor:
-            cursor.execute(
-                "UPDATE audit_auditexport SET progress = %s, progress_note = %s "
-                "WHERE id = %s AND status = 'running'",
-                [pct, note[:200], self.export_id],
-            )
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        self.write([pct, note[:200], self.export_id])
 
 
 def _claim(export_id: int) -> AuditExport | None:
@@ -354,7 +349,7 @@ def export_build(*, export_id: int) -> AuditExport | None:
     export = _claim(export_id)
     if export is None:
         return None
-    progress = _Progress(export.pk, enabled=not connection.in_atomic_block)
+    progress = _Progress(export.pk)
     try:
         with worker.Heartbeat(_HEARTBEAT, [export.pk], enabled=progress.enabled):
             built, inline, stored = _snapshot(export, progress)

@@ -12,19 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import access, forms, renderers, selectors, services, snapshot
+from audit.models import ExportStatus
 from audit.xlsx import XLSX_CONTENT_TYPE
 from workbench.access import has_perm, tenant_view
+from workbench.rendering import render_page, wants_partial
 
 # The filtered log is built in memory; beyond this many events, an audit export is the tool.
 LOG_XLSX_MAX = 200_000
-
-
-def _fragment_or_page(request, template: str, fragment: str, context: dict, status=200):
-    """Render the whole page, or only ``fragment`` for an htmx request (Vary: HX-Request)."""
-    name = f"{template}#{fragment}" if request.htmx else template
-    response = render(request, name, context, status=status)
-    response["Vary"] = "HX-Request"
-    return response
 
 
 def _log_filters(request):
@@ -50,7 +44,7 @@ def log(request):
         "actors": selectors.actor_labels(request.tenant),
     }
     status = 422 if form.errors else 200
-    return _fragment_or_page(request, "audit/log.html", "results", context, status)
+    return render_page(request, "audit/log.html", context, partial="results", status=status)
 
 
 @tenant_view("view_audit_log")
@@ -83,7 +77,7 @@ def log_xlsx(request):
 def chain(request):
     """Show whether the tenant's hash chain verifies (loaded lazily by the log page)."""
     context = {"report": selectors.chain_status(request.tenant)}
-    return _fragment_or_page(request, "audit/chain.html", "chain", context)
+    return render_page(request, "audit/chain.html", context, partial="chain")
 
 
 @tenant_view("view_audit_log")
@@ -138,10 +132,12 @@ def export_detail(request, pk: int):
     """
     export = access.export_for_user(request, pk)
     context = {"export": export, "decisions": [], "tampered": ""}
-    if request.htmx and request.GET.get("poll"):
-        status = 286 if export.is_terminal or export.is_stalled else 200
-        return render(request, "audit/export_detail.html#progress", context, status=status)
-    if export.status == "ready":
+    if request.GET.get("poll") and wants_partial(request):
+        stop = export.is_terminal or export.is_stalled
+        return render_page(
+            request, "audit/export_detail.html", context, partial="progress", stop_polling=stop
+        )
+    if export.status == ExportStatus.READY:
         try:
             document = snapshot.open_lazily(selectors.export_bytes(export))
         except selectors.SnapshotTampered as err:
@@ -150,7 +146,7 @@ def export_detail(request, pk: int):
             decisions = renderers.decisions(document)
             context["decisions"] = list(itertools.islice(decisions, 500))
             context["decision_count"] = len(decisions)
-    return render(request, "audit/export_detail.html", context)
+    return render_page(request, "audit/export_detail.html", context)
 
 
 # Differences listed on the verification page.
@@ -194,7 +190,7 @@ def _verify_page(request, form, *, check=None, error="", status=200):
 
 
 def _ready_bytes(export) -> bytes:
-    if export.status != "ready":
+    if export.status != ExportStatus.READY:
         raise Http404("This export is not ready.")
     return selectors.export_bytes(export)
 

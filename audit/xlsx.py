@@ -12,6 +12,7 @@ Written by hand rather than with openpyxl because openpyxl's pure-Python XML ser
 about 30 µs per cell: a 50,000-decision export has millions of cells.
 """
 
+import functools
 import math
 import re
 import shutil
@@ -61,16 +62,12 @@ def neutralise(text: str) -> str:
     return text
 
 
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
+@functools.cache
+def _columns() -> list[str]:
+    """Column letters A… by index; openpyxl is loaded only once a workbook is written."""
+    from openpyxl.utils import get_column_letter
 
-
-_COLUMNS = [_column(i) for i in range(200)]
+    return [get_column_letter(i + 1) for i in range(200)]
 
 
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
@@ -87,7 +84,7 @@ def _text(value: str) -> str:
 
 def _row_xml(n: int, row, style: str = "") -> str:
     """Return one ``<row>``: numbers as numbers, everything else as neutralised inline text."""
-    out = [f'<row r="{n}">']
+    out, columns = [f'<row r="{n}">'], _columns()
     for i, value in enumerate(row):
         if value is None:
             continue
@@ -96,12 +93,12 @@ def _row_xml(n: int, row, style: str = "") -> str:
             if value[:1] in _FORMULA_FIRST or len(value) >= CELL_MAX or _SPECIAL.search(value):
                 value = _text(value)
         elif kind is int or kind is Decimal or (kind is float and math.isfinite(value)):
-            out.append(f'<c r="{_COLUMNS[i]}{n}"{style}><v>{value}</v></c>')
+            out.append(f'<c r="{columns[i]}{n}"{style}><v>{value}</v></c>')
             continue
         else:
             value = _text(("yes" if value else "no") if kind is bool else str(value))
         out.append(
-            f'<c r="{_COLUMNS[i]}{n}" t="inlineStr"{style}><is><t xml:space="preserve">'
+            f'<c r="{columns[i]}{n}" t="inlineStr"{style}><is><t xml:space="preserve">'
             f"{value}</t></is></c>"
         )
     out.append("</row>")

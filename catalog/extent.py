@@ -23,6 +23,8 @@ BLOCK = 1 << 20
 # The catalog has 16 columns; an export may carry more, which the import ignores. 256 columns
 # (A to IV, the old Excel limit) leaves room for those.
 MAX_COLUMNS = 256
+# ZZZ, the last column openpyxl names (Excel's last is XFD, 16,384).
+MAX_NAMED_COLUMN = 18_278
 # Rows beyond the product-row limit allowed for a title block, the header and blank lines.
 ROW_SLACK = 1000
 # Cells from A1 to the furthest cell: a reader needs about 32 bytes for each, so 6 million is
@@ -50,13 +52,12 @@ def bounds_for(max_rows: int) -> Bounds:
     return Bounds(max_row=max_rows + ROW_SLACK)
 
 
-def column_letter(index: int) -> str:
-    """Return the letters of a 1-based column number (1 → A, 28 → AB)."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def column_letter(number: int) -> str:
+    """Return the letters of a 1-based column number (1 → A, 28 → AB); past ZZZ, which no
+    spreadsheet reaches, ``#`` and the number."""
+    from openpyxl.utils import get_column_letter  # loaded only when a message names a column
+
+    return get_column_letter(number) if 0 < number <= MAX_NAMED_COLUMN else f"#{number}"
 
 
 def column_number(letters: str) -> int:

@@ -66,12 +66,7 @@ class Table:
 
 def column_letter(index: int) -> str:
     """Return the spreadsheet letter of a 0-based column index (0 → A, 27 → AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return extent.column_letter(index + 1)
 
 
 def _size(fileobj) -> int:

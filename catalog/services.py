@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -197,7 +197,7 @@ def import_batch_process(*, batch_id: int, fileobj=None) -> ImportBatch:
     stored = batch.stored_file if fileobj is None else ""
     if stored:
         fileobj = default_storage.open(stored, "rb")
-    progress = _Progress(batch.pk, enabled=not connection.in_atomic_block)
+    progress = _Progress(batch.pk)
     heartbeat = worker.Heartbeat(_HEARTBEAT, [batch.pk, run], enabled=progress.enabled)
     ended = True
     try:
@@ -327,32 +327,24 @@ def _hold(batch: ImportBatch, conflicts: list[dict], run: int, fileobj) -> None:
         default_storage.delete(stored)
 
 
-class _Progress:
-    """Reports rows read through a separate connection, so that the batch page sees it while
-    the import's own transaction is still open (only when that transaction is the outermost).
-    Each report is also where a run checks whether its worker is stopping."""
+class _Progress(worker.ProgressWriter):
+    """Reports rows read, so that the batch page sees them while the import's own transaction
+    is still open. Each report is also where a run checks whether its worker is stopping."""
 
-    def __init__(self, batch_id: int, enabled: bool):
-        self.batch_id, self.enabled, self.conn = batch_id, enabled, None
+    # SKIP LOCKED: progress is worth less than never waiting on the batch row.
+    SQL = (
+        "UPDATE catalog_importbatch SET processed_rows = %s, total_rows = %s "
+        "WHERE id IN (SELECT id FROM catalog_importbatch WHERE id = %s "
+        "AND status = 'running' FOR UPDATE SKIP LOCKED)"
+    )
+
+    def __init__(self, batch_id: int):
+        super().__init__(self.SQL)
+        self.batch_id = batch_id
 
     def __call__(self, done: int, estimate: int | None) -> None:
         worker.check_stop()
-        if not self.enabled:
-            return
-        if self.conn is None:
-            self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
-        with self.conn.cursor() as cursor:
-            # SKIP LOCKED: progress is worth less than never waiting on the batch row.
-            cursor.execute(
-                "UPDATE catalog_importbatch SET processed_rows = %s, total_rows = %s "
-                "WHERE id IN (SELECT id FROM catalog_importbatch WHERE id = %s "
-                "AND status = 'running' FOR UPDATE SKIP LOCKED)",
-                [done, max(estimate or 0, done), self.batch_id],
-            )
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        self.write([done, max(estimate or 0, done), self.batch_id])
 
 
 def _actor_label(batch: ImportBatch) -> str | None:

@@ -10,12 +10,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
 from catalog import access, forms, importer, selectors, services, workbooks
 from catalog import facts as F
+from catalog.models import ImportStatus
 from workbench import panels
 from workbench.access import has_perm, tenant_view
+from workbench.rendering import render_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
@@ -123,7 +124,6 @@ def import_template(request):
 
 @tenant_view("read_tenant")
 @require_GET
-@vary_on_headers("HX-Request")
 def batch_detail(request, pk: int):
     """Show an import's progress and result; htmx polls the status fragment until it ends."""
     batch = access.batch_for_request(request, pk)
@@ -137,7 +137,7 @@ def batch_detail(request, pk: int):
         "conflicts": _conflict_rows(batch.conflicts[:CONFLICTS_SHOWN]),
         "more_conflicts": len(batch.conflicts) - CONFLICTS_SHOWN,
     }
-    if batch.status == "done" and batch.updated_count:
+    if batch.status == ImportStatus.DONE and batch.updated_count:
         page = Paginator(selectors.import_batch_updates(batch=batch), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
@@ -146,13 +146,17 @@ def batch_detail(request, pk: int):
             {"version": item["version"], "changes": _change_rows(item["changes"])}
             for item in selectors.versions_with_changes(page.object_list)
         ]
-    if request.htmx:
-        # 286 tells htmx to stop polling; the terminal fragment carries no trigger either.
-        # A stalled import is still polled: the sweep queues it again or fails it.
-        waiting = batch.is_abandoned or batch.needs_confirmation
-        status = 286 if batch.is_terminal or waiting else 200
-        return render(request, "catalog/batch_detail.html#status", context, status=status)
-    return render(request, "catalog/batch_detail.html", context)
+    # htmx polls the status fragment until the import ends or waits for someone; the terminal
+    # fragment carries no trigger either. A stalled import is still polled: the sweep queues it
+    # again or fails it.
+    waiting = batch.is_abandoned or batch.needs_confirmation
+    return render_page(
+        request,
+        "catalog/batch_detail.html",
+        context,
+        partial="status",
+        stop_polling=batch.is_terminal or waiting,
+    )
 
 
 def _fact_text(value) -> str:

@@ -23,7 +23,7 @@ from audit import services as audit_services
 from catalog import services as catalog_services
 from classification import engine, leases, selectors
 from classification.engine import search as engine_search
-from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus
+from classification.models import CLAIM_BATCH_SIZE, Decision, Job, JobStatus, Outcome
 from classification.review import services as review_services
 from classification.review import states as review_states
 from metering import counters
@@ -207,7 +207,7 @@ def _auto_finalize(decisions: list[Decision], results: list[_Result]) -> None:
     by_pack: dict[int, tuple] = {}
     for decision, result in zip(decisions, results, strict=True):
         pack = result.context.pack
-        if decision.outcome == "classified" and pack is not None and pack.auto_finalize:
+        if decision.outcome == Outcome.CLASSIFIED and pack is not None and pack.auto_finalize:
             by_pack.setdefault(id(pack), (pack, []))[1].append(decision)
     for pack, chosen in by_pack.values():
         review_services.review_system_finalize(decisions=chosen, pack=pack)

@@ -12,6 +12,7 @@ from classification import calibrations, forms, selectors, services, tasks
 from classification.models import ClassificationRequest, Decision, Job
 from classification.review import selectors as review_selectors
 from workbench.access import tenant_object, tenant_view
+from workbench.rendering import render_page
 
 # The outcome chips of a request's page: (outcome, chip text).
 OUTCOME_CHIPS = (
@@ -29,12 +30,13 @@ NONE_WITH_OUTCOME = {
 def _render_progress(request, template, context):
     """Render the page, or for htmx polling only its progress fragment, which holds the
     decisions table too, so the table fills as the work does (286 stops polling)."""
-    if request.htmx:
-        response = render(request, f"{template}#progress", context)
-        if context["progress"].finished:
-            response.status_code = 286
-        return response
-    return render(request, template, context)
+    return render_page(
+        request,
+        template,
+        context,
+        partial="progress",
+        stop_polling=context["progress"].finished,
+    )
 
 
 def _progress_context(request, requests, decisions) -> dict:

@@ -236,7 +236,7 @@ def supplier_link_answer(*, token: str, raw: dict, files=()) -> SupplierLink:
             tenant=link.tenant,
             kind=Kind.INFO_RECEIVED,
             text=f"{link.label} confirmed the facts of {product.sku} unchanged.",
-            link=f"/t/{link.tenant.slug}/questions/{link.state_id}/",
+            link=reverse("followup:question", args=[link.tenant.slug, link.state_id]),
         )
     return link
 
@@ -299,7 +299,7 @@ def digest_send(*, tenant_id: int, now=None) -> int:
             kind=Kind.DIGEST,
             text=f"{len(states)} review items are overdue (older than "
             f"{settings.REVIEW_OVERDUE_DAYS} days):\n" + "\n".join(lines) + more,
-            link=f"/t/{tenant.slug}/classification/",
+            link=reverse("classification:index", args=[tenant.slug]),
         )
     audit.record(
         actor=None,

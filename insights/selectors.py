@@ -25,6 +25,7 @@ from classification.models import Decision, Outcome, ReviewState, ReviewStatus, 
 from classification.review import selectors as review_selectors
 from classification.review import tallies
 from rulepacks import selectors as rulepack_selectors
+from rulepacks.models import RulePackStatus
 
 OUTCOMES = (Outcome.CLASSIFIED, Outcome.NEEDS_REVIEW, Outcome.BLOCKED)
 # A broker's own work: the actions that decide, route or check a decision.
@@ -142,7 +143,7 @@ def backtest_review_rates(tenant, jurisdiction: str = "") -> list[dict]:
     out = []
     for code, rows in sorted(packs.items()):
         for pack in rows:
-            if pack.status != "active" or (jurisdiction and code != jurisdiction):
+            if pack.status != RulePackStatus.ACTIVE or (jurisdiction and code != jurisdiction):
                 continue
             rate = (pack.backtest_report or {}).get("review_rate")
             out.append({"jurisdiction": code, "version": pack.version, "review_rate": rate})

@@ -4,13 +4,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from insights import dashboard, forms, selectors, services
 from insights.models import DriftAlert
 from workbench.access import has_perm, tenant_view
+from workbench.rendering import render_page
 
 
 @tenant_view("read_tenant")
@@ -40,10 +41,7 @@ def index(request):
         "alerts": list(selectors.open_alerts(request.tenant, period.jurisdiction)) if full else [],
         "may_acknowledge": has_perm(request, "manage_rulepacks"),
     }
-    name = "insights/index.html#body" if request.htmx else "insights/index.html"
-    response = render(request, name, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render_page(request, "insights/index.html", context, partial="body")
 
 
 @tenant_view("manage_rulepacks")

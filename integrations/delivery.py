@@ -25,6 +25,7 @@ from http.client import HTTPException
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -388,7 +389,9 @@ def endpoint_send_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
         "data": {
             "message": "A test event from the customs workbench. Verify its signature.",
             "sent_by": actor.get_username() if actor else "system",
-            "links": {"html": conf.absolute(f"/t/{endpoint.tenant.slug}/integrations/")},
+            "links": {
+                "html": conf.absolute(reverse("integrations:index", args=[endpoint.tenant.slug]))
+            },
         },
     }
     delivery = WebhookDelivery.objects.create(

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from rulepacks.models import RulePack
+from workbench.admin import ReadOnlyModelAdmin
 
 
 @admin.register(RulePack)
-class RulePackAdmin(admin.ModelAdmin):
+class RulePackAdmin(ReadOnlyModelAdmin):
     """Read-only: packs change through audited services, and active ones never change."""
 
     list_display = ("id", "tenant", "jurisdiction", "version", "status", "sha256", "activated_at")
@@ -13,12 +14,3 @@ class RulePackAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

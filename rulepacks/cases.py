@@ -124,6 +124,7 @@ def _from_toml(content: bytes, jurisdiction: str):
 
 def _from_xlsx(content: bytes, jurisdiction: str):
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -143,7 +144,8 @@ def _from_xlsx(content: bytes, jurisdiction: str):
         header = [_ALIASES.get(h, h) for h in header]
         problems = [
             Problem(
-                f"row 1, column {_col(i)}: unknown column {h!r} (known: {', '.join(XLSX_COLUMNS)})"
+                f"row 1, column {get_column_letter(i + 1)}: unknown column {h!r} "
+                f"(known: {', '.join(XLSX_COLUMNS)})"
             )
             for i, h in enumerate(header)
             if h and h not in XLSX_COLUMNS
@@ -174,15 +176,6 @@ def _from_xlsx(content: bytes, jurisdiction: str):
         workbook.close()
 
 
-def _col(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 EXAMPLE_ROW = {
     "id": "bt-001",
     "expected_code": "6109100012",
@@ -200,6 +193,7 @@ EXAMPLE_ROW = {
 def template_xlsx() -> bytes:
     """Return an empty backtest workbook: the known columns, codes as text, one example row."""
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -207,7 +201,7 @@ def template_xlsx() -> bytes:
     sheet.append(list(XLSX_COLUMNS))
     sheet.append([EXAMPLE_ROW.get(column, "") for column in XLSX_COLUMNS])
     for column in ("expected_code", "declared_code", "sku"):
-        letter = _col(XLSX_COLUMNS.index(column))
+        letter = get_column_letter(XLSX_COLUMNS.index(column) + 1)
         for cell in sheet[letter]:
             cell.number_format = "@"  # keep leading zeros of codes
     buffer = io.BytesIO()

@@ -10,12 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from rulepacks import access, cases, forms, selectors, services
 from rulepacks.format import parse
 from rulepacks.models import RulePack
 from workbench.access import has_perm, tenant_view
+from workbench.rendering import render_page, wants_partial
 
 
 def _detail(pack: RulePack):
@@ -70,7 +70,6 @@ def pack_new(request):
 
 @tenant_view("manage_rulepacks")
 @require_POST
-@vary_on_headers("HX-Request")
 def source_check(request):
     """Check the editor's source for syntax and schema errors without saving anything."""
     result = parse(request.POST.get("source", ""))
@@ -79,8 +78,8 @@ def source_check(request):
         "rules": len(result.pack.rules) if result.pack else 0,
         "golden": len(result.pack.golden) if result.pack else 0,
     }
-    if request.htmx:
-        return render(request, "rulepacks/edit.html#check", {"check": check})
+    if wants_partial(request):
+        return render_page(request, "rulepacks/edit.html", {"check": check}, partial="check")
     pk = request.POST.get("pack", "")
     pack = access.pack_for_authoring(request, int(pk)) if pk.isdigit() else None
     form = forms.SourceForm(request.POST, with_jurisdiction=pack is None)
@@ -90,7 +89,7 @@ def source_check(request):
         else reverse("rulepacks:new", args=[request.tenant.slug])
     )
     context = {"form": form, "pack": pack, "save_url": save_url, "check": check}
-    return render(request, "rulepacks/edit.html", context)
+    return render_page(request, "rulepacks/edit.html", context)
 
 
 @tenant_view("read_tenant")

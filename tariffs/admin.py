@@ -1,23 +1,13 @@
+"""Loaded reference data is immutable: loads go through the audited management commands."""
+
 from django.contrib import admin
 
 from tariffs.models import Lexicon, ReferenceList, TariffSchedule
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Loaded reference data is immutable: loads go through the audited management commands."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from workbench.admin import ReadOnlyModelAdmin
 
 
 @admin.register(TariffSchedule)
-class TariffScheduleAdmin(ReadOnlyAdmin):
+class TariffScheduleAdmin(ReadOnlyModelAdmin):
     list_display = (
         "jurisdiction",
         "revision",
@@ -30,11 +20,11 @@ class TariffScheduleAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReferenceList)
-class ReferenceListAdmin(ReadOnlyAdmin):
+class ReferenceListAdmin(ReadOnlyModelAdmin):
     list_display = ("kind", "source_name", "as_of", "row_count", "loaded_at")
     list_filter = ("kind",)
 
 
 @admin.register(Lexicon)
-class LexiconAdmin(ReadOnlyAdmin):
+class LexiconAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "source_name", "entry_count", "loaded_at", "loaded_by")

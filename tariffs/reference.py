@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -97,6 +97,17 @@ class Line:
     @property
     def formatted(self) -> str:
         return codes.fmt(self.code)
+
+
+# A line's fields in order: what is read back from a stored line and copied from a parsed one.
+LINE_FIELDS = tuple(f.name for f in fields(Line))
+
+
+def line_from(source) -> Line:
+    """Return the ``Line`` of any object with its fields (a parsed ``ScheduleLine``)."""
+    values = {name: getattr(source, name) for name in LINE_FIELDS}
+    values["units"] = tuple(values["units"])
+    return Line(**values)
 
 
 @dataclass(frozen=True)

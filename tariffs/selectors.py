@@ -71,24 +71,15 @@ def reference_key(jurisdiction: str, revision: str | None) -> tuple | None:
 
 
 def _lines(schedule_id: int) -> list[ref_module.Line]:
-    fields = (
-        "code",
-        "indent",
-        "description",
-        "full_description",
-        "units",
-        "general_text",
-        "special_text",
-        "column2_text",
-        "declarable",
-        "rate_inherited_from",
-    )
     rows = (
-        TariffLine.objects.filter(schedule_id=schedule_id).order_by("position").values_list(*fields)
+        TariffLine.objects.filter(schedule_id=schedule_id)
+        .order_by("position")
+        .values_list(*ref_module.LINE_FIELDS)
     )
+    u = ref_module.LINE_FIELDS.index("units")  # a JSON list in the row, a tuple in the Line
     return [
-        ref_module.Line(c, i, d, f, tuple(u), g, s, c2, dec, inh)
-        for c, i, d, f, u, g, s, c2, dec, inh in rows.iterator(chunk_size=5000)
+        ref_module.Line(*row[:u], tuple(row[u]), *row[u + 1 :])
+        for row in rows.iterator(chunk_size=5000)
     ]
 
 

@@ -7,25 +7,13 @@ htmx requests, the named partial of the same template.
 
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from tariffs import codes, forms, lexicon, reference, selectors, services
 from workbench.access import tenant_view
+from workbench.rendering import render_page
 
 AUTOCOMPLETE_LIMIT = 8
-
-
-def _render(request, template: str, context: dict, *, partial: str = "", status: int = 200):
-    """Render the page, or only ``partial`` for an htmx request; vary on HX-Request."""
-    name = (
-        f"{template}#{partial}"
-        if partial and request.htmx and not request.htmx.boosted
-        else template
-    )
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def _rows(ref, lines) -> list[dict]:
@@ -87,7 +75,7 @@ def search(request):
         "lexicon_hits": hits,
         "lexicon_related": related,
     }
-    return _render(request, "tariffs/search.html", context, partial="results")
+    return render_page(request, "tariffs/search.html", context, partial="results")
 
 
 @tenant_view("read_tenant")
@@ -109,9 +97,7 @@ def autocomplete(request):
             path = row["line"].full_description
             row["tail"] = path if len(path) <= 110 else "…" + path[-110:]
     context = {"rows": rows, "query": query, "jurisdiction": jurisdiction, "schedule": schedule}
-    response = render(request, "tariffs/_autocomplete_options.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render(request, "tariffs/_autocomplete_options.html", context)
 
 
 @tenant_view("read_tenant")
@@ -191,7 +177,7 @@ def duty(request):
             )
     status = 422 if form.is_bound and form.errors else 200
     context = {"form": form, "estimate": estimate, "check": check}
-    return _render(request, "tariffs/duty.html", context, partial="estimate", status=status)
+    return render_page(request, "tariffs/duty.html", context, partial="estimate", status=status)
 
 
 @tenant_view("read_tenant")

@@ -1,4 +1,5 @@
-"""What a background task needs from the worker that runs it: a heartbeat, and a stop request.
+"""What a background task needs from the worker that runs it: a heartbeat, progress, and a stop
+request.
 
 A long task (a catalog import, an audit export) writes a **heartbeat**, a timestamp on its row,
 every ``WORKER_HEARTBEAT_SECONDS`` from a thread with its own database connection, so that the
@@ -107,6 +108,33 @@ class Heartbeat:
                     conn = None
         finally:
             _close(conn)
+
+
+class ProgressWriter:
+    """Run one statement (``UPDATE … SET progress …``) on a connection of its own, so that the
+    row shows a task's progress while the task's own transaction is still open.
+
+    Enabled only when that transaction is the outermost one (``connection.in_atomic_block`` is
+    false when the writer is made): inside a caller's transaction, as in a test, the task's row
+    may not be committed yet and a second connection would wait on it. The statement should
+    change the row only while it is still running. ``close()`` ends the connection.
+    """
+
+    def __init__(self, sql: str):
+        self.sql, self.conn = sql, None
+        self.enabled = not connections[DEFAULT_DB_ALIAS].in_atomic_block
+
+    def write(self, params: list) -> None:
+        if not self.enabled:
+            return
+        if self.conn is None:
+            self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.conn.cursor() as cursor:
+            cursor.execute(self.sql, params)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 def _close(conn) -> None:

@@ -7,6 +7,8 @@ tenant's compliance leads, who resolve them; a grant to the person granted; answ
 broker who asked.
 """
 
+from django.urls import reverse
+
 from catalog import facts as catalog_facts
 from catalog.models import ProductVersion
 from classification.models import ActionKind, ReviewAction
@@ -23,7 +25,7 @@ def _facts(keys) -> str:
 
 
 def _panel(state) -> str:
-    return f"/t/{state.tenant.slug}/classification/review/{state.pk}/"
+    return reverse("classification:review_panel", args=[state.tenant.slug, state.pk])
 
 
 def _send(state, users, kind, text, link, actor) -> None:
@@ -70,7 +72,7 @@ def info_requested(state, *, actor, facts, message: str) -> None:
     text = (
         f"{actor.get_username()} asks for facts of {state.product.sku} ({_facts(facts)}): {message}"
     )
-    link = f"/t/{state.tenant.slug}/questions/{state.pk}/"
+    link = reverse("followup:question", args=[state.tenant.slug, state.pk])
     _send(state, users, Kind.INFO_REQUESTED, text, link, actor)
 
 
@@ -93,5 +95,5 @@ def info_received(state, *, actor, facts) -> None:
         f"{who} answered your question on {state.product.sku} ({_facts(facts)}); "
         "it is being classified again."
     )
-    link = f"/t/{state.tenant.slug}/catalog/products/{state.product_id}/"
+    link = reverse("catalog:product_detail", args=[state.tenant.slug, state.product_id])
     _send(state, [asked.actor], Kind.INFO_RECEIVED, text, link, None)

@@ -14,22 +14,22 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import facts as catalog_facts
 from classification import selectors as classification_selectors
-from classification.models import ActionKind, EvidenceFile, ReviewStatus
+from classification.models import ActionKind, EvidenceFile, ReviewStatus, SpotCheck
 from classification.review import access, forms, rulings, selectors, services
 from rulepacks import routing
 from tariffs import codes
 from workbench.access import has_perm, tenant_view
+from workbench.rendering import render_page, wants_partial
 
 # Form class per action; the key names the form in the panel (and the kept input on a conflict).
 ACTION_FORMS = {
@@ -191,7 +191,9 @@ def _rows(
                     (r.replace("_", " "), routing.REASON_LABELS.get(r, r)) for r in s.reasons
                 ],
                 "source": _source(s, precedents or {}),
-                "waiting": waiting_for(s.missing_facts) if s.status == "info_requested" else "",
+                "waiting": waiting_for(s.missing_facts)
+                if s.status == ReviewStatus.INFO_REQUESTED
+                else "",
                 "risk": s.decision.risk_band,
                 "risk_label": RISK_LABELS.get(s.decision.risk_band, s.decision.risk_band),
                 "time_iso": (s.decided_at if decided else s.decision_created_at).isoformat(),
@@ -217,21 +219,15 @@ def _age(delta) -> str:
     return f"{seconds // 60} min"
 
 
-def _render(request, template: str, partial: str, context: dict, status: int = 200):
-    """Render the page, or only ``partial`` for an htmx request; vary on HX-Request."""
-    name = f"{template}#{partial}" if request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
 @tenant_view("read_tenant")
 @require_GET
 def queue(request):
     """Show a review queue (filters, sort and page in the URL), the landing page of Review."""
     context = _queue_context(request)
     partial = "queue" if request.headers.get("HX-Target") == "review-queue" else "page"
-    return _render(request, "classification/review/queue.html", partial, context)
+    return render_page(
+        request, "classification/review/queue.html", context, partial=partial, vary=("HX-Target",)
+    )
 
 
 def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dict:
@@ -247,7 +243,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
             initial["version"] = state.version
             action_forms[name] = form_class(initial=initial, prefix=name)
     may_decide = access.may_decide(request, state)
-    blocked = selectors.blocked_goods(decision) if state.status != "final" else []
+    blocked = selectors.blocked_goods(decision) if state.status != ReviewStatus.FINAL else []
     actions = selectors.actions_for(state)
     final = state.status == ReviewStatus.FINAL
     return {
@@ -272,7 +268,7 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         "may_release": bool(blocked) and has_perm(request, "resolve_escalations"),
         "four_eyes": bool(blocked) and selectors.four_eyes(decision),
         "sign_off": selectors.pending_sign_off(state) if blocked and state.is_open else None,
-        "spot_check_pending": final and state.spot_check == "pending",
+        "spot_check_pending": final and state.spot_check == SpotCheck.PENDING,
         "may_correct": final and has_perm(request, "review_decisions"),
         "finalized": selectors.finalizing_action(state) if final else None,
         "may_act": (
@@ -282,10 +278,10 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         ),
         "may_grant": has_perm(request, "resolve_escalations")
         and state.status == ReviewStatus.ESCALATED,
-        "may_promote": has_perm(request, "manage_rulepacks") and state.status == "final",
+        "may_promote": has_perm(request, "manage_rulepacks") and state.status == ReviewStatus.FINAL,
         # Said where bulk confirm could be expected (Confirm, Needs review), not on blocked items.
         "bulk_refusal": selectors.bulk_refusal(state)
-        if state.status == "open" and state.queue in ("confirm", "needs_review")
+        if state.status == ReviewStatus.OPEN and state.queue in ("confirm", "needs_review")
         else "",
         "ruling_forms": rulings.accepted_forms(state.jurisdiction),
         "query": _queue_query(request.GET),
@@ -340,9 +336,9 @@ def panel(request, pk: int):
     """Show one decision's panel; a full page (queue beside it) without htmx."""
     state = access.review_state(request, pk)
     context = _panel_context(request, state)
-    if not request.htmx:
+    if not wants_partial(request):
         context.update(_queue_context(request))
-    return _render(request, "classification/review/queue.html", "panel", context)
+    return render_page(request, "classification/review/queue.html", context, partial="panel")
 
 
 def _act(request, pk: int, name: str, call):
@@ -365,7 +361,7 @@ def _act(request, pk: int, name: str, call):
                 form.add_error(target, error)
         return _panel_response(request, state, bound=(name, form), status=422)
     fresh = access.review_state(request, pk)
-    if not request.htmx:
+    if not wants_partial(request):
         messages.success(request, message)
         url = reverse("classification:review_panel", args=[request.tenant.slug, pk])
         query = _queue_query(request.GET)
@@ -392,11 +388,13 @@ def _panel_response(request, state, *, status=200, notice="", **kwargs):
     context["undo_changed"] = bool(notice) or (kwargs.get("bound") or ("",))[0] == "undo"
     if (kwargs.get("bound") or ("",))[0] == "undo":
         context["undo"] = None
-    if not request.htmx:
+    if not wants_partial(request):
         context.update(_queue_context(request))
         if kwargs.get("conflict"):
             messages.error(request, kwargs["conflict"])
-    return _render(request, "classification/review/queue.html", "panel", context, status=status)
+    return render_page(
+        request, "classification/review/queue.html", context, partial="panel", status=status
+    )
 
 
 def _code_label(action) -> str:

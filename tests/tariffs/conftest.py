@@ -88,21 +88,7 @@ def _real_reference(name: str, revision: str) -> reference.Reference:
         schedule_id=None,
         national=True,
         has_rates=True,
-        lines=[
-            reference.Line(
-                x.code,
-                x.indent,
-                x.description,
-                x.full_description,
-                tuple(x.units),
-                x.general_text,
-                x.special_text,
-                x.column2_text,
-                x.declarable,
-                x.rate_inherited_from,
-            )
-            for x in parsed.lines
-        ],
+        lines=[reference.line_from(x) for x in parsed.lines],
         pga={r.code: (r.pga, r.antidumping, r.countervailing) for r in pga.rows},
         measures=[reference.Measure("Section 301", m.list_name, m.heading, m.prefix) for m in s301],
         sources={"section301": "Section 301 list"},

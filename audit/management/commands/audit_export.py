@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit import renderers, selectors, services, snapshot
+from audit.models import ExportStatus
 from workbench.models import Tenant
 
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in err.message_dict.items())
             ) from None
         export = services.export_build(export_id=export.pk)
-        if export.status != "ready":
+        if export.status != ExportStatus.READY:
             raise CommandError(f"Export #{export.pk} failed: {export.failure_reason}")
         data = selectors.export_bytes(export)
         out = Path(opts["out"])

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from rulepacks import services
 from rulepacks.management.commands import _common
+from rulepacks.models import RulePackStatus
 
 
 class _DryRun(Exception):
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         except (ValidationError, OSError) as err:
             raise CommandError("; ".join(getattr(err, "messages", [str(err)]))) from err
         label = "The pack" if options["dry_run"] else f"Rule pack #{pack.pk}"
-        if pack.status != "validated":
+        if pack.status != RulePackStatus.VALIDATED:
             raise CommandError(f"{label} failed its gates.")
         self.stdout.write(self.style.SUCCESS(f"{label} passed every gate."))
 
