@@ -143,6 +143,9 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
         "decisions": "/t/acme/classification/decisions/",
         "questions": "/t/acme/questions/",
         "notifications": "/notifications/",
+        "decision": f"/t/acme/classification/decisions/{item.decision_id}/",
+        "tariffs": "/t/acme/tariffs/",
+        "help-rule-packs": "/help/rule-packs/",
     }
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
