@@ -441,7 +441,7 @@ def _commit(
             "updated": batch.updated_count,
             "unchanged": batch.unchanged_count,
             "refused": batch.refused_count,
-            "link": outbox.link(batch.tenant, f"catalog/import/{batch.pk}/"),
+            "link": outbox.link(batch.tenant, "catalog:batch_detail", pk=batch.pk),
         },
     )
     took = batch.finished_at - (batch.started_at or batch.finished_at)

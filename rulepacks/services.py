@@ -288,7 +288,7 @@ def _record_refusal(*, actor, pack: RulePack, reasons: list[str]) -> None:
             "jurisdiction": pack.jurisdiction,
             "version": pack.version,
             "reasons": reasons,
-            "link": outbox.link(pack.tenant, f"rulepacks/{pack.pk}/"),
+            "link": outbox.link(pack.tenant, "rulepacks:detail", pk=pack.pk),
         },
     )
 
@@ -340,7 +340,7 @@ def _activate(*, actor, pack: RulePack) -> RulePack:
             "sha256": pack.sha256,
             "schedule_revision": pack.schedule_revision,
             "retired_rulepack_id": previous.pk if previous else None,
-            "link": outbox.link(pack.tenant, f"rulepacks/{pack.pk}/"),
+            "link": outbox.link(pack.tenant, "rulepacks:detail", pk=pack.pk),
         },
     )
     return pack
