@@ -7,7 +7,7 @@ Call ``emit`` from a service, inside its ``@transaction.atomic`` block, after th
         tenant=decision.tenant,
         type=outbox.DECISION_FINALIZED,
         payload={"decision_id": decision.pk, "final_code": code,
-                 "link": outbox.link(decision.tenant, f"classification/decisions/{decision.pk}/")},
+                 "link": outbox.link(decision.tenant, "classification:decision", pk=decision.pk)},
         target=decision,
     )
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from audit import canonical
 from audit.models import OutboxEvent, OutboxStatus
+from workbench import paths
 
 # Sent in the transaction, after events were written: ``tenant``, ``events`` (saved rows). For
 # wake-ups only (integrations), never domain flow.
@@ -70,9 +71,13 @@ REQUIRED_KEYS = {
 }
 
 
-def link(tenant, path: str) -> str:
-    """Return the absolute path of a tenant page, e.g. ``/t/acme/classification/decisions/12/``."""
-    return f"/t/{tenant.slug}/{path.lstrip('/')}"
+def link(tenant, name: str, **kwargs) -> str:
+    """Return the path of tenant page ``name``, e.g. ``/t/acme/classification/decisions/12/``.
+
+    ``link(tenant, "classification:decision", pk=12)``: reversed from the URL name (see
+    ``workbench.paths``), so a moved page moves its links and a wrong name fails loudly.
+    """
+    return paths.tenant_path(tenant, name, **kwargs)
 
 
 def emit(*, tenant, type: str, payload: dict, target=None, hold=None) -> OutboxEvent:

@@ -387,7 +387,7 @@ def _seal(export: AuditExport, built, inline: bytes | None, stored: str) -> Audi
             "export_id": export.pk,
             "sha256": built.sha256,
             "size_bytes": built.size,
-            "link": outbox.link(export.tenant, f"audit/exports/{export.pk}/"),
+            "link": outbox.link(export.tenant, "audit:export_detail", pk=export.pk),
         },
     )
     took = export.finished_at - (export.started_at or export.finished_at)
@@ -452,7 +452,7 @@ def export_fail(*, export_id: int, reason: str) -> AuditExport:
         payload={
             "export_id": export.pk,
             "reason": export.failure_reason,
-            "link": outbox.link(export.tenant, f"audit/exports/{export.pk}/"),
+            "link": outbox.link(export.tenant, "audit:export_detail", pk=export.pk),
         },
     )
     return export

@@ -16,29 +16,28 @@ class ClassificationConfig(AppConfig):
         from django.db.models import Count
         from django.urls import reverse
 
-        from catalog.models import Product
+        from catalog.models import ClassificationStatus, Product
         from classification import selectors
         from classification.review.selectors import review_tiles
         from workbench.dashboard import Tile
 
         base = reverse("classification:index", args=[tenant.slug])
+        needing, blocked = ClassificationStatus.NEEDS_REVIEW, ClassificationStatus.BLOCKED
         counts = dict(
-            Product.objects.filter(
-                tenant=tenant, classification_status__in=["needs_review", "blocked"]
-            )
+            Product.objects.filter(tenant=tenant, classification_status__in=[needing, blocked])
             .values_list("classification_status")
             .annotate(n=Count("id"))
         )
         tiles = [
             Tile(
                 "Open reviews",
-                counts.get("needs_review", 0),
+                counts.get(needing, 0),
                 f"{base}?outcome=needs_review",
                 "products whose latest decision needs a broker",
             ),
             Tile(
                 "Blocked",
-                counts.get("blocked", 0),
+                counts.get(blocked, 0),
                 f"{base}?outcome=blocked",
                 "products that cannot be classified as they stand",
             ),
@@ -155,7 +154,10 @@ class ClassificationConfig(AppConfig):
             "override_reasons": dict(models.OverrideReason.choices),
             "actions": dict(models.ActionKind.choices),
             "outcomes": outcomes,
-            "statuses": {**outcomes, "final": "Final"},
+            "statuses": {
+                **outcomes,
+                models.ReviewStatus.FINAL.value: models.ReviewStatus.FINAL.label,
+            },
             "risk_bands": dict(models.RiskBand.choices),
             "rejections": dict(REJECTION_LABELS),
         }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
+from classification.models import JobStatus
 from metering import counters
 
 _REAP_SQL = """
@@ -76,7 +77,7 @@ def claim(*, owner: str, limit: int, seconds: int | None = None) -> list[Lease]:
             _CLAIM_SQL, {"limit": limit, "owner": owner[:200], "secs": seconds or lease_seconds()}
         )
         rows = cursor.fetchall()
-        retaken = [row[4] for row in rows if row[5] == "leased"]
+        retaken = [row[4] for row in rows if row[5] == JobStatus.LEASED]
         counters.add_many(
             [(t, counters.LEASES_EXPIRED, 1) for t in reaped + retaken]
             + [(t, counters.JOBS_DEAD, 1) for t in reaped]

@@ -181,6 +181,22 @@ class Route(models.TextChoices):
     LOGISTICS = "logistics", "Logistics"
 
 
+class ReviewQueue(models.TextChoices):
+    """The queue a review state waits in (``ReviewState.queue``), besides ``escalated_<route>``.
+
+    Not the field's choices: the escalated queues are named from ``Route``, and choices on the
+    field would add a migration that changes nothing in the database.
+    """
+
+    CONFIRM = "confirm", "Confirm"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    BLOCKED = "blocked", "Blocked"
+    INFO_REQUESTED = "info_requested", "Info requested"
+    SPOT_CHECK = "spot_check", "Spot check"
+    FINAL = "final", "Final"
+    CLOSED = "closed", "Closed"
+
+
 class SpotCheck(models.TextChoices):
     """Where a decision finalized on a pack's authority stands in the broker's spot check."""
 
@@ -218,7 +234,7 @@ class ReviewState(models.Model):
     tenant = models.ForeignKey("workbench.Tenant", on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=ReviewStatus.choices)
-    # needs_review | blocked | escalated_<route> | info_requested | final | closed
+    # a ReviewQueue, or escalated_<route>
     queue = models.CharField(max_length=24)
     route = models.CharField(max_length=16, choices=Route.choices, blank=True)
     assignee = models.ForeignKey(

@@ -8,14 +8,14 @@ from django.db.models import Q
 
 from classification import engine
 from classification.engine.precedents import precedent_text
-from classification.models import ReviewState, ReviewStatus
+from classification.models import ReviewState, ReviewStatus, SpotCheck
 from tariffs import reference as tariff_reference
 
 # Final codes a person stands behind: decided by a broker, or finalized on a pack's authority and
 # confirmed in a spot check. Only these teach the engine (precedents) and test packs (backtests):
 # an unchecked automatic code would be the machine grading itself.
 PERSON_FINAL = Q(status=ReviewStatus.FINAL) & (
-    Q(decided_by__isnull=False) | Q(spot_check="confirmed")
+    Q(decided_by__isnull=False) | Q(spot_check=SpotCheck.CONFIRMED)
 )
 
 

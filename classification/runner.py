@@ -228,7 +228,7 @@ def _announce(decisions: list[Decision], *, skus: dict[int, str]) -> None:
             "reasons": decision.reasons,
             "risk_band": decision.risk_band,
             "rule_pack_sha256": decision.rule_pack_sha256,
-            "link": outbox.link(tenant, f"classification/decisions/{decision.pk}/"),
+            "link": outbox.link(tenant, "classification:decision", pk=decision.pk),
         }
         by_tenant.setdefault(tenant.pk, []).append((outbox.DECISION_CREATED, payload, decision))
     for tenant_id, events in by_tenant.items():

@@ -32,14 +32,18 @@ from django.utils import timezone
 
 from audit import services as audit_services
 from catalog import facts as catalog_facts
-from catalog.models import Product, ProductVersion
+from catalog.models import ClassificationStatus, Product, ProductVersion
 from classification.models import (
     ClassificationRequest,
     Decision,
     Job,
     JobStatus,
+    Outcome,
     ReviewAction,
+    ReviewQueue,
     ReviewState,
+    ReviewStatus,
+    SpotCheck,
 )
 from classification.review import states as review_states
 from classification.review import tallies
@@ -287,7 +291,11 @@ def _decisions(tenant, pack, products, plan, rng) -> list:
             blocked = rng.random() < 0.05
             confidence = round(rng.uniform(0.55, 0.99), 3)
             outcome = (
-                "blocked" if blocked else "classified" if confidence >= 0.82 else "needs_review"
+                Outcome.BLOCKED
+                if blocked
+                else Outcome.CLASSIFIED
+                if confidence >= 0.82
+                else Outcome.NEEDS_REVIEW
             )
             rows.append(
                 Decision(
@@ -305,7 +313,7 @@ def _decisions(tenant, pack, products, plan, rng) -> list:
                     confidence=0.0 if blocked else confidence,
                     outcome=outcome,
                     reasons=["no_candidate"] if blocked
-                    else [] if outcome == "classified" else ["low_confidence"],
+                    else [] if outcome == Outcome.CLASSIFIED else ["low_confidence"],
                     risk_band=rng.choice(["low", "low", "medium", "high"]),
                     duty_total=None if blocked
                     else Decimal(_duty(goods[4], value)["total"]),
@@ -376,7 +384,7 @@ def _review(tenant, people, decisions, states, plan, rng, now) -> list[dict]:
         ReviewAction.objects.bulk_create(actions)
     products = Product.objects.in_bulk([s.product_id for s in states])
     for s in states:
-        products[s.product_id].classification_status = "final"
+        products[s.product_id].classification_status = ClassificationStatus.FINAL
         products[s.product_id].final_code = s.final_code
     Product.objects.bulk_update(products.values(), ["classification_status", "final_code"])
     return events
@@ -389,18 +397,18 @@ def _steps(state, decision, right: str, rng, lead) -> list[tuple[str, str | None
     """Finalize ``state`` as its review went; return the actions (kind, who: ``broker``,
     ``lead`` or None for the pack's authority, fields)."""
     roll = rng.random()
-    state.status, state.final_code, state.queue = "final", right, "final"
+    state.status, state.final_code, state.queue = ReviewStatus.FINAL, right, ReviewQueue.FINAL
     decide = "accept" if decision.selected_code == right else "override"
     fields = {"reason_code": "other"} if decide == "override" else {}
-    if lead is not None and (decision.outcome == "blocked" or roll < 0.07):
+    if lead is not None and (decision.outcome == Outcome.BLOCKED or roll < 0.07):
         # Escalated by the broker, decided by the compliance lead.
         state.route = "compliance"
         return [("escalate", "broker", {"route": "compliance"}), (decide, "lead", fields)]
-    if decision.outcome == "classified" and decision.selected_code == right and roll < 0.4:
+    if decision.outcome == Outcome.CLASSIFIED and decision.selected_code == right and roll < 0.4:
         # Finalized on the pack's authority; a share sampled and confirmed in a spot check.
-        state.spot_check = rng.choice(["confirmed", "confirmed", ""])
+        state.spot_check = rng.choice([SpotCheck.CONFIRMED, SpotCheck.CONFIRMED, ""])
         steps = [("system_finalize", None, {})]
-        if state.spot_check == "confirmed":
+        if state.spot_check == SpotCheck.CONFIRMED:
             steps.append(("spot_check", "broker", {}))
         return steps
     return [(decide, "broker", fields)]

@@ -78,7 +78,7 @@ def drift_evaluate(*, tenant_id: int) -> list[DriftAlert]:
             outbox.emit(
                 tenant=tenant,
                 type=outbox.POLICY_DRIFT_DETECTED,
-                payload={**data, "link": outbox.link(tenant, "insights/")},
+                payload={**data, "link": outbox.link(tenant, "insights:index")},
                 target=alert,
             )
             created.append(alert)

@@ -25,7 +25,6 @@ from http.client import HTTPException
 
 from django.db import connection, transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -42,6 +41,7 @@ from integrations.models import (
     WebhookEndpoint,
 )
 from metering import counters
+from workbench import paths
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def envelope_for(event: OutboxEvent, decisions: dict | None = None) -> dict:
     if isinstance(data.get("link"), str):
         links["html"] = conf.absolute(data["link"])
     if "decision_id" in data:
-        links["api"] = conf.absolute(f"/api/v1/decisions/{data['decision_id']}")
+        links["api"] = conf.absolute(paths.site_path("api-v1:get_decision", data["decision_id"]))
         if decisions is None:
             decisions = _decision_details([event])
         summary = decisions.get((event.tenant_id, _int(data["decision_id"])))
@@ -390,7 +390,7 @@ def endpoint_send_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
             "message": "A test event from the customs workbench. Verify its signature.",
             "sent_by": actor.get_username() if actor else "system",
             "links": {
-                "html": conf.absolute(reverse("integrations:index", args=[endpoint.tenant.slug]))
+                "html": conf.absolute(paths.tenant_path(endpoint.tenant, "integrations:index"))
             },
         },
     }

@@ -39,6 +39,20 @@ def _model(app: str, name: str):
     return apps.get_model(app, name)
 
 
+def _statuses(model, *values: str) -> tuple[str, ...]:
+    """``values`` of ``model.status``, checked against the field's choices.
+
+    Metering sits below the apps whose rows it counts (the import contract), so it names their
+    statuses by value instead of importing their ``TextChoices``; a renamed status fails the
+    scrape (and its test) instead of counting nothing.
+    """
+    known = {value for value, _ in model._meta.get_field("status").choices}
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise LookupError(f"{model._meta.label}.status has no {', '.join(unknown)}")
+    return values
+
+
 class DatabaseCollector:
     """Figures read from the database at scrape time (each an indexed query or the rollup)."""
 
@@ -54,15 +68,16 @@ class DatabaseCollector:
         jobs = GaugeMetricFamily(
             "workbench_classification_jobs", "Classification jobs by status.", labels=["status"]
         )
-        open_jobs = Job.objects.filter(status__in=["queued", "leased"]).aggregate(
-            queued=Count("id", filter=Q(status="queued")),
-            leased=Count("id", filter=Q(status="leased")),
-            expired=Count("id", filter=Q(status="leased", lease_expires_at__lt=timezone.now())),
+        queued, leased, dead_status = _statuses(Job, "queued", "leased", "dead")
+        open_jobs = Job.objects.filter(status__in=[queued, leased]).aggregate(
+            queued=Count("id", filter=Q(status=queued)),
+            leased=Count("id", filter=Q(status=leased)),
+            expired=Count("id", filter=Q(status=leased, lease_expires_at__lt=timezone.now())),
         )
         # Dead jobs per tenant through the (tenant, status) index: no scan of the done ones.
         dead = Tenant.objects.annotate(
             n=Subquery(
-                Job.objects.filter(tenant=OuterRef("pk"), status="dead")
+                Job.objects.filter(tenant=OuterRef("pk"), status=dead_status)
                 .order_by()
                 .values("tenant")
                 .annotate(n=Count("id"))
@@ -110,25 +125,27 @@ class DatabaseCollector:
             "Webhook deliveries not yet delivered or given up, by status.",
             labels=["status"],
         )
+        unsent = _statuses(Delivery, "pending", "retrying", "sending")
         rows = dict(
-            Delivery.objects.filter(status__in=["pending", "retrying", "sending"])
+            Delivery.objects.filter(status__in=unsent)
             .values_list("status")
             .annotate(n=Count("id"))
             .order_by()
         )
-        for status in ("pending", "retrying", "sending"):
+        for status in unsent:
             open_deliveries.add_metric([status], rows.get(status, 0))
         yield open_deliveries
-        oldest = Delivery.objects.filter(
-            status__in=["pending", "retrying", "sending"], next_attempt_at__lte=now
-        ).aggregate(t=Min("created_at"))["t"]
+        oldest = Delivery.objects.filter(status__in=unsent, next_attempt_at__lte=now).aggregate(
+            t=Min("created_at")
+        )["t"]
         yield GaugeMetricFamily(
             "workbench_webhook_delivery_lag_seconds",
             "Age of the oldest webhook delivery that is due and not yet delivered (0: none).",
             value=(now - oldest).total_seconds() if oldest else 0,
         )
         # Held events (a broker's undo window) count from when they become due.
-        pending = Outbox.objects.filter(status="pending", available_at__lte=now).aggregate(
+        (outbox_pending,) = _statuses(Outbox, "pending")
+        pending = Outbox.objects.filter(status=outbox_pending, available_at__lte=now).aggregate(
             t=Min("available_at")
         )["t"]
         yield GaugeMetricFamily(

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from rulepacks import deps, selectors, services
-from rulepacks.models import RulePack
+from rulepacks.models import RulePack, RulePackStatus
 
 DEMO_DIR = Path(__file__).parent / "demo_data"
 DEMO_PACK = DEMO_DIR / "us-demo.toml"
@@ -39,7 +39,7 @@ def activate_demo_pack(tenants: dict, out) -> None:
         actor=None, pack=pack, filename=DEMO_CASES.name, content=DEMO_CASES.read_bytes()
     )
     pack = services.rulepack_validate(actor=None, pack=pack)
-    if pack.status != "validated":
+    if pack.status != RulePackStatus.VALIDATED:
         failing = [g["title"] for g in pack.gate_report["gates"] if g["status"] != "pass"]
         out.write(f"Rule packs: demo pack #{pack.pk} failed its gates: {', '.join(failing)}.")
         return

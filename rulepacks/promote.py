@@ -16,8 +16,6 @@ from rulepacks.format import parser
 from rulepacks.format.compiled import FACT_KEYS
 from tariffs import codes
 
-EDITABLE = ("draft", "validated", "failed")
-
 
 def _toml(value) -> str:
     # JSON strings and arrays of strings are valid TOML basic strings and arrays.
@@ -78,12 +76,12 @@ def rulepacks_promote_golden(
     ``rulepack_update`` (and ``rulepack_create`` for a new draft).
     """
     from rulepacks import services
-    from rulepacks.models import RulePack
+    from rulepacks.models import EDITABLE_STATUSES, RulePack, RulePackStatus
 
     packs = RulePack.objects.filter(tenant=tenant, jurisdiction=jurisdiction)
-    draft = packs.filter(status__in=EDITABLE).order_by("-created_at", "-pk").first()
+    draft = packs.filter(status__in=EDITABLE_STATUSES).order_by("-created_at", "-pk").first()
     if draft is None:
-        active = packs.filter(status="active").first()
+        active = packs.filter(status=RulePackStatus.ACTIVE).first()
         if active is None:
             raise ValidationError(
                 {

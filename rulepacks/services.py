@@ -288,7 +288,7 @@ def _record_refusal(*, actor, pack: RulePack, reasons: list[str]) -> None:
             "jurisdiction": pack.jurisdiction,
             "version": pack.version,
             "reasons": reasons,
-            "link": outbox.link(pack.tenant, f"rulepacks/{pack.pk}/"),
+            "link": outbox.link(pack.tenant, "rulepacks:detail", pk=pack.pk),
         },
     )
 
@@ -308,7 +308,11 @@ def _activate(*, actor, pack: RulePack) -> RulePack:
     now = timezone.now()
     previous = next((p for p in siblings if p.status == RulePackStatus.ACTIVE), None)
     if previous is not None:
-        previous.status, previous.retired_by, previous.retired_at = "retired", _user(actor), now
+        previous.status, previous.retired_by, previous.retired_at = (
+            RulePackStatus.RETIRED,
+            _user(actor),
+            now,
+        )
         previous.save(update_fields=["status", "retired_by", "retired_at", "updated_at"])
         audit.record(
             actor=actor,
@@ -316,7 +320,7 @@ def _activate(*, actor, pack: RulePack) -> RulePack:
             target=previous,
             data={"sha256": previous.sha256, "replaced_by": pack.pk},
         )
-    pack.status, pack.activated_by, pack.activated_at = "active", _user(actor), now
+    pack.status, pack.activated_by, pack.activated_at = RulePackStatus.ACTIVE, _user(actor), now
     pack.save(update_fields=["status", "activated_by", "activated_at", "updated_at"])
     audit.record(
         actor=actor,
@@ -340,7 +344,7 @@ def _activate(*, actor, pack: RulePack) -> RulePack:
             "sha256": pack.sha256,
             "schedule_revision": pack.schedule_revision,
             "retired_rulepack_id": previous.pk if previous else None,
-            "link": outbox.link(pack.tenant, f"rulepacks/{pack.pk}/"),
+            "link": outbox.link(pack.tenant, "rulepacks:detail", pk=pack.pk),
         },
     )
     return pack

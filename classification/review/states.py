@@ -16,6 +16,7 @@ from classification.models import (
     ActionKind,
     Outcome,
     ReviewAction,
+    ReviewQueue,
     ReviewState,
     ReviewStatus,
 )
@@ -24,9 +25,9 @@ from workbench.models import Tenant
 
 # Where a new decision's review starts, by outcome: (status, queue). The one place this lives.
 REVIEW_START = {
-    Outcome.CLASSIFIED: (ReviewStatus.OPEN, "confirm"),
-    Outcome.NEEDS_REVIEW: (ReviewStatus.OPEN, "needs_review"),
-    Outcome.BLOCKED: (ReviewStatus.OPEN, "blocked"),
+    Outcome.CLASSIFIED: (ReviewStatus.OPEN, ReviewQueue.CONFIRM),
+    Outcome.NEEDS_REVIEW: (ReviewStatus.OPEN, ReviewQueue.NEEDS_REVIEW),
+    Outcome.BLOCKED: (ReviewStatus.OPEN, ReviewQueue.BLOCKED),
 }
 RISK_RANK = {"high": 3, "medium": 2, "low": 1}
 # Review states a newer decision of the same product replaces (final ones stay final until a
@@ -111,7 +112,7 @@ def review_states_open(decisions, *, actor_label: str, facts: dict[int, dict] | 
     actions, events = [], {}
     for state in older:
         by = newest[state.product_id]
-        state.status, state.queue = ReviewStatus.SUPERSEDED, "closed"
+        state.status, state.queue = ReviewStatus.SUPERSEDED, ReviewQueue.CLOSED
         state.version += 1
         state.updated_at = now
         actions.append(

@@ -36,8 +36,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from classification.models import ReviewStatus, SpotCheck
+
 CALIBRATION_BINS = 10
-OPEN_STATUSES = ("open", "escalated", "info_requested")
+OPEN_STATUSES = (ReviewStatus.OPEN, ReviewStatus.ESCALATED, ReviewStatus.INFO_REQUESTED)
 # A person's own review work: the actions that decide, route or check a decision.
 PERSON_KINDS = (
     "accept",
@@ -71,8 +73,11 @@ _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 def _checked(s: dict) -> bool:
     return (
-        s["status"] == "final"
-        and (s["decided_by_id"] is not None or s["spot_check"] in ("confirmed", "corrected"))
+        s["status"] == ReviewStatus.FINAL
+        and (
+            s["decided_by_id"] is not None
+            or s["spot_check"] in (SpotCheck.CONFIRMED, SpotCheck.CORRECTED)
+        )
         and bool(s["selected_code"])
     )
 
@@ -120,7 +125,7 @@ def _final_duty(state) -> Decimal | None:
 def derive_final(state) -> None:
     """Fill ``final_bucket`` and ``final_duty`` of a final state (both None otherwise; the duty
     only where the catalog declared one). The SQL twin is migration 0015's ``DERIVE``."""
-    final = state.status == "final"
+    final = state.status == ReviewStatus.FINAL
     state.final_bucket = (
         final_band(state.decision_created_at, state.decided_at)
         if final and state.decided_at
@@ -153,7 +158,7 @@ def _counts(s: dict, sign: int, into: dict) -> None:
         add("open", s["queue"])
     if s["spot_check"]:
         add("spot", s["spot_check"])
-    final = s["status"] == "final"
+    final = s["status"] == ReviewStatus.FINAL
     if final and s["decided_at"] is not None and s["final_bucket"] is not None:
         add("final_time", str(s["final_bucket"]), day=local_day(s["decided_at"]))
     if final and s["declared_duty"] is not None and s["final_code"]:

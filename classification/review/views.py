@@ -24,7 +24,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog import facts as catalog_facts
 from classification import selectors as classification_selectors
-from classification.models import ActionKind, EvidenceFile, ReviewStatus, SpotCheck
+from classification.models import (
+    ActionKind,
+    EvidenceFile,
+    Outcome,
+    ReviewQueue,
+    ReviewStatus,
+    SpotCheck,
+)
 from classification.review import access, forms, rulings, selectors, services
 from rulepacks import routing
 from tariffs import codes
@@ -73,11 +80,11 @@ def _queue_query(params) -> str:
 
 def _queue_context(request) -> dict:
     params = request.GET.copy()
-    if "queue" not in params and params.get("outcome") in ("needs_review", "blocked"):
+    if "queue" not in params and params.get("outcome") in (Outcome.NEEDS_REVIEW, Outcome.BLOCKED):
         params["queue"] = params["outcome"]  # dashboard tiles link with ?outcome=
     form = forms.QueueFilterForm(params)
     values = form.values()
-    queue = values.get("queue") or "needs_review"
+    queue = values.get("queue") or ReviewQueue.NEEDS_REVIEW
     if values.get("q"):
         values["search"] = selectors.search_products(request.tenant, values["q"])
     filtering = any(values.get(k) for k in FILTER_KEYS)
@@ -92,7 +99,7 @@ def _queue_context(request) -> dict:
     query = _queue_query({**params.dict(), "queue": queue})
     panel_base = reverse("classification:index", args=[request.tenant.slug]) + "review/"
     next_query = f"{query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else ""
-    bulk = has_perm(request, "review_decisions") and page.queue.key == "confirm"
+    bulk = has_perm(request, "review_decisions") and page.queue.key == ReviewQueue.CONFIRM
     return {
         "filter_form": form,
         "rows": _rows(
@@ -281,7 +288,8 @@ def _panel_context(request, state, *, bound=None, kept=None, conflict="") -> dic
         "may_promote": has_perm(request, "manage_rulepacks") and state.status == ReviewStatus.FINAL,
         # Said where bulk confirm could be expected (Confirm, Needs review), not on blocked items.
         "bulk_refusal": selectors.bulk_refusal(state)
-        if state.status == ReviewStatus.OPEN and state.queue in ("confirm", "needs_review")
+        if state.status == ReviewStatus.OPEN
+        and state.queue in (ReviewQueue.CONFIRM, ReviewQueue.NEEDS_REVIEW)
         else "",
         "ruling_forms": rulings.accepted_forms(state.jurisdiction),
         "query": _queue_query(request.GET),

@@ -21,6 +21,7 @@ from integrations import conf, selectors
 from integrations.api import auth
 from integrations.api import schemas as S
 from integrations.api.errors import ApiError, validation_fields
+from workbench import paths
 
 router = Router()
 
@@ -47,10 +48,11 @@ def _after(cursor: str | None) -> int:
         ) from None
 
 
-def _links(tenant, html: str | None = None, api: str | None = None) -> dict:
+def _links(tenant, page: str, operation: str, pk: int) -> dict:
+    """Absolute links to object ``pk``'s tenant page (URL name) and its API operation."""
     return {
-        "html": conf.absolute(f"/t/{tenant.slug}/{html}") if html else None,
-        "api": conf.absolute(f"/api/v1/{api}") if api else None,
+        "html": conf.absolute(paths.tenant_path(tenant, page, pk=pk)),
+        "api": conf.absolute(paths.site_path(f"api-v1:{operation}", pk)),
     }
 
 
@@ -91,7 +93,7 @@ def _product(product: Product, tenant, *, detail: bool = False) -> dict:
         "final_code": product.final_code or None,
         "version": version.n if version else None,
         "updated_at": product.updated_at,
-        "links": _links(tenant, f"catalog/products/{product.pk}/", f"products/{product.pk}"),
+        "links": _links(tenant, "catalog:product_detail", "get_product", product.pk),
     }
     if detail:
         out["facts"] = version.facts if version else None
@@ -194,8 +196,9 @@ def _request(request_obj: ClassificationRequest, tenant) -> dict:
         },
         "links": _links(
             tenant,
-            f"classification/requests/{request_obj.pk}/",
-            f"classification-requests/{request_obj.pk}",
+            "classification:request",
+            "get_classification_request",
+            request_obj.pk,
         ),
     }
 
@@ -279,11 +282,7 @@ def _decision(decision, tenant, *, detail: bool = False) -> dict:
         "engine_version": decision.engine_version,
         "created_at": decision.created_at,
         "final": final,
-        "links": _links(
-            tenant,
-            f"classification/decisions/{decision.pk}/",
-            f"decisions/{decision.pk}",
-        ),
+        "links": _links(tenant, "classification:decision", "get_decision", decision.pk),
     }
     if detail:
         out["duty_total"] = None if decision.duty_total is None else str(decision.duty_total)
@@ -331,9 +330,7 @@ def final_classifications(request, after: str | None = None, limit: int = 100):
             "authority": e.data.get("authority"),
             "supersedes": e.data.get("supersedes"),
             "ruling_reference": e.data.get("ruling_reference") or None,
-            "links": _links(
-                tenant, f"classification/decisions/{e.decision_id}/", f"decisions/{e.decision_id}"
-            ),
+            "links": _links(tenant, "classification:decision", "get_decision", e.decision_id),
         }
         for e in page.items
     ]

@@ -111,8 +111,10 @@ HOUSEKEEPING = {
 # Services documented to leave the audit event to their caller, which records the decision that
 # made the change; each entry says who audits. Their cases must still write (or the entry lies).
 CALLER_AUDITS = {
-    "catalog.services.product_set_classification": "classification's decision services",
-    "catalog.services.products_set_classification": "classification's request and job services",
+    "catalog.services.products.product_set_classification": "classification's decision services",
+    "catalog.services.products.products_set_classification": (
+        "classification's request and job services"
+    ),
     "notifications.services.notify": "the action that gives rise to the message",
     "classification.review.services.evidence.evidence_files_store": "the override or supplier "
     "answer that attaches the files (classification.evidence.attached, followup.link.answered)",
@@ -632,8 +634,8 @@ def _job_retry(cast):
 
 
 COVERAGE = {
-    "catalog.services.import_batch_from_path": [_import_from_path],
-    "catalog.services.products_set_classification": [_products_set_classification],
+    "catalog.services.imports.import_batch_from_path": [_import_from_path],
+    "catalog.services.products.products_set_classification": [_products_set_classification],
     "tariffs.services.hs_nomenclature_load": [_hs_nomenclature_reload],
     "classification.services.request_create": [_request_create],
     "classification.services.catalog_classify": [_catalog_classify],
@@ -645,12 +647,12 @@ COVERAGE = {
     "rulepacks.services.rulepack_validate": [_rulepack_validate],
     "rulepacks.services.rulepack_backtest": [_rulepack_backtest],
     "rulepacks.services.rulepack_activate": [_rulepack_activate],
-    "catalog.services.import_batch_start": [_import_inline, _import_refused, _import_held],
-    "catalog.services.import_batch_choose_edits": [_import_choose_edits],
-    "catalog.services.import_batch_process": [_import_background],
-    "catalog.services.import_batches_fail_stalled": [_import_fail_stalled],
-    "catalog.services.product_update_facts": [_product_update_facts],
-    "catalog.services.product_set_classification": [_product_set_classification],
+    "catalog.services.imports.import_batch_start": [_import_inline, _import_refused, _import_held],
+    "catalog.services.imports.import_batch_choose_edits": [_import_choose_edits],
+    "catalog.services.imports.import_batch_process": [_import_background],
+    "catalog.services.imports.import_batches_fail_stalled": [_import_fail_stalled],
+    "catalog.services.products.product_update_facts": [_product_update_facts],
+    "catalog.services.products.product_set_classification": [_product_set_classification],
     "tariffs.services.schedule_load_usitc": [_schedule_load_usitc],
     "tariffs.services.schedule_load_eu_cn": [_schedule_load_eu_cn],
     "tariffs.services.reference_list_load": [_reference_list_load],
@@ -1132,7 +1134,7 @@ COVERAGE.update(
             _calibration_refit,
             _calibration_refit_too_few,
         ],
-        "catalog.services.product_upsert": [_product_upsert],
+        "catalog.services.products.product_upsert": [_product_upsert],
         "integrations.services.token_create": [_token_create],
         "integrations.services.token_revoke": [_token_revoke],
         "integrations.services.token_digest": [_token_digest],

@@ -39,7 +39,7 @@ def test_an_event_carries_type_tenant_time_ids_codes_and_link(cast):
 
 
 def test_link_builds_an_absolute_tenant_path(cast):
-    assert outbox.link(cast.tenant, "classification/decisions/12/") == (
+    assert outbox.link(cast.tenant, "classification:decision", pk=12) == (
         "/t/acme/classification/decisions/12/"
     )
 

@@ -26,7 +26,7 @@ from workbench.roles import Role
 def test_a_large_upload_runs_in_the_background_and_finishes(
     cast, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BACKGROUND_BYTES", 1024)
+    monkeypatch.setattr(services.imports, "BACKGROUND_BYTES", 1024)
     client = cast.client(Role.ANALYST)
     upload = SimpleUploadedFile("big.xlsx", xlsx_bytes([row(f"S-{i}") for i in range(30)]))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -44,7 +44,7 @@ def test_a_large_upload_runs_in_the_background_and_finishes(
 def test_a_background_refusal_is_recorded_on_the_batch(
     cast, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)
+    monkeypatch.setattr(services.imports, "BACKGROUND_BYTES", 10)
     client = cast.client(Role.ANALYST)
     upload = SimpleUploadedFile("big.xlsx", b"not a workbook at all, just text" * 10)
     with django_capture_on_commit_callbacks(execute=True):
@@ -241,13 +241,13 @@ def test_a_run_whose_worker_is_asked_to_stop_rolls_back_and_queues_the_batch_aga
     cast, monkeypatch, stop_flag, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(importer, "PROGRESS_EVERY", 2)
-    report = services._Progress.__call__
+    report = services.imports._Progress.__call__
 
     def stop_after_the_first_rows(self, done, estimate):
         stop_flag.request_stop()  # SIGTERM reached the cluster meanwhile
         report(self, done, estimate)
 
-    monkeypatch.setattr(services._Progress, "__call__", stop_after_the_first_rows)
+    monkeypatch.setattr(services.imports._Progress, "__call__", stop_after_the_first_rows)
     batch = _stalled_batch(cast, age_seconds=0, status=ImportStatus.QUEUED)
     default_storage.delete(batch.stored_file)
     default_storage.save(

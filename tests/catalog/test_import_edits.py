@@ -137,7 +137,7 @@ def test_an_edit_followed_by_an_import_of_new_facts_is_a_conflict_only_where_the
 def test_a_background_import_waits_for_the_choice_and_then_runs_in_the_background(
     edited, cast, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BACKGROUND_BYTES", 10)
+    monkeypatch.setattr(services.imports, "BACKGROUND_BYTES", 10)
     with django_capture_on_commit_callbacks(execute=True):
         batch = services.import_batch_start(
             actor=cast.users[Role.ANALYST],

@@ -85,7 +85,7 @@ def test_an_import_is_audited_once_with_its_counts(run_import, cast):
 def test_large_imports_are_audited_per_batch_not_per_product(run_import, monkeypatch):
     from catalog import services
 
-    monkeypatch.setattr(services, "AUDIT_DETAIL_MAX", 2)
+    monkeypatch.setattr(services.imports, "AUDIT_DETAIL_MAX", 2)
     run_import(xlsx_bytes([row(f"S-{i}") for i in range(3)]))
     assert not AuditEvent.objects.filter(verb="catalog.product.created").exists()
     assert AuditEvent.objects.filter(verb="catalog.import.completed").count() == 1

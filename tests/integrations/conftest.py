@@ -86,7 +86,7 @@ def finalize(decision: Decision, *, code: str | None = None, by: str = "acme-bro
                 "sku": decision.product.sku,
                 "final_code": code or decision.selected_code,
                 "finalized_by": by,
-                "link": outbox.link(decision.tenant, f"classification/decisions/{decision.pk}/"),
+                "link": outbox.link(decision.tenant, "classification:decision", pk=decision.pk),
             },
             target=decision,
         )

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from audit.models import AuditEvent
 from classification import leases
 from classification import services as classification_services
+from classification.models import Job, JobStatus
 from metering import counters, prometheus, selectors
 from metering.models import UsageCounter
 
@@ -133,3 +134,10 @@ def test_a_short_metrics_token_stops_the_process():
     )
     assert result.returncode != 0
     assert "METRICS_TOKEN is too short" in result.stderr
+
+
+def test_a_status_the_model_does_not_have_fails_the_scrape_instead_of_counting_nothing():
+
+    assert prometheus._statuses(Job, "queued", "dead") == (JobStatus.QUEUED, JobStatus.DEAD)
+    with pytest.raises(LookupError, match=r"classification\.Job\.status has no running"):
+        prometheus._statuses(Job, "queued", "running")

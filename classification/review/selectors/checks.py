@@ -10,7 +10,9 @@ from classification import selectors as classification_selectors
 from classification.models import (
     FINALIZING_KINDS,
     ActionKind,
+    Outcome,
     ReviewAction,
+    ReviewQueue,
     ReviewState,
     ReviewStatus,
 )
@@ -83,7 +85,7 @@ def blocked_goods(decision) -> list[dict]:
     Such goods are not a broker's to release: a compliance lead decides, with a written
     justification (and a second lead when the pack says ``four_eyes``).
     """
-    if decision.outcome != "blocked":
+    if decision.outcome != Outcome.BLOCKED:
         return []
     entries, reasons = [], set()
     for reason in decision.reason_details:
@@ -151,13 +153,13 @@ def bulk_refusal(state: ReviewState) -> str | None:
     calibrated minimum, a code that is wrong too often to file unseen; a tie or a flag is a
     question the pack sent to a person. High-risk items are confirmed on their own.
     """
-    if state.status == ReviewStatus.OPEN and state.queue == "confirm":
+    if state.status == ReviewStatus.OPEN and state.queue == ReviewQueue.CONFIRM:
         if state.risk_rank > 2:
             return "it is high risk: confirm it on its own"
         if not state.decision.selected_code:
             return "the engine suggested no code"
         return None
-    if state.status == ReviewStatus.OPEN and state.outcome == "needs_review":
+    if state.status == ReviewStatus.OPEN and state.outcome == Outcome.NEEDS_REVIEW:
         labels = ", ".join(routing.REASON_LABELS.get(r, r).lower() for r in state.reasons)
         return f"it needs review ({labels}): decide it on its own"
     return f"it is {state.get_status_display().lower()}, not waiting in the Confirm queue"

@@ -15,6 +15,7 @@ from classification.models import (
     ReviewAction,
     ReviewState,
     ReviewStatus,
+    SpotCheck,
 )
 
 # How long a broker may take back an accept, override or spot-check confirmation: their
@@ -95,9 +96,9 @@ def spot_checks(tenant) -> SpotChecks:
         .annotate(n=Count("pk"))
     )
     return SpotChecks(
-        pending=counts.get("pending", 0),
-        confirmed=counts.get("confirmed", 0),
-        corrected=counts.get("corrected", 0),
+        pending=counts.get(SpotCheck.PENDING, 0),
+        confirmed=counts.get(SpotCheck.CONFIRMED, 0),
+        corrected=counts.get(SpotCheck.CORRECTED, 0),
     )
 
 

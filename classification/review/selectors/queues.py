@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from classification.models import Decision, ReviewState, ReviewStatus, Route
+from classification.models import Decision, ReviewQueue, ReviewState, ReviewStatus, Route
 
 PAGE_SIZE = 50
 
@@ -29,15 +29,19 @@ class Queue:
 
 
 QUEUES = (
-    Queue("confirm", "Confirm", "classified by the engine; a broker confirms with one key"),
-    Queue("needs_review", "Needs review", "uncertain, restricted or flagged decisions"),
-    Queue("blocked", "Blocked", "no candidate, denied goods, no pack or missing facts"),
+    Queue(
+        ReviewQueue.CONFIRM, "Confirm", "classified by the engine; a broker confirms with one key"
+    ),
+    Queue(ReviewQueue.NEEDS_REVIEW, "Needs review", "uncertain, restricted or flagged decisions"),
+    Queue(ReviewQueue.BLOCKED, "Blocked", "no candidate, denied goods, no pack or missing facts"),
     *(
         Queue(f"escalated_{route.value}", f"Escalated: {route.label.lower()}", "")
         for route in Route
     ),
-    Queue("info_requested", "Info requested", "waiting for an analyst to update facts"),
-    Queue("spot_check", "Spot check", "finalized on a pack's authority, drawn for checking"),
+    Queue(ReviewQueue.INFO_REQUESTED, "Info requested", "waiting for an analyst to update facts"),
+    Queue(
+        ReviewQueue.SPOT_CHECK, "Spot check", "finalized on a pack's authority, drawn for checking"
+    ),
     Queue("mine", "Assigned to me", "open items you hold"),
     Queue("decided", "Recently decided", "final classifications, newest first"),
 )
@@ -147,10 +151,12 @@ def queue_page(tenant, user, *, queue: str, filters: dict, sort: str, cursor: st
     """
     rows = queue_rows(tenant, user)
     if queue == "mine":
-        rows = rows.filter(assignee=user, status__in=[s for s in ReviewStatus if s != "final"])
-        rows = rows.exclude(queue="closed")
+        rows = rows.filter(
+            assignee=user, status__in=[s for s in ReviewStatus if s != ReviewStatus.FINAL]
+        )
+        rows = rows.exclude(queue=ReviewQueue.CLOSED)
     elif queue == "decided":
-        rows = rows.filter(queue="final")
+        rows = rows.filter(queue=ReviewQueue.FINAL)
     else:
         rows = rows.filter(queue=queue)
     rows = apply_filters(rows, filters, user)
@@ -313,7 +319,9 @@ def filtered_counts(tenant, user, filters: dict) -> dict:
     parts, params = [], []
     for key in (*OPEN_QUEUES, "mine"):
         if key == "mine":
-            rows = base.filter(assignee=user).exclude(queue__in=("final", "closed"))
+            rows = base.filter(assignee=user).exclude(
+                queue__in=(ReviewQueue.FINAL, ReviewQueue.CLOSED)
+            )
         else:
             rows = base.filter(queue=key)
         try:

@@ -109,7 +109,7 @@ def _announce(event_type: str, state: ReviewState, hold=None, **payload) -> None
             "decision_id": state.pk,
             "product_id": state.product_id,
             "sku": state.product.sku,
-            "link": outbox.link(state.tenant, f"classification/review/{state.pk}/"),
+            "link": outbox.link(state.tenant, "classification:review_panel", pk=state.pk),
             **payload,
         },
         target=state.decision,

@@ -12,8 +12,10 @@ from catalog import services as catalog_services
 from catalog.models import ClassificationStatus
 from classification.models import (
     ActionKind,
+    Outcome,
     OverrideReason,
     ReviewAction,
+    ReviewQueue,
     ReviewState,
     ReviewStatus,
     Route,
@@ -50,7 +52,7 @@ def _confirm_spot_check(actor, state: ReviewState, note: str) -> ReviewAction:
     """A broker confirms an auto-finalized decision drawn for a spot check (undoable)."""
     before = _before(state)
     state.spot_check = SpotCheck.CONFIRMED
-    state.queue = "final"
+    state.queue = ReviewQueue.FINAL
     action = _append(
         state,
         actor=actor,
@@ -130,16 +132,15 @@ def review_reopen(*, actor, state: ReviewState, version: int, note: str) -> Revi
     _require(bool((note or "").strip()), "note", "Say why the final code is being reopened.")
     code = state.final_code
     state.status = ReviewStatus.OPEN
-    state.queue = "blocked" if state.outcome == "blocked" else "needs_review"
+    blocked = state.outcome == Outcome.BLOCKED
+    state.queue = ReviewQueue.BLOCKED if blocked else ReviewQueue.NEEDS_REVIEW
     state.final_code = ""
     state.decided_by = None
     state.decided_at = None
     action = _append(state, actor=actor, kind=ActionKind.REOPEN, code=code, note=note.strip())
     catalog_services.product_set_classification(
         product=state.product,
-        status=ClassificationStatus.BLOCKED
-        if state.outcome == "blocked"
-        else ClassificationStatus.NEEDS_REVIEW,
+        status=ClassificationStatus.BLOCKED if blocked else ClassificationStatus.NEEDS_REVIEW,
     )
     audit.record(
         actor=actor,

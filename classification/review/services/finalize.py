@@ -8,7 +8,15 @@ from django.utils import timezone
 import audit
 from catalog import services as catalog_services
 from catalog.models import ClassificationStatus
-from classification.models import ActionKind, ReviewAction, ReviewState, ReviewStatus, SpotCheck
+from classification.models import (
+    ActionKind,
+    Outcome,
+    ReviewAction,
+    ReviewQueue,
+    ReviewState,
+    ReviewStatus,
+    SpotCheck,
+)
 from classification.review import selectors as review_selectors
 from classification.review.services._base import UNDO_SECONDS, _announce, _append, _require
 from metering import counters
@@ -53,7 +61,7 @@ def _supersede_finals(state: ReviewState, *, actor) -> None:
     for other in older:
         code = other.final_code
         other.status = ReviewStatus.SUPERSEDED
-        other.queue = "closed"
+        other.queue = ReviewQueue.CLOSED
         _append(other, actor=actor, kind=ActionKind.SUPERSEDED, code=code, data={"by": state.pk})
         audit.record(
             actor=actor,
@@ -102,7 +110,7 @@ def _finalize(
     kind: str,
     code: str,
     authority: dict | None = None,
-    queue: str = "final",
+    queue: str = ReviewQueue.FINAL,
     undoable: bool = False,
     **fields,
 ) -> ReviewAction:
@@ -204,11 +212,11 @@ def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
     ``finalized_by: "system"`` and the authority. ``pack.spot_check`` of them stay in the
     Spot check queue until a broker confirms or corrects them.
     """
-    ids = [d.pk for d in decisions if d.outcome == "classified" and d.selected_code]
+    ids = [d.pk for d in decisions if d.outcome == Outcome.CLASSIFIED and d.selected_code]
     states = (
         ReviewState.objects.select_for_update(of=("self",))
         .select_related("decision", "product", "tenant")
-        .filter(pk__in=ids, status=ReviewStatus.OPEN, queue="confirm")
+        .filter(pk__in=ids, status=ReviewStatus.OPEN, queue=ReviewQueue.CONFIRM)
         .order_by("pk")
     )
     actions = []
@@ -231,7 +239,7 @@ def review_system_finalize(*, decisions, pack) -> list[ReviewAction]:
             kind=ActionKind.SYSTEM_FINALIZE,
             code=decision.selected_code,
             authority=authority,
-            queue="spot_check" if sampled else "final",
+            queue=ReviewQueue.SPOT_CHECK if sampled else ReviewQueue.FINAL,
             data={"spot_check": SpotCheck.PENDING} if sampled else None,
         )
         actions.append(action)

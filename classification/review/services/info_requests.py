@@ -14,6 +14,7 @@ from classification.models import (
     ActionKind,
     RequestSource,
     ReviewAction,
+    ReviewQueue,
     ReviewState,
     ReviewStatus,
 )
@@ -56,7 +57,7 @@ def review_request_info(
     if errors:
         raise ValidationError(errors)
     state.status = ReviewStatus.INFO_REQUESTED
-    state.queue = "info_requested"
+    state.queue = ReviewQueue.INFO_REQUESTED
     state.missing_facts = named
     action = _append(
         state,
@@ -97,7 +98,7 @@ def review_info_received(
     actions = []
     for state in answered:
         state.status = ReviewStatus.SUPERSEDED
-        state.queue = "closed"
+        state.queue = ReviewQueue.CLOSED
         actions.append(
             _append(
                 state,

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 import audit
-from classification.models import ActionKind, ReviewState, ReviewStatus
+from classification.models import ActionKind, Outcome, ReviewState, ReviewStatus
 from classification.review.services._base import _append, _lock, _require_status
 from metering import counters
 from rulepacks import promote
@@ -32,7 +32,7 @@ def review_promote_golden(*, actor, state: ReviewState, version: int):
         case_id=f"decision-{state.pk}",
         facts=_golden_facts(state),
         code=state.final_code,
-        outcome="classified",
+        outcome=Outcome.CLASSIFIED,
     )
     action = _append(
         state,
