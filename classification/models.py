@@ -1,3 +1,4 @@
+# Over 500 lines: the tables and their choices, as migrations and triggers name them.
 """Classification requests, the leased jobs that carry them out, and the decisions they write.
 
 The ``Job`` table is the truth of background work (django-q2 only wakes workers): a worker claims

@@ -1,3 +1,4 @@
+# Over 500 lines: every figure is one short read over the same period and tally helpers.
 """Reads of the compliance dashboard: each figure a read of daily tallies or a short indexed one.
 
 The period figures (outcome mix, precision, overrides, calibration, time to final, duty
