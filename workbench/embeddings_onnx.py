@@ -142,23 +142,45 @@ def build_graph(weights: dict, heads: int = 12, layers: int = 6):
     return model
 
 
-def graph_path(folder: Path) -> Path:
-    """Return the cached graph for the model in ``folder``, building it (once per machine)."""
-    sha = embeddings._sha256(folder / "model.safetensors")
-    path = embeddings.cache_dir() / f"minilm-onnx{GRAPH_VERSION}-{sha[:16]}.onnx"
+def _cached(path: Path, make) -> Path:
+    """Write ``path`` with ``make(tmp_path)`` once per machine (other processes wait for it)."""
     if not path.exists():
         with open(path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not path.exists():
-                import onnx
-                from safetensors.numpy import load_file
-
-                model = build_graph(load_file(str(folder / "model.safetensors")))
-                onnx.checker.check_model(model, full_check=True)
                 tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.onnx")
-                onnx.save(model, str(tmp))
+                make(tmp)
                 os.replace(tmp, path)  # atomic: nobody reads half a file
     return path
+
+
+def graph_path(folder: Path, quantized: bool = False, sha: str = "") -> Path:
+    """Return the cached graph for the model in ``folder``, building it (once per machine).
+
+    ``quantized``: the same graph with its weight matrices in int8, one scale per output column
+    (onnxruntime's dynamic quantization, activations quantized per call): about 3× faster on
+    one thread, vectors within a cosine of ~0.99 of the float graph's (docs/engine.md).
+    """
+    sha = sha or embeddings._sha256(folder / "model.safetensors")
+    path = embeddings.cache_dir() / f"minilm-onnx{GRAPH_VERSION}-{sha[:16]}.onnx"
+
+    def make_float(tmp: Path) -> None:
+        import onnx
+        from safetensors.numpy import load_file
+
+        model = build_graph(load_file(str(folder / "model.safetensors")))
+        onnx.checker.check_model(model, full_check=True)
+        onnx.save(model, str(tmp))
+
+    def make_int8(tmp: Path) -> None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+
+    _cached(path, make_float)
+    if not quantized:
+        return path
+    return _cached(path.with_name(f"{path.stem}-int8.onnx"), make_int8)
 
 
 class OnnxTransformer:
@@ -168,14 +190,15 @@ class OnnxTransformer:
     two cores).
     """
 
-    def __init__(self, folder: Path | None = None, threads: int = 1):
+    def __init__(self, folder: Path | None = None, threads: int = 1, quantized: bool = True):
         try:
             import onnxruntime as ort
         except ImportError as err:
             raise embeddings.ModelUnavailable(f"onnxruntime is not installed ({err})") from err
         self.folder = folder or embeddings.model_dir()
         try:
-            self.path = graph_path(self.folder)
+            self.model_sha256 = embeddings._sha256(self.folder / "model.safetensors")
+            self.path = graph_path(self.folder, quantized, self.model_sha256)
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
@@ -189,6 +212,8 @@ class OnnxTransformer:
             ) from err
         self.tokenizer = embeddings._tokenizer(self.folder)
         self.dim = self.session.get_outputs()[0].shape[1]
+        self.version = f"{embeddings.MODEL_NAME}-onnx{GRAPH_VERSION}{'-int8' if quantized else ''}"
+        self.version += f"-{self.model_sha256[:12]}"
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.float32)}
