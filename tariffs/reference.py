@@ -358,6 +358,10 @@ class Reference:
         without ``wait`` the first call starts it on a low-priority thread and returns
         ``(None, "being built")``; decisions meanwhile rank without it and say so.
         """
+        from django.conf import settings
+
+        if not getattr(settings, "TRANSFORMER_RERANK", True):
+            return None, "the transformer re-rank is off (WORKBENCH_TRANSFORMER_RERANK)"
         with self._semantic_lock:
             if self._transformer_state == SEMANTIC_NOT_STARTED:
                 self._transformer_state = SEMANTIC_BUILDING

@@ -13,6 +13,9 @@ from workbench import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.get_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
+# The transformer re-ranks a product's best candidates once a revision's line vectors are built
+# (docs/engine.md); off, decisions rank by words, static meaning and everyday terms, and say so.
+TRANSFORMER_RERANK = env.get_bool("WORKBENCH_TRANSFORMER_RERANK", True)
 
 DEBUG = env.get_bool("DEBUG", False)
 
