@@ -162,8 +162,8 @@ def screenshot():
 
 @pytest.fixture(autouse=True)
 def _no_transformer_rerank(settings):
-    """Off unless a test turns it on: its line vectors are built on a thread, which would change a
-    test's ranking midway (tests/classification/engine/test_transformer_rerank.py turns it on)."""
+    """Off (as by default) even when the environment turns it on: its line vectors are built on a
+    thread, which would change a test's ranking midway (test_transformer_rerank.py turns it on)."""
     settings.TRANSFORMER_RERANK = False
 
 

@@ -47,10 +47,11 @@ WORD_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 0.5
 LEXICON_WEIGHT = 1.0
 SEMANTIC_POOL = 60  # lines fetched by meaning before fusion
-# Transformer re-rank (engine 2026.12.3): the best RERANK_POOL fused codes are ranked again by the
-# cosine of the product's transformer vector with each line's (``Reference.transformer``), and
-# the two rankings fused by reciprocal rank, the transformer's weighing RERANK_WEIGHT. Chosen on
-# the ATLAS validation half, checked on its test half and the UK everyday terms (docs/engine.md).
+# Transformer re-rank (settings.TRANSFORMER_RERANK, off by default): the best RERANK_POOL fused
+# codes are ranked again by the cosine of the product's transformer vector with each line's
+# (``Reference.transformer``), and the two rankings fused by reciprocal rank, the transformer's
+# weighing RERANK_WEIGHT. Chosen on the ATLAS validation half, checked on its test half and the
+# UK everyday terms (docs/engine.md).
 RERANK_POOL = 30
 RERANK_WEIGHT = 0.5
 SEMANTIC_HEAD_WORDS = 30  # a long narrative's opening words name the article
