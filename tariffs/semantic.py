@@ -208,14 +208,7 @@ def _idf(encoder, ids_list) -> np.ndarray:
 
 def build(reference, encoder) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(codes, matrix, mean, idf)`` for the reference's declarable lines."""
-    lines = sorted(
-        (
-            line
-            for line in reference.lines()
-            if line.declarable and not line.code.startswith(SPECIAL_CHAPTERS)
-        ),
-        key=lambda line: line.code,
-    )  # in code order, so the lines under a prefix are one slice (``under``)
+    lines = _declarable_lines(reference)
     ids_list = encoder.token_ids([line_text(reference, line) for line in lines])
     idf = _idf(encoder, ids_list)
     encoder_weights, encoder.weights = encoder.weights, idf
@@ -277,9 +270,9 @@ def is_ready(reference) -> bool:
         return False
 
 
-def transformer_lines(reference) -> tuple[list[str], list[str]]:
-    """Return the codes and texts the transformer embeds: the same lines as ``build``."""
-    lines = sorted(
+def _declarable_lines(reference) -> list:
+    """Declarable lines outside chapters 98/99, in code order (a prefix's lines are one slice)."""
+    return sorted(
         (
             line
             for line in reference.lines()
@@ -287,6 +280,11 @@ def transformer_lines(reference) -> tuple[list[str], list[str]]:
         ),
         key=lambda line: line.code,
     )
+
+
+def transformer_lines(reference) -> tuple[list[str], list[str]]:
+    """Return the codes and texts the transformer embeds: the same lines as ``build``."""
+    lines = _declarable_lines(reference)
     return [line.code for line in lines], [line_text(reference, line) for line in lines]
 
 
