@@ -161,6 +161,7 @@ from tariffs import reference
 ref = reference.get_reference("US")
 if ref is not None:
     ref.semantic(wait=True)  # a worker reads the stored vectors once (timed: part of the run)
+    ref.transformer(wait=True)  # and the transformer's, for the re-rank
 r = runner.drain()
 print(r.done, r.failed, r.stale, flush=True)
 """
@@ -189,6 +190,10 @@ def embed_schedule() -> str:
     start = time.perf_counter()
     state = tasks.schedule_embed("US", ref.revision)
     print(f"   semantic index of US {ref.revision}: {state} in {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    done = tasks.schedule_transformer("US", ref.revision)
+    seconds = time.perf_counter() - start
+    print(f"   transformer vectors of US {ref.revision}: {done} in {seconds:.1f} s")
     return state
 
 
@@ -233,6 +238,8 @@ def main():
     semantic_on = Decision.objects.filter(evidence__retrieval__semantic="on").count()
     print(f"   workers reported (done failed stale): {outputs}")
     print(f"   decisions with semantic search: {semantic_on} of {decisions} (index: {embedded})")
+    rerank_on = Decision.objects.filter(evidence__retrieval__rerank="on").count()
+    print(f"   decisions re-ranked by the transformer: {rerank_on} of {decisions}")
     print(f"   jobs done {done}, decisions {decisions}, outcome mix {mix}")
     rate = done / seconds
     floor = floor_seconds()

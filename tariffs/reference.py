@@ -6,6 +6,8 @@ lists) once and keeps a ``Reference`` keyed by their ids; every method on it is 
 dicts, so validation and duty estimates take microseconds and never touch the database.
 """
 
+import contextlib
+import os
 import re
 import threading
 import time
@@ -217,6 +219,9 @@ class Reference:
         self._semantic = None
         self._semantic_state = SEMANTIC_NOT_STARTED
         self._semantic_lock = threading.Lock()
+        self._transformer = None
+        self._transformer_state = SEMANTIC_NOT_STARTED
+        self._transformer_thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return f"<Reference {self.jurisdiction} {self.revision} national={self.national}>"
@@ -344,6 +349,49 @@ class Reference:
             return
         self._semantic = built
         self._semantic_state = SEMANTIC_READY
+
+    def transformer(self, *, wait: bool = False):
+        """Return ``(TransformerIndex or None, why not)``: the schedule's lines embedded by the
+        transformer itself, for re-ranking a product's best candidates.
+
+        Built once per revision and machine under ``var/embeddings/`` (minutes, not seconds), so
+        without ``wait`` the first call starts it on a low-priority thread and returns
+        ``(None, "being built")``; decisions meanwhile rank without it and say so.
+        """
+        from django.conf import settings
+
+        if not getattr(settings, "TRANSFORMER_RERANK", True):
+            return None, "the transformer re-rank is off (WORKBENCH_TRANSFORMER_RERANK)"
+        with self._semantic_lock:
+            if self._transformer_state == SEMANTIC_NOT_STARTED:
+                self._transformer_state = SEMANTIC_BUILDING
+                thread = threading.Thread(target=self._build_transformer, daemon=True)
+                thread.start()
+                self._transformer_thread = thread
+        if wait and self._transformer_state == SEMANTIC_BUILDING:
+            self._transformer_thread.join()
+        if self._transformer is not None:
+            return self._transformer, ""
+        if self._transformer_state == SEMANTIC_BUILDING:
+            return None, (
+                f"the transformer vectors of {self.jurisdiction} {self.revision} are being "
+                "built; no transformer re-rank"
+            )
+        return None, self._transformer_state
+
+    def _build_transformer(self) -> None:
+        from tariffs import semantic
+
+        # Serving comes first: this thread yields the core to requests and batches.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        try:
+            built = semantic.load_or_build_transformer(self)
+        except Exception as err:  # no model or onnxruntime, a damaged file: never crash a worker
+            self._transformer_state = f"transformer re-rank unavailable: {err}"
+            return
+        self._transformer = built
+        self._transformer_state = SEMANTIC_READY
 
     # --- duty -------------------------------------------------------------------------------
 

@@ -146,6 +146,51 @@ class SemanticIndex:
         return [SemanticHit(self.codes[lo + i], round(float(sims[i]), 4)) for i in order]
 
 
+class TransformerIndex(SemanticIndex):
+    """Line vectors from the transformer itself (onnxruntime), queries through the same network.
+
+    Same search as the static index (two stages over subheading means); only the vectors differ:
+    a query is one pass of the network (a few ms on one thread), kept per text. The engine uses
+    ``similarities`` to re-rank a product's best candidates.
+    """
+
+    def __init__(self, codes: list[str], matrix, encoder, key: str):
+        super().__init__(codes, matrix, None, None, encoder, key)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._row = {code: i for i, code in enumerate(codes)}
+
+    def vector(self, text: str):
+        """Return the transformer's vector of ``text`` (None for an empty text).
+
+        One text per pass: int8 activations are scaled per call, so a text batched with others
+        would get a slightly different vector (cosine ~0.99); alone, a product's vector, and so
+        its ranking, depends on its own text only.
+        """
+        if not text:
+            return None
+        v = self._vectors.get(text)
+        if v is None:
+            v = self.encoder.encode([text])[0]
+            with self._found_lock:
+                self._vectors[text] = v
+                while len(self._vectors) > PREFETCH_KEEP:
+                    self._vectors.popitem(last=False)
+        return v
+
+    def similarities(self, text: str, codes: list[str]) -> dict[str, float]:
+        """Return the cosine of ``text`` with each of ``codes`` that has a vector here."""
+        v = self.vector(text)
+        rows = [(c, i) for c in codes if (i := self._row.get(c)) is not None]
+        if v is None or not rows:
+            return {}
+        sims = self.matrix[[i for _, i in rows]] @ v
+        return {c: round(float(x), 4) for (c, _), x in zip(rows, sims, strict=True)}
+
+    def prefetch_vectors(self, texts: list[str]) -> None:
+        """Encode a worker's batch of query texts in one call of the network."""
+        self._encode([t for t in texts if t])
+
+
 def line_text(reference, line) -> str:
     return f"{line.full_description} {reference.hs_description(line.code)}".strip()
 
@@ -163,14 +208,7 @@ def _idf(encoder, ids_list) -> np.ndarray:
 
 def build(reference, encoder) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(codes, matrix, mean, idf)`` for the reference's declarable lines."""
-    lines = sorted(
-        (
-            line
-            for line in reference.lines()
-            if line.declarable and not line.code.startswith(SPECIAL_CHAPTERS)
-        ),
-        key=lambda line: line.code,
-    )  # in code order, so the lines under a prefix are one slice (``under``)
+    lines = _declarable_lines(reference)
     ids_list = encoder.token_ids([line_text(reference, line) for line in lines])
     idf = _idf(encoder, ids_list)
     encoder_weights, encoder.weights = encoder.weights, idf
@@ -230,6 +268,53 @@ def is_ready(reference) -> bool:
         return _path(index_key(reference, embeddings.static_encoder())).exists()
     except embeddings.ModelUnavailable:
         return False
+
+
+def _declarable_lines(reference) -> list:
+    """Declarable lines outside chapters 98/99, in code order (a prefix's lines are one slice)."""
+    return sorted(
+        (
+            line
+            for line in reference.lines()
+            if line.declarable and not line.code.startswith(SPECIAL_CHAPTERS)
+        ),
+        key=lambda line: line.code,
+    )
+
+
+def transformer_lines(reference) -> tuple[list[str], list[str]]:
+    """Return the codes and texts the transformer embeds: the same lines as ``build``."""
+    lines = _declarable_lines(reference)
+    return [line.code for line in lines], [line_text(reference, line) for line in lines]
+
+
+def load_or_build_transformer(reference) -> TransformerIndex:
+    """Return the reference's transformer index from ``var/embeddings/``, building it if absent.
+
+    Building passes every line through the network once (int8 on onnxruntime, one thread: about
+    4–5 minutes of one core for the 19,833 US lines; the numpy pass took some two hours). Raises
+    ``embeddings.ModelUnavailable`` when the model or onnxruntime cannot be loaded.
+    """
+    from workbench import embeddings_onnx
+
+    encoder = embeddings_onnx.onnx_transformer()
+    key = index_key(reference, encoder)
+    path = _path(key)
+    if not path.exists():
+        with (
+            open(path.with_suffix(".lock"), "w") as lock,
+            _locks.setdefault(key, threading.Lock()),
+        ):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                codes, texts = transformer_lines(reference)
+                matrix = encoder.encode(texts, batch_size=32)
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+                np.savez(tmp, codes=np.array(codes), matrix=matrix)
+                os.replace(tmp, path)
+    with np.load(path) as data:
+        codes = [str(c) for c in data["codes"]]
+        return TransformerIndex(codes, data["matrix"], encoder, key)
 
 
 _locks: dict[str, threading.Lock] = {}

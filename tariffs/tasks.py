@@ -15,6 +15,12 @@ def enqueue_embed(jurisdiction: str, revision: str) -> None:
         revision,
         task_name=f"tariffs-embed-{jurisdiction}-{revision}"[:100],
     )
+    async_task(
+        "tariffs.tasks.schedule_transformer",
+        jurisdiction,
+        revision,
+        task_name=f"tariffs-transformer-{jurisdiction}-{revision}"[:100],
+    )
 
 
 def schedule_embed(jurisdiction: str, revision: str) -> str:
@@ -35,4 +41,25 @@ def schedule_embed(jurisdiction: str, revision: str) -> str:
         return f"failed: {err}"
     state = "ready" if index is not None else why
     log.info("semantic index of %s %s: %s", jurisdiction, revision, state)
+    return state
+
+
+def schedule_transformer(jurisdiction: str, revision: str) -> str:
+    """Build (or find) the transformer's vectors of one revision's lines under ``var/embeddings/``
+    (minutes of one core); a worker that finds the file reads it instead of building its own.
+
+    Never raises: without them the engine ranks without the transformer re-rank and says so.
+    """
+    from tariffs import reference
+
+    ref = reference.get_reference(jurisdiction, revision)
+    if ref is None:
+        return f"{jurisdiction} {revision} is not loaded"
+    try:
+        index, why = ref.transformer(wait=True)
+    except Exception as err:  # the worker stays up; the engine ranks without the re-rank
+        log.exception("transformer vectors of %s %s failed", jurisdiction, revision)
+        return f"failed: {err}"
+    state = "ready" if index is not None else why
+    log.info("transformer vectors of %s %s: %s", jurisdiction, revision, state)
     return state

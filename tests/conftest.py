@@ -161,6 +161,13 @@ def screenshot():
 
 
 @pytest.fixture(autouse=True)
+def _no_transformer_rerank(settings):
+    """Off (as by default) even when the environment turns it on: its line vectors are built on a
+    thread, which would change a test's ranking midway (test_transformer_rerank.py turns it on)."""
+    settings.TRANSFORMER_RERANK = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_tariff_reference():
     """Each test sees the schedules of its own database, not a reference cached by another."""
     from tariffs import reference

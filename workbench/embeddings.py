@@ -146,20 +146,25 @@ class Transformer:
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Return one normalised vector per text (batches of similar length, for speed)."""
-        encoded = self.tokenizer.encode_batch([t or "" for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            length = max(len(encoded[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), length), dtype=np.int64)
-            mask = np.zeros((len(chunk), length), dtype=np.float32)
-            for row, i in enumerate(chunk):
-                n = len(encoded[i].ids)
-                ids[row, :n] = encoded[i].ids
-                mask[row, :n] = 1.0
-            out[chunk] = self.forward(ids, mask)
-        return out
+        return encode_batched(self, texts, batch_size)
+
+
+def encode_batched(model, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Tokenise ``texts`` and run ``model.forward`` over padded batches of similar length."""
+    encoded = model.tokenizer.encode_batch([t or "" for t in texts])
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+    out = np.zeros((len(texts), model.dim), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        length = max(len(encoded[i].ids) for i in chunk)
+        ids = np.zeros((len(chunk), length), dtype=np.int64)
+        mask = np.zeros((len(chunk), length), dtype=np.float32)
+        for row, i in enumerate(chunk):
+            n = len(encoded[i].ids)
+            ids[row, :n] = encoded[i].ids
+            mask[row, :n] = 1.0
+        out[chunk] = model.forward(ids, mask)
+    return out
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:

@@ -13,6 +13,10 @@ from workbench import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.get_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
+# On, the transformer re-ranks a product's best candidates once a revision's line vectors are
+# built. Off by default: it helps on held-out data but costs ~3.5 ms a product, a quarter of the
+# end-to-end throughput (docs/engine.md "Transformer re-rank"). Decisions record which ran.
+TRANSFORMER_RERANK = env.get_bool("WORKBENCH_TRANSFORMER_RERANK", False)
 
 DEBUG = env.get_bool("DEBUG", False)
 

@@ -165,6 +165,7 @@ def _search_evidence(
         entry.description = entry.description or hit.description
         weight = min(hit.score, cap)
         fresh = not entry.evidence
+        start = len(entry.evidence)
         if hit.word_rank is not None:
             detail = {"rank": rank, "score": hit.raw, "word_rank": hit.word_rank}
             detail["heading_hits"] = hit.heading_hits
@@ -173,15 +174,21 @@ def _search_evidence(
             detail = {"rank": rank, "semantic_rank": hit.semantic_rank}
             detail["similarity"] = hit.similarity
             entry.evidence.append(Evidence("semantic", "semantic", weight, detail))
+
         for term in hit.lexicon:
             source = "pack" if term in pack_terms else "lexicon"
             detail = {"rank": rank, "term": term, "source": source}
             entry.evidence.append(Evidence("lexicon", term, weight, detail))
+        if hit.rerank_rank is not None and len(entry.evidence) > start:
+            # The code's first retrieval evidence carries the transformer's rank and cosine.
+            entry.evidence[start].detail["rerank_rank"] = hit.rerank_rank
+            entry.evidence[start].detail["rerank_similarity"] = hit.rerank_similarity
         if fresh:
             entry.rationale.append(_retrieval_rationale(rank, hit))
     return {
         "query": found.query,
         "semantic": found.semantic or "on",
+        "rerank": found.rerank or "on",
         "lexicon": [
             {
                 "term": h.term,
@@ -202,6 +209,10 @@ def _retrieval_rationale(rank: int, hit) -> str:
         how.append(f"nearest in meaning rank {hit.semantic_rank} (similarity {hit.similarity:.2f})")
     if hit.lexicon:
         how.append("everyday term " + ", ".join(f"“{t}”" for t in hit.lexicon))
+    if hit.rerank_rank is not None:
+        how.append(
+            f"transformer re-rank {hit.rerank_rank} (similarity {hit.rerank_similarity:.2f})"
+        )
     return f"Schedule search (advisory), rank {rank}: " + "; ".join(how) + "."
 
 

@@ -46,6 +46,7 @@ class Command(BaseCommand):
         if reference is None:
             raise CommandError(f"no tariff schedule is loaded for {jurisdiction}")
         reference.semantic(wait=True)
+        reference.transformer(wait=True)
         lexicon = tariff_lexicon.get_lexicon()
         try:
             seeds = [int(s) for s in options["seeds"].split(",") if s.strip()]

@@ -203,6 +203,9 @@ class _Runner:
         # per revision) rather than score rows with word search only while it builds.
         semantic = getattr(reference, "semantic", None)
         self.semantic = semantic(wait=True)[1] if semantic is not None else "not offered"
+        transformer = getattr(reference, "transformer", None)
+        if transformer is not None:  # the transformer's line vectors too (minutes, once)
+            transformer(wait=True)
         self.lexicon = tariff_lexicon.get_lexicon()
 
     def known(self, code: str) -> bool:

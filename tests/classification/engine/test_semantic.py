@@ -155,6 +155,7 @@ def test_meaning_and_the_lexicon_add_their_own_evidence_to_the_candidates():
     assert decision.retrieval == {
         "query": "power bank mah usb port finished consumer plastic retail sale",
         "semantic": "on",
+        "rerank": "the transformer re-rank is off (WORKBENCH_TRANSFORMER_RERANK)",
         "lexicon": [
             {"term": "power bank", "codes": ["8507"], "too_generic": False, "source": "lexicon"}
         ],
