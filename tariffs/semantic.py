@@ -239,18 +239,12 @@ def load_or_build(reference) -> SemanticIndex:
     """
     encoder = embeddings.static_encoder()
     key = index_key(reference, encoder)
-    path = _path(key)
-    if not path.exists():
-        with (
-            open(path.with_suffix(".lock"), "w") as lock,
-            _locks.setdefault(key, threading.Lock()),
-        ):
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not path.exists():
-                codes, matrix, mean, idf = build(reference, encoder)
-                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-                np.savez(tmp, codes=np.array(codes), matrix=matrix, mean=mean, idf=idf)
-                os.replace(tmp, path)
+
+    def arrays() -> dict:
+        codes, matrix, mean, idf = build(reference, encoder)
+        return {"codes": np.array(codes), "matrix": matrix, "mean": mean, "idf": idf}
+
+    path = _stored_once(key, arrays)
     with np.load(path) as data:
         return SemanticIndex(
             [str(c) for c in data["codes"]],
@@ -260,6 +254,24 @@ def load_or_build(reference) -> SemanticIndex:
             encoder,
             key,
         )
+
+
+def _stored_once(key: str, arrays) -> Path:
+    """Return the file of ``key`` under ``var/embeddings/``, writing ``arrays()`` first if it is
+    absent: one builder at a time per file (an advisory lock across processes, a lock within
+    one), and the file written whole or not at all."""
+    path = _path(key)
+    if not path.exists():
+        with (
+            open(path.with_suffix(".lock"), "w") as lock,
+            _locks.setdefault(key, threading.Lock()),
+        ):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+                np.savez(tmp, **arrays())
+                os.replace(tmp, path)
+    return path
 
 
 def is_ready(reference) -> bool:
@@ -299,19 +311,12 @@ def load_or_build_transformer(reference) -> TransformerIndex:
 
     encoder = embeddings_onnx.onnx_transformer()
     key = index_key(reference, encoder)
-    path = _path(key)
-    if not path.exists():
-        with (
-            open(path.with_suffix(".lock"), "w") as lock,
-            _locks.setdefault(key, threading.Lock()),
-        ):
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not path.exists():
-                codes, texts = transformer_lines(reference)
-                matrix = encoder.encode(texts, batch_size=32)
-                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-                np.savez(tmp, codes=np.array(codes), matrix=matrix)
-                os.replace(tmp, path)
+
+    def arrays() -> dict:
+        codes, texts = transformer_lines(reference)
+        return {"codes": np.array(codes), "matrix": encoder.encode(texts, batch_size=32)}
+
+    path = _stored_once(key, arrays)
     with np.load(path) as data:
         codes = [str(c) for c in data["codes"]]
         return TransformerIndex(codes, data["matrix"], encoder, key)
