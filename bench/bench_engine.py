@@ -2,7 +2,9 @@
 
 Prints, from the same run: the pack-only evaluator (``rulepacks.evaluate.run_pack``, the floor
 the engine builds on), the engine without search (target ≥ 2,000 products/s), the engine with a
-2,000-decision precedent index, and the engine with nomenclature search over the loaded schedule.
+2,000-decision precedent index, and the engine with nomenclature search over the loaded schedule,
+its precedents compared by words, then by meaning (the transformer, or the static vectors where it
+cannot run: ``classification.precedents.meaning``).
 """
 
 import os
@@ -11,6 +13,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,6 +26,7 @@ django.setup()
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from classification.engine import Precedent, PrecedentIndex, classify  # noqa: E402
+from classification.precedents import meaning  # noqa: E402
 from rulepacks.evaluate import run_pack  # noqa: E402
 from rulepacks.format import parse  # noqa: E402
 from tariffs import lexicon as tariff_lexicon  # noqa: E402
@@ -155,10 +159,11 @@ def main() -> None:
     codes = sorted(line.code for line in reference.lines() if line.declarable)
     pack = generated_pack(codes, rng)
     items = products(rng)
-    index = PrecedentIndex(
+    precedents = [
         Precedent(i, f"P-{i}", f"{i:x}", p["description"], rng.choice(codes), "bench", "2026-01-01")
         for i, p in enumerate(products(random.Random(7), 2000))
-    )
+    ]
+    index = PrecedentIndex(precedents)
     print(
         f"Engine benchmark: {RULES}-rule pack, reference {reference.jurisdiction} "
         f"{reference.revision} ({len(codes):,} declarable lines), one process"
@@ -188,6 +193,27 @@ def main() -> None:
         lambda f: classify(f, pack=pack, reference=reference, precedents=index, lexicon=lexicon),
     )
     percentiles(items[:1000], pack, reference, index, lexicon)
+    vectorize, space, floor = meaning("US")
+    if vectorize is None:
+        print("  precedents by meaning: no vectors available here; skipped")
+    else:
+        start = time.perf_counter()
+        by_meaning = PrecedentIndex(
+            [replace(p, text=p.description) for p in precedents],
+            vectorize=vectorize,
+            space=space,
+            meaning_min=floor,
+        )
+        took = time.perf_counter() - start
+        print(f"  precedents by meaning: {space} (≥ {floor}); 2,000 embedded in {took:.1f} s")
+        rate(
+            "engine, search included, 2,000 precedents by meaning",
+            items[:1000],
+            lambda f: classify(
+                f, pack=pack, reference=reference, precedents=by_meaning, lexicon=lexicon
+            ),
+        )
+        percentiles(items[:1000], pack, reference, by_meaning, lexicon)
     limit.restore_original_limits()
     outcomes = Counter(
         classify(f, pack=pack, reference=reference, search=False).outcome for f in items[:1000]

@@ -27,7 +27,7 @@ from rulepacks.format.compiled import (
 )
 from tariffs import codes as tariff_codes
 
-ENGINE_VERSION = "2026.12.2"
+ENGINE_VERSION = "2026.12.3"
 # Display formatting of codes, memoised: the same few codes are formatted many times a decision.
 fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
 
@@ -116,7 +116,8 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         if kind == prec.SIMILAR_DESCRIPTION:
             weight = SIMILAR_BASE + SIMILAR_SLOPE * similarity
         elif kind == prec.SIMILAR_MEANING:
-            span = (similarity - prec.MEANING_MIN) / (1 - prec.MEANING_MIN)
+            floor = getattr(index, "meaning_min", prec.MEANING_MIN)
+            span = (similarity - floor) / (1 - floor)
             weight = MEANING_BASE + MEANING_SLOPE * max(0.0, min(1.0, span))
         else:
             weight = PRECEDENT_WEIGHT[kind]
@@ -199,6 +200,13 @@ def _search_evidence(
             for h in found.lexicon_hits
         ],
     }, found.lexicon_hits
+
+
+def _precedent_matching(index) -> dict:
+    """How precedents were compared: the vector space and its threshold, or words only."""
+    if not getattr(index, "by_meaning", False):
+        return {"meaning": "", "min_similarity": None}
+    return {"meaning": index.space, "min_similarity": index.meaning_min}
 
 
 def _retrieval_rationale(rank: int, hit) -> str:
@@ -346,6 +354,8 @@ def classify(
             retrieval, lexicon_hits = _search_evidence(
                 pool, facts, reference, cap, terms, pack, search_memo
             )
+        if precedents is not None and len(precedents):
+            retrieval = {**retrieval, "precedents": _precedent_matching(precedents)}
     kept, rejected = _candidates(pool, reference, cap)
     best = kept[0][0] if kept else None
     if evaluation is not None and best is not None and not _evaluated_for(evaluation, best.code):

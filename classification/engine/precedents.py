@@ -3,13 +3,15 @@
 Four kinds of precedent, in this order of strength: the same SKU whose facts have not changed
 since the broker decided it, an identical normalised description (any SKU), products nearest in
 meaning (cosine similarity of their embedded name, type, description, materials and use of at
-least ``MEANING_MIN``), then similar descriptions (word-set similarity of at least
+least the index's ``meaning_min``), then similar descriptions (word-set similarity of at least
 ``SIMILAR_MIN``). Within a kind the most similar, then the most recent decision comes first, so a
 broker's later correction outranks an older one.
 
-Meaning needs a ``vectorize`` function (texts → normalised vectors, ``tariffs.semantic``); without
-one the index matches by words only. Vectors are kept per decision id across indexes in this
-process, so a newly finalized decision is embedded once and the others are not embedded again.
+Meaning needs a ``vectorize`` function (texts → normalised vectors): the transformer itself
+(``classification.precedents``), or the schedule's static vectors (``tariffs.semantic``) where
+the transformer cannot run; each space has its own threshold. Without one the index matches by
+words only. Vectors are kept per decision id across indexes in this process, so a newly
+finalized decision is embedded once and the others are not embedded again.
 """
 
 from collections import Counter, defaultdict
@@ -33,10 +35,11 @@ KIND_LABELS = {
 }
 SIMILAR_MIN = 0.5
 SIMILAR_LIMIT = 5
-# Cosine similarity from which a finalized product counts as a precedent by meaning; chosen on
-# the ATLAS learning curve's validation half (docs/engine.md): below it, neighbours were right at
-# 6 digits less often than the word search's own first candidate.
-MEANING_MIN = 0.55
+# Cosine similarity from which a finalized product counts as a precedent by meaning, per vector
+# space; each chosen on the ATLAS learning curve's validation half (seeds 1-3, docs/engine.md):
+# below it, neighbours were right at 6 digits less often than the search's own first candidate.
+MEANING_MIN = 0.65  # static vectors distilled from the model (tariffs.semantic)
+MEANING_MIN_TRANSFORMER = 0.7  # the transformer's own vectors (workbench.embeddings_onnx)
 MEANING_LIMIT = 5
 _VECTOR_CACHE_SIZE = 200_000
 _vectors: dict[tuple, object] = {}
@@ -83,7 +86,14 @@ def meaningful_words(description: str) -> frozenset[str]:
 class PrecedentIndex:
     """Finalized decisions indexed by SKU, normalised description and meaningful words."""
 
-    def __init__(self, precedents: Iterable[Precedent], *, vectorize=None, space: str = ""):
+    def __init__(
+        self,
+        precedents: Iterable[Precedent],
+        *,
+        vectorize=None,
+        space: str = "",
+        meaning_min: float = MEANING_MIN,
+    ):
         self._all: list[Precedent] = sorted(
             precedents, key=lambda p: (p.decided_at, p.decision_id), reverse=True
         )  # newest first, so every bucket below is newest first too
@@ -101,6 +111,8 @@ class PrecedentIndex:
             for w in words:
                 self._by_word[w].append(i)
         self._vectorize = vectorize
+        self.space = space if vectorize is not None else ""
+        self.meaning_min = meaning_min
         self._matrix = self._embed(space) if vectorize is not None and self._all else None
 
     @property
@@ -187,7 +199,7 @@ class PrecedentIndex:
         ranked = sorted(
             ((round(float(sims[i]), 4), int(i)) for i in top), key=lambda s: (-s[0], s[1])
         )
-        return [(self._all[i], s) for s, i in ranked if s >= MEANING_MIN]
+        return [(self._all[i], s) for s, i in ranked if s >= self.meaning_min]
 
     def _similar(
         self, words: frozenset[str], left_out=frozenset()
@@ -224,6 +236,14 @@ class _Without:
     @property
     def by_meaning(self) -> bool:
         return self._index.by_meaning
+
+    @property
+    def space(self) -> str:
+        return self._index.space
+
+    @property
+    def meaning_min(self) -> float:
+        return self._index.meaning_min
 
     def __len__(self) -> int:
         return self._size

@@ -97,7 +97,10 @@ def test_a_brokers_decision_is_cited_for_a_product_similar_in_meaning(cast, make
     assert best["code"] == BATTERY
     (precedent,) = [s for s in best["sources"] if s["kind"] == "precedent"]
     assert precedent["detail"]["kind"] == "similar_meaning"
-    assert precedent["detail"]["similarity"] >= 0.55
+    matching = decision.evidence["retrieval"]["precedents"]
+    assert matching["meaning"]  # the transformer's space, or the static one without it
+    assert precedent["detail"]["similarity"] >= matching["min_similarity"]
     body = page(cast, decision)
+    assert "data-precedent-matching" in body and f"compared by meaning ({matching['meaning']}" in body
     assert f"precedent #{first.pk}" in body
     assert f"decided by {broker.username} on" in body

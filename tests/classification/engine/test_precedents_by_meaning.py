@@ -4,6 +4,7 @@ cited with broker, date and similarity; exact matches stay strongest; vectors ke
 import zlib
 
 import numpy as np
+import pytest
 
 from classification.engine import classify
 from classification.engine import precedents as prec
@@ -122,3 +123,40 @@ def test_an_index_without_a_decision_ranks_the_nearest_of_the_others():
     assert not set(found) & set(nearest[:2])
     # The five nearest of the others: the two beyond the first five come in.
     assert set(found) == set(range(1, 8)) - set(nearest[:2])
+
+
+def test_each_vector_space_has_its_own_threshold():
+    near = precedent(4, "rucksack polyester padded laptop sleeve", "4202920000")
+    query = "rucksack polyester laptop sleeve pocket"
+    similarity = float(BagOfWords()([near.text])[0] @ BagOfWords()([query])[0])
+    below, above = similarity - 0.05, similarity + 0.05
+    low = prec.PrecedentIndex([near], vectorize=BagOfWords(), space="low", meaning_min=below)
+    high = prec.PrecedentIndex([near], vectorize=BagOfWords(), space="high", meaning_min=above)
+    assert [k for _, k, _ in low.lookup("Q", "", "", query)] == [prec.SIMILAR_MEANING]
+    assert [k for _, k, _ in high.lookup("Q", "", "", query)] == []
+    assert (low.space, low.meaning_min) == ("low", below)
+    assert high.without(decision_ids=[9]).meaning_min == above  # a backtest view keeps it
+
+
+def test_the_weight_of_a_neighbour_starts_at_its_spaces_threshold():
+    near = precedent(4, "rucksack polyester padded laptop sleeve", "4202920000")
+    product = facts("rucksack polyester padded laptop sleeve pocket")
+    text = prec.precedent_text(product)
+    similarity = float(BagOfWords()([near.text])[0] @ BagOfWords()([text])[0])
+    floor = similarity - 0.01
+    index = prec.PrecedentIndex([near], vectorize=BagOfWords(), space="floor", meaning_min=floor)
+    decision = classify(
+        product,
+        pack=None,
+        reference=FakeReference(search=[], lines=BACKPACKS),
+        precedents=index,
+        rank_without_pack=True,
+        calibration=UNCALIBRATED,
+    )
+    (evidence,) = [e for e in decision.candidates[0].sources if e.kind == "precedent"]
+    # 0.01 above its space's threshold: barely above the base weight of a neighbour by meaning.
+    assert evidence.weight == pytest.approx(0.3 + 0.45 * 0.01 / (1 - floor), abs=1e-3)
+    assert decision.retrieval["precedents"] == {
+        "meaning": "floor",
+        "min_similarity": pytest.approx(floor),
+    }
