@@ -54,21 +54,22 @@ def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex"
         )
         for pk, sku, sha, facts, code, broker, decided_at in rows
     ]
-    if not found:
-        return engine.PrecedentIndex(found)
-    vectorize, space, floor = meaning(jurisdiction)
-    return engine.PrecedentIndex(found, vectorize=vectorize, space=space, meaning_min=floor)
+    return engine.PrecedentIndex(found, **(meaning(jurisdiction) if found else {}))
 
 
-def meaning(jurisdiction: str):
-    """Return ``(vectorize, space key, similarity threshold)`` for precedents by meaning.
+def meaning(jurisdiction: str) -> dict:
+    """Return the ``PrecedentIndex`` keyword arguments that compare precedents by meaning.
 
     The transformer (all-MiniLM-L6-v2 on onnxruntime, int8) when it loads and
     ``settings.PRECEDENT_TRANSFORMER`` is on: on the ATLAS learning curve its neighbours were
-    right far more often than the static vectors' (docs/engine.md). It costs one pass per
-    classified product (~2 ms) for a tenant with precedents, and one per finalized decision,
-    once per process. Else the schedule's static vectors, else ``(None, "", 0)``: words only.
+    right far more often than the static vectors' (docs/engine.md). Its pass (~2 ms) runs only
+    for a product whose nearest precedent by the schedule's static vectors reaches
+    ``SCREEN_MIN`` (when those are ready), and each finalized decision is embedded once per
+    process. Else the static vectors alone, else ``{}``: precedents match by words only.
     """
+    reference = tariff_reference.get_reference(jurisdiction) if jurisdiction else None
+    semantic = getattr(reference, "semantic", None)
+    static = semantic()[0] if semantic is not None else None
     if getattr(settings, "PRECEDENT_TRANSFORMER", True):
         try:
             from workbench import embeddings_onnx
@@ -77,13 +78,21 @@ def meaning(jurisdiction: str):
         except embeddings.ModelUnavailable:
             pass  # the static space below, or words only; the decision records which
         else:
-            return _one_at_a_time(encoder), encoder.version, engine_precedents.MEANING_MIN_TRANSFORMER
-    reference = tariff_reference.get_reference(jurisdiction) if jurisdiction else None
-    semantic = getattr(reference, "semantic", None)
-    index = semantic()[0] if semantic is not None else None
-    if index is None:
-        return None, "", 0.0
-    return index.vectors, index.key, engine_precedents.MEANING_MIN
+            found = {
+                "vectorize": _one_at_a_time(encoder),
+                "space": encoder.version,
+                "meaning_min": engine_precedents.MEANING_MIN_TRANSFORMER,
+            }
+            if static is not None:
+                found |= {"screen": static.vectors, "screen_space": static.key}
+            return found
+    if static is None:
+        return {}
+    return {
+        "vectorize": static.vectors,
+        "space": static.key,
+        "meaning_min": engine_precedents.MEANING_MIN,
+    }
 
 
 class _one_at_a_time:

@@ -206,7 +206,10 @@ def _precedent_matching(index) -> dict:
     """How precedents were compared: the vector space and its threshold, or words only."""
     if not getattr(index, "by_meaning", False):
         return {"meaning": "", "min_similarity": None}
-    return {"meaning": index.space, "min_similarity": index.meaning_min}
+    found = {"meaning": index.space, "min_similarity": index.meaning_min}
+    if getattr(index, "screen_space", ""):
+        found |= {"screen": index.screen_space, "screen_min": index.screen_min}
+    return found
 
 
 def _retrieval_rationale(rank: int, hit) -> str:

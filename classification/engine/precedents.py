@@ -40,6 +40,10 @@ SIMILAR_LIMIT = 5
 # below it, neighbours were right at 6 digits less often than the search's own first candidate.
 MEANING_MIN = 0.65  # static vectors distilled from the model (tariffs.semantic)
 MEANING_MIN_TRANSFORMER = 0.7  # the transformer's own vectors (workbench.embeddings_onnx)
+# The transformer pass (~2 ms a product) is spent only when the cheap static vectors see a
+# plausible neighbour: on the ATLAS learning curve's validation half (seeds 1-3) every product
+# with a neighbour at the transformer's threshold had one of at least 0.376 by static vectors.
+SCREEN_MIN = 0.35
 MEANING_LIMIT = 5
 _VECTOR_CACHE_SIZE = 200_000
 _vectors: dict[tuple, object] = {}
@@ -93,6 +97,9 @@ class PrecedentIndex:
         vectorize=None,
         space: str = "",
         meaning_min: float = MEANING_MIN,
+        screen=None,
+        screen_space: str = "",
+        screen_min: float = SCREEN_MIN,
     ):
         self._all: list[Precedent] = sorted(
             precedents, key=lambda p: (p.decided_at, p.decision_id), reverse=True
@@ -114,21 +121,30 @@ class PrecedentIndex:
         self.space = space if vectorize is not None else ""
         self.meaning_min = meaning_min
         self._matrix = self._embed(space) if vectorize is not None and self._all else None
+        # A cheaper space (``screen``: texts → vectors) that must find a neighbour of at least
+        # ``screen_min`` before ``vectorize`` is run on the product's text.
+        self._screen = screen if vectorize is not None else None
+        self.screen_space = screen_space if self._screen is not None else ""
+        self.screen_min = screen_min
+        self._screen_matrix = (
+            self._embed(screen_space, screen) if self._screen is not None and self._all else None
+        )
 
     @property
     def by_meaning(self) -> bool:
         return self._vectorize is not None
 
-    def _embed(self, space: str):
+    def _embed(self, space: str, vectorize=None):
         import numpy as np
 
+        vectorize = vectorize or self._vectorize
         keys = [(space, p.decision_id, p.text or p.description) for p in self._all]
         missing = [k for k in keys if k not in _vectors]
         if missing:
             if len(_vectors) + len(missing) > _VECTOR_CACHE_SIZE:
                 _vectors.clear()
                 missing = keys
-            for key, vector in zip(missing, self._vectorize([k[2] for k in missing]), strict=True):
+            for key, vector in zip(missing, vectorize([k[2] for k in missing]), strict=True):
                 _vectors[key] = vector
         return np.stack([_vectors[k] for k in keys]).astype(np.float32)
 
@@ -190,6 +206,12 @@ class PrecedentIndex:
             return []
         import numpy as np
 
+        if self._screen_matrix is not None:
+            near = self._screen_matrix @ self._screen([text])[0]
+            if positions:
+                near[list(positions)] = -np.inf
+            if not len(near) or float(near.max()) < self.screen_min:
+                return []  # no plausible neighbour: the costly pass would find none
         vector = self._vectorize([text])[0]
         sims = self._matrix @ vector
         if positions:  # rank only what is left: the nearest five of the others
@@ -244,6 +266,14 @@ class _Without:
     @property
     def meaning_min(self) -> float:
         return self._index.meaning_min
+
+    @property
+    def screen_space(self) -> str:
+        return self._index.screen_space
+
+    @property
+    def screen_min(self) -> float:
+        return self._index.screen_min
 
     def __len__(self) -> int:
         return self._size

@@ -42,15 +42,17 @@ def no_transformer(monkeypatch):
     monkeypatch.setattr(embeddings_onnx, "onnx_transformer", unavailable)
 
 
-def test_the_transformer_compares_precedents_when_it_runs(settings):
+def test_the_transformer_compares_precedents_when_it_runs(settings, schedule):
     settings.PRECEDENT_TRANSFORMER = True
+    schedule(ready=False)
     try:
         encoder = embeddings_onnx.onnx_transformer()
     except embeddings.ModelUnavailable as err:
         pytest.skip(f"the ONNX encoder cannot run here: {err}")
-    vectorize, space, floor = precedents.meaning("US")
-    assert space == encoder.version and "onnx" in space
-    assert floor == engine_precedents.MEANING_MIN_TRANSFORMER
+    found = precedents.meaning("US")
+    vectorize = found["vectorize"]
+    assert found["space"] == encoder.version and "onnx" in found["space"]
+    assert found["meaning_min"] == engine_precedents.MEANING_MIN_TRANSFORMER
     texts = ["Wireless bluetooth earbuds with charging case", "stainless steel coffee mug"]
     together = vectorize(texts)
     assert together.shape == (2, encoder.dim)
@@ -60,11 +62,26 @@ def test_the_transformer_compares_precedents_when_it_runs(settings):
     assert vectorize([]).shape == (0, encoder.dim)
 
 
+def test_the_static_vectors_screen_for_the_transformer_when_ready(settings, schedule):
+    settings.PRECEDENT_TRANSFORMER = True
+    try:
+        embeddings_onnx.onnx_transformer()
+    except embeddings.ModelUnavailable as err:
+        pytest.skip(f"the ONNX encoder cannot run here: {err}")
+    schedule(ready=True)
+    found = precedents.meaning("US")
+    assert found["screen_space"] == _Static.key and found["screen"](["a"]).shape == (1, 4)
+    schedule(ready=False)
+    assert "screen" not in precedents.meaning("US")  # the transformer alone, unscreened
+
+
 def test_without_the_transformer_the_static_space_and_its_threshold(schedule, no_transformer):
     schedule(ready=True)
-    vectorize, space, floor = precedents.meaning("US")
-    assert space == _Static.key and floor == engine_precedents.MEANING_MIN
-    assert vectorize(["a"]).shape == (1, 4)
+    found = precedents.meaning("US")
+    assert found["space"] == _Static.key
+    assert found["meaning_min"] == engine_precedents.MEANING_MIN
+    assert "screen" not in found
+    assert found["vectorize"](["a"]).shape == (1, 4)
 
 
 def test_switched_off_the_transformer_is_not_loaded(settings, schedule, monkeypatch):
@@ -75,9 +92,10 @@ def test_switched_off_the_transformer_is_not_loaded(settings, schedule, monkeypa
 
     monkeypatch.setattr(embeddings_onnx, "onnx_transformer", must_not_load)
     schedule(ready=True)
-    assert precedents.meaning("US")[1:] == (_Static.key, engine_precedents.MEANING_MIN)
+    found = precedents.meaning("US")
+    assert (found["space"], found["meaning_min"]) == (_Static.key, engine_precedents.MEANING_MIN)
 
 
 def test_with_neither_precedents_match_by_words_only(schedule, no_transformer):
     schedule(ready=False)
-    assert precedents.meaning("US") == (None, "", 0.0)
+    assert precedents.meaning("US") == {}

@@ -160,3 +160,30 @@ def test_the_weight_of_a_neighbour_starts_at_its_spaces_threshold():
         "meaning": "floor",
         "min_similarity": pytest.approx(floor),
     }
+
+
+class Counting(BagOfWords):
+    """The costly space of a screened index: counts the product texts it is asked for."""
+
+
+def test_the_costly_pass_runs_only_when_the_screen_sees_a_plausible_neighbour():
+    costly, cheap = Counting(), BagOfWords()
+    near = precedent(4, "rucksack polyester padded laptop sleeve", "4202920000")
+    index = prec.PrecedentIndex(
+        [near],
+        vectorize=costly,
+        space="costly",
+        meaning_min=0.5,
+        screen=cheap,
+        screen_space="cheap",
+        screen_min=0.3,
+    )
+    assert costly.embedded == [near.text]  # the precedents, once
+    assert index.lookup("Q", "", "", "wool scarf knitted") == []
+    assert costly.embedded == [near.text]  # nothing like it by the screen: no costly pass
+    found = index.lookup("Q", "", "", "rucksack polyester laptop sleeve")
+    assert [k for _, k, _ in found] == [prec.SIMILAR_MEANING]
+    assert costly.embedded[-1] == "rucksack polyester laptop sleeve"
+    view = index.without(decision_ids=[4])  # a backtest leaving the only neighbour out
+    assert view.lookup("Q", "", "", "rucksack polyester laptop sleeve") == []
+    assert (view.screen_space, view.screen_min) == ("cheap", 0.3)
