@@ -17,6 +17,7 @@ SOURCE_LABELS = {
     "search": "Word search",
     "semantic": "Meaning",
     "lexicon": "Everyday term",
+    "residual": "Material or parts line",
     "none": "No evidence",
 }
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from classification.engine import precedents as prec
 
 TENANT_MIN_CASES = 200
+RETRIEVAL = ("search", "semantic", "lexicon", "residual")  # = core.RETRIEVAL_KINDS
 DEFAULT_PATH = Path(__file__).with_name("calibration_default.json")
 FEATURES = (
     "rule",  # a pack rule proposes the code
@@ -36,6 +37,7 @@ FEATURES = (
     "word_top",  # first in the word search
     "semantic_top",  # first by meaning
     "lexicon",  # an everyday term of the product points at it
+    "residual",  # its material's residual line, or the parts line of what it is for
     "agree",  # word search and meaning put the same HS6 first
     "conflict",  # the sources contradict each other (conflicts.find)
     "sources",  # independent kinds backing the code: rule, precedent, search (0–3)
@@ -119,10 +121,10 @@ def features(best, candidates, conflicts) -> dict[str, float]:
         return {}
     sources = best.sources
     kinds = {e.kind for e in sources}
-    retrieval = [e for e in sources if e.kind in ("search", "semantic", "lexicon")]
+    retrieval = [e for e in sources if e.kind in RETRIEVAL]
     share = max((e.weight for e in retrieval), default=0.0)
     others = [
-        max((e.weight for e in c.sources if e.kind in ("search", "semantic", "lexicon")), default=0)
+        max((e.weight for e in c.sources if e.kind in RETRIEVAL), default=0)
         for c in candidates
         if c.code != best.code
     ]
@@ -156,12 +158,11 @@ def features(best, candidates, conflicts) -> dict[str, float]:
         "word_top": 1.0 if any(e.detail.get("word_rank") == 1 for e in word) else 0.0,
         "semantic_top": 1.0 if any(e.detail.get("semantic_rank") == 1 for e in semantic) else 0.0,
         "lexicon": 1.0 if "lexicon" in kinds else 0.0,
+        "residual": 1.0 if "residual" in kinds else 0.0,
         "agree": 1.0 if first_word and first_word[:6] == first_meaning[:6] else 0.0,
         "conflict": 1.0 if conflicts else 0.0,
         "sources": float(
-            ("rule" in kinds)
-            + ("precedent" in kinds)
-            + bool(kinds & {"search", "semantic", "lexicon"})
+            ("rule" in kinds) + ("precedent" in kinds) + bool(kinds.intersection(RETRIEVAL))
         ),
     }
 

@@ -45,7 +45,8 @@ SUPERSEDED_FACTOR = 0.85  # an older decision of the same kind that a newer one 
 SEARCH_CEILING = 0.6
 SEARCH_CORROBORATION = 0.1  # share of the remaining doubt a search hit removes from a rule
 SEARCH_LIMIT = 10
-RETRIEVAL_KINDS = ("search", "semantic", "lexicon")  # one fused share; see engine/search.py
+# One fused share; see engine/search.py ("residual": engine/residual.py's proposals).
+RETRIEVAL_KINDS = ("search", "semantic", "lexicon", "residual")
 REJECTION_REASONS = ("lower_score", "tie", "excluded_by_rule", "not_declarable_in_schedule")
 
 
@@ -180,6 +181,10 @@ def _search_evidence(
             source = "pack" if term in pack_terms else "lexicon"
             detail = {"rank": rank, "term": term, "source": source}
             entry.evidence.append(Evidence("lexicon", term, weight, detail))
+        for p in hit.residual:
+            detail = {"rank": rank, "basis": p.basis, "heading": p.heading}
+            detail["material" if p.basis == "material" else "part_of"] = p.label
+            entry.evidence.append(Evidence("residual", p.label, weight, detail))
         if hit.rerank_rank is not None and len(entry.evidence) > start:
             # The code's first retrieval evidence carries the transformer's rank and cosine.
             entry.evidence[start].detail["rerank_rank"] = hit.rerank_rank
@@ -220,6 +225,11 @@ def _retrieval_rationale(rank: int, hit) -> str:
         how.append(f"nearest in meaning rank {hit.semantic_rank} (similarity {hit.similarity:.2f})")
     if hit.lexicon:
         how.append("everyday term " + ", ".join(f"“{t}”" for t in hit.lexicon))
+    for p in hit.residual:
+        if p.basis == "material":
+            how.append(f"residual line of heading {p.heading} for its material ({p.label})")
+        else:
+            how.append(f"parts line for “{p.label}” (heading {p.heading})")
     if hit.rerank_rank is not None:
         how.append(
             f"transformer re-rank {hit.rerank_rank} (similarity {hit.rerank_similarity:.2f})"

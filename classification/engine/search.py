@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from classification.engine import residual as residual_module
 from rulepacks.format.normalize import tokens
 from tariffs import lexicon as tariff_lexicon
 
@@ -46,6 +47,11 @@ RRF_K = 10
 WORD_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 0.5
 LEXICON_WEIGHT = 1.0
+# Proposals of ``engine/residual.py``: the material's residual line and a part's parts line, each
+# its own ranking. Chosen on the ATLAS validation half, checked on its test half and the UK
+# everyday terms (docs/engine.md).
+RESIDUAL_WEIGHT = 0.5
+PARTS_WEIGHT = 1.0
 SEMANTIC_POOL = 60  # lines fetched by meaning before fusion
 # Transformer re-rank (settings.TRANSFORMER_RERANK, off by default): the best RERANK_POOL fused
 # codes are ranked again by the cosine of the product's transformer vector with each line's
@@ -86,6 +92,7 @@ class SearchCandidate:
     lexicon: tuple[str, ...] = ()  # everyday terms of the product that point at this code
     rerank_rank: int | None = None  # rank by the transformer among the re-ranked codes
     rerank_similarity: float | None = None  # cosine of the transformer vectors
+    residual: tuple = ()  # residual.Proposal: the material or the machine that proposed it
 
 
 @dataclass(frozen=True)
@@ -219,14 +226,16 @@ def _lexicon_prefixes(hits) -> dict[str, str]:
 
 
 def search_candidates(
-    facts: Mapping[str, object], reference, *, limit: int = 10, lexicon=None
+    facts: Mapping[str, object], reference, *, limit: int = 10, lexicon=None, proposals=True
 ) -> SearchResult:
     """Return up to ``limit`` declarable codes for the facts, best first, and how they were found.
 
     Three rankings are fused by reciprocal rank (each contributes ``weight / (RRF_K + rank)``):
     the schedule's word search re-ranked by subheading context and "what is it" words, the
     schedule's lines nearest in meaning (``Reference.semantic``), and the lines under the codes
-    that everyday terms of the product point at (the lexicon). ``score`` is the code's share of
+    that everyday terms of the product point at (the lexicon); the material's residual line and a
+    part's parts line (``engine/residual.py``, unless ``proposals`` is off) join as rankings of
+    their own. ``score`` is the code's share of
     the fused relevance of everything returned, so it sums to at most 1 and falls when many codes
     compete. At most ``PER_SUBHEADING`` codes per HS6 are kept, so alternatives span subheadings.
     """
@@ -267,6 +276,11 @@ def search_candidates(
         for rank, code in enumerate(pointed, 1):
             lexicon_of[code] = [t for p, t in prefixes.items() if code.startswith(p)]
             fused[code] += LEXICON_WEIGHT / (RRF_K + rank)
+    residual_of: dict[str, list] = defaultdict(list)
+    if proposals and (RESIDUAL_WEIGHT or PARTS_WEIGHT):
+        if vector is None and index is not None:
+            vector = index.vector(article or query)
+        _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of)
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     transformer, rerank_why = _transformer(reference)
     pool = max(limit, RERANK_POOL) if transformer is not None else limit
@@ -302,9 +316,27 @@ def search_candidates(
                 lexicon=tuple(dict.fromkeys(lexicon_of.get(code, ()))),
                 rerank_rank=rerank_rank.get(code),
                 rerank_similarity=rerank_similarity.get(code),
+                residual=tuple(residual_of.get(code, ())),
             )
         )
     return SearchResult(out, why_not, lexicon_hits, query, rerank_why)
+
+
+def _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of) -> None:
+    """Fuse the material's and the part's proposals, each basis a ranking with its own weight."""
+
+    def heading_for(x: str) -> str:
+        found = search_candidates(
+            {"description": x}, reference, limit=1, lexicon=lexicon, proposals=False
+        )
+        return found.candidates[0].code[:4] if found.candidates else ""
+
+    weights = {"material": RESIDUAL_WEIGHT, "parts": PARTS_WEIGHT}
+    ranks: dict[str, int] = defaultdict(int)
+    for proposal in residual_module.propose(facts, reference, index, vector, heading_for):
+        ranks[proposal.basis] += 1
+        residual_of[proposal.code].append(proposal)
+        fused[proposal.code] += weights[proposal.basis] / (RRF_K + ranks[proposal.basis])
 
 
 def _rerank(transformer, text: str, kept, limit: int):

@@ -56,7 +56,7 @@ def _jsonable(value):
 class Evidence:
     """Why a source proposed a code: a rule id, a precedent decision id, or ``search``."""
 
-    kind: str  # "rule" | "precedent" | "search" | "semantic" | "lexicon"
+    kind: str  # "rule" | "precedent" | "search" | "semantic" | "lexicon" | "residual"
     ref: str
     weight: float
     detail: dict

@@ -144,6 +144,7 @@ SOURCE_LABELS = {
     "search": "Word search",
     "semantic": "Search by meaning",
     "lexicon": "Everyday term",
+    "residual": "Material or parts line",
 }
 
 

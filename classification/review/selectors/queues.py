@@ -177,7 +177,7 @@ def queue_page(tenant, user, *, queue: str, filters: dict, sort: str, cursor: st
 SOURCES = {
     "rule": ("rule",),
     "precedent": ("precedent",),
-    "search": ("search", "semantic", "lexicon"),
+    "search": ("search", "semantic", "lexicon", "residual"),
 }
 
 

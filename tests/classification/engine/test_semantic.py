@@ -98,7 +98,8 @@ def test_a_missing_model_says_why_and_the_engine_searches_by_words(monkeypatch, 
         )
         assert decision.candidates[0].code == "6912005000"
         assert decision.retrieval["semantic"] == why
-        assert {e.kind for c in decision.candidates for e in c.sources} == {"search"}
+        # Words, and the material's residual line (its heading's first line without meaning).
+        assert {e.kind for c in decision.candidates for e in c.sources} == {"search", "residual"}
     finally:
         embeddings.reset()
 
