@@ -180,6 +180,9 @@ def _search_evidence(
             source = "pack" if term in pack_terms else "lexicon"
             detail = {"rank": rank, "term": term, "source": source}
             entry.evidence.append(Evidence("lexicon", term, weight, detail))
+        if hit.condition and len(entry.evidence) > start:
+            # The line's own condition the product meets, which ranked it within its heading.
+            entry.evidence[start].detail["condition"] = hit.condition
         if hit.rerank_rank is not None and len(entry.evidence) > start:
             # The code's first retrieval evidence carries the transformer's rank and cosine.
             entry.evidence[start].detail["rerank_rank"] = hit.rerank_rank
@@ -217,6 +220,8 @@ def _retrieval_rationale(rank: int, hit) -> str:
         how.append(f"nearest in meaning rank {hit.semantic_rank} (similarity {hit.similarity:.2f})")
     if hit.lexicon:
         how.append("everyday term " + ", ".join(f"“{t}”" for t in hit.lexicon))
+    if hit.condition:
+        how.append(f"meets its condition “{hit.condition}”")
     if hit.rerank_rank is not None:
         how.append(
             f"transformer re-rank {hit.rerank_rank} (similarity {hit.rerank_similarity:.2f})"
