@@ -278,10 +278,17 @@ def search_candidates(
     ranked = [(code, r) for code, r in ranked if reference.is_declarable(code)]
     transformer, rerank_why = _transformer(reference)
     pool = max(limit, RERANK_POOL) if transformer is not None else limit
+    kept = _keep(ranked, pool)
+    # Only the headings kept can change their lines: the others' codes are not read.
+    headings = {code[:4] for code, _ in kept}
     within, conditions = subheadings.rerank(
-        facts, reference, ranked, weight=CONDITION_WEIGHT, key=schedule_key(reference)
+        facts,
+        reference,
+        [(code, r) for code, r in ranked if code[:4] in headings],
+        weight=CONDITION_WEIGHT,
+        key=schedule_key(reference),
     )
-    kept = _keep(ranked, within, pool)
+    kept = _refill(kept, within)
     rerank_rank: dict[str, int] = {}
     rerank_similarity: dict[str, float] = {}
     if transformer is not None and kept:
@@ -313,10 +320,8 @@ def search_candidates(
     return SearchResult(out, why_not, lexicon_hits, query, rerank_why)
 
 
-def _keep(ranked, within, pool: int) -> list[tuple[str, float]]:
-    """The best ``pool`` codes, at most ``PER_SUBHEADING`` per HS6: each heading keeps the
-    positions (and relevances) the fused ``ranked`` gives it, filled with its codes in the order
-    ``within`` gives them (the conditions of its lines), so no heading gains or loses a place."""
+def _keep(ranked, pool: int) -> list[tuple[str, float]]:
+    """The best ``pool`` codes, at most ``PER_SUBHEADING`` per HS6."""
     kept, per_sub = [], defaultdict(int)
     for code, relevance in ranked:
         if per_sub[code[:6]] < PER_SUBHEADING:
@@ -324,8 +329,13 @@ def _keep(ranked, within, pool: int) -> list[tuple[str, float]]:
             kept.append((code, relevance))
         if len(kept) == pool:
             break
-    if within is ranked:
-        return kept
+    return kept
+
+
+def _refill(kept, within) -> list[tuple[str, float]]:
+    """Each heading keeps the positions (and relevances) it holds in ``kept``, filled with its
+    codes in the order ``within`` gives them (the conditions of its lines), at most
+    ``PER_SUBHEADING`` per HS6: no heading gains, loses or moves a place."""
     queue, per_sub = defaultdict(list), defaultdict(int)
     for code, _ in within:
         if per_sub[code[:6]] < PER_SUBHEADING:
