@@ -6,6 +6,7 @@ lists) once and keeps a ``Reference`` keyed by their ids; every method on it is 
 dicts, so validation and duty estimates take microseconds and never touch the database.
 """
 
+import bisect
 import contextlib
 import os
 import re
@@ -205,6 +206,7 @@ class Reference:
         self.sources = data.sources
         self.sha256 = data.sha256
         self._lines = {line.code: line for line in data.lines}
+        self._codes = sorted(self._lines)
         self._hs = data.hs_descriptions
         self._pga = data.pga
         self._pga_by8: dict[str, list[str]] = defaultdict(list)
@@ -245,6 +247,13 @@ class Reference:
             c for c, line in self._lines.items() if line.declarable and c.startswith(prefix)
         )
         return found[:limit]
+
+    def lines_under(self, prefix: str) -> list[Line]:
+        """Return the lines whose code starts with ``prefix`` (the prefix's own included), in
+        code order: a heading's tree, each line's path in its ``full_description``."""
+        start = bisect.bisect_left(self._codes, prefix)
+        end = bisect.bisect_left(self._codes, prefix + "\x7f", start)
+        return [self._lines[c] for c in self._codes[start:end]]
 
     def hs_description(self, code: str) -> str:
         return self._hs.get(code[:6], "")

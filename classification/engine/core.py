@@ -185,6 +185,9 @@ def _search_evidence(
             detail = {"rank": rank, "basis": p.basis, "heading": p.heading}
             detail["material" if p.basis == "material" else "part_of"] = p.label
             entry.evidence.append(Evidence("residual", p.label, weight, detail))
+        if hit.condition and len(entry.evidence) > start:
+            # The line's own condition the product meets, which ranked it within its heading.
+            entry.evidence[start].detail["condition"] = hit.condition
         if hit.rerank_rank is not None and len(entry.evidence) > start:
             # The code's first retrieval evidence carries the transformer's rank and cosine.
             entry.evidence[start].detail["rerank_rank"] = hit.rerank_rank
@@ -230,6 +233,8 @@ def _retrieval_rationale(rank: int, hit) -> str:
             how.append(f"residual line of heading {p.heading} for its material ({p.label})")
         else:
             how.append(f"parts line for “{p.label}” (heading {p.heading})")
+    if hit.condition:
+        how.append(f"meets its condition “{hit.condition}”")
     if hit.rerank_rank is not None:
         how.append(
             f"transformer re-rank {hit.rerank_rank} (similarity {hit.rerank_similarity:.2f})"
