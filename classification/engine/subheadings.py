@@ -167,10 +167,13 @@ class _Heading:
 
     def __init__(self, lines):
         self.paths: dict[str, tuple[str, ...]] = {}
+        # Each line's levels, (parent path, segment), built once: ``fit`` reads them per product.
+        self.levels: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
         self.children: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for line in lines:
             path = tuple(s.strip() for s in line.full_description.split(SEPARATOR))
             self.paths[line.code] = path
+            self.levels[line.code] = tuple((path[:d], path[d]) for d in range(1, len(path)))
             for depth in range(1, len(path)):
                 siblings = self.children[path[:depth]]
                 if path[depth] not in siblings:
@@ -212,41 +215,38 @@ def _clause(segment: str, distinct: frozenset[str]) -> str:
 def fit(heading: _Heading, code: str, found: Product, memo=None) -> tuple[int, str]:
     """How well the product meets a line's conditions against its siblings', level by level,
     and the first condition of the line it meets ("" if none). ``memo`` (a dict kept for one
-    product and heading) saves re-reading the segments that many lines share."""
-    path = heading.paths.get(code)
-    if path is None:
+    product and heading) holds each level's verdict, which every line below it shares."""
+    levels = heading.levels.get(code)
+    if levels is None:
         return 0, ""
     memo = {} if memo is None else memo
-
-    def met(parent, segment) -> int:
-        value = memo.get((parent, segment))
-        if value is None:
-            value = memo[(parent, segment)] = _met(heading.condition(parent, segment), found)
-        return value
-
-    def rivals(parent) -> tuple[int, str, int]:
-        """The best sibling's value and segment, and the second best value, under ``parent``."""
-        value = memo.get(parent)
-        if value is None:
-            ranked = sorted(((met(parent, s), s) for s in heading.children[parent]), reverse=True)
-            second = ranked[1][0] if len(ranked) > 1 else 0
-            value = memo[parent] = (ranked[0][0], ranked[0][1], second)
-        return value
-
     score, met_text = 0, ""
-    for depth in range(1, len(path)):
-        parent, segment = path[:depth], path[depth]
-        mine = met(parent, segment)
-        first, first_segment, second = rivals(parent)
-        best_rival = second if first_segment == segment else first  # 0 without siblings
-        score += max(-1, min(1, mine - best_rival))
-        if mine > 0 and not met_text:
-            key = ("clause", parent, segment)
-            met_text = memo.get(key)
-            if met_text is None:
-                own = heading.condition(parent, segment)
-                met_text = memo[key] = _clause(segment, own[0] & found.words)
+    for level in levels:
+        verdict = memo.get(level)
+        if verdict is None:
+            verdict = memo[level] = _verdict(heading, level, found, memo)
+        score += verdict[0]
+        if verdict[1] and not met_text:
+            met_text = verdict[1]
     return score, met_text
+
+
+def _verdict(heading: _Heading, level, found: Product, memo) -> tuple[int, str]:
+    """One level of a line's path, ``(parent, segment)``: +1 when the product meets more of the
+    segment's condition than of any sibling's, -1 when a sibling's more (or its number falls
+    outside the segment's limits), else 0; and the clause met, if the segment's is."""
+    parent, segment = level
+    values = memo.get(parent)
+    if values is None:  # every sibling's value, once per parent
+        values = memo[parent] = {
+            s: _met(heading.condition(parent, s), found) for s in heading.children[parent]
+        }
+    mine = values[segment]
+    best_rival = max((v for s, v in values.items() if s != segment), default=0)
+    clause = ""
+    if mine > 0:
+        clause = _clause(segment, heading.condition(parent, segment)[0] & found.words)
+    return max(-1, min(1, mine - best_rival)), clause
 
 
 _headings: dict[tuple, _Heading] = {}
