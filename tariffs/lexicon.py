@@ -130,6 +130,10 @@ class LexiconIndex:
     def __len__(self) -> int:
         return self._size
 
+    def entries(self) -> list[Entry]:
+        """Every term kept (one per spelling that folds alike with the same codes)."""
+        return [entry for found in self._terms.values() for entry, _ in found]
+
     def __repr__(self) -> str:
         return f"<LexiconIndex {self._size} terms, lexicon {self.lexicon_id}>"
 

@@ -133,3 +133,10 @@ def test_levels_and_display_follow_the_number_of_digits():
 def test_a_term_at_the_end_of_the_text_has_its_own_span(index):
     [glass] = index.match("a glass")
     assert (glass.term, glass.start, glass.end) == ("glass", 1, 2)
+
+
+def test_entries_lists_each_term_kept_once(index):
+    terms = [e.term for e in index.entries()]
+    assert len(terms) == len(index) == 14  # "boys t shirt" folds like "boys' t shirt", same codes
+    assert "boys' t shirt" in terms and "boys t shirt" not in terms
+    assert {"power bank", "coffee mug", "accessories"} <= set(terms)
