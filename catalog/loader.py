@@ -234,18 +234,30 @@ class RowWriter:
         opened): a file holds each SKU once and the tenant's catalog lock keeps other writers
         out, so this stays true for every chunk. About 200 bytes per product of the tenant."""
         with psycopg.Cursor(self.raw) as cursor:
+            # Two reads, no join. Statistics taken while the tables held pages but no live rows
+            # (rows rolled back: a refused import, between tests) size them at one row however
+            # many they hold; a join then rescans the versions once per product: 2,500
+            # products took 0.44 s that way, and the time grows with the square of the count.
             cursor.execute(
-                "SELECT p.sku, p.id, v.sha256, v.n, v.id, v.import_batch_id IS NOT NULL "
-                "FROM catalog_product p "
-                "LEFT JOIN catalog_productversion v ON v.id = p.current_version_id "
-                "WHERE p.tenant_id = %s",
+                "SELECT sku, id, current_version_id FROM catalog_product WHERE tenant_id = %s",
                 [self.tenant_id],
                 prepare=False,
             )
-            self.existing = {
-                sku: (pid, sha, n or 0, vid, imported is not False)
-                for sku, pid, sha, n, vid, imported in cursor
-            }
+            products = cursor.fetchall()
+            current = [vid for _, _, vid in products if vid is not None]
+            versions = {}
+            if current:
+                cursor.execute(
+                    "SELECT id, sha256, n, import_batch_id IS NOT NULL "
+                    "FROM catalog_productversion WHERE id = ANY(%s::bigint[])",
+                    [current],
+                    prepare=False,
+                )
+                versions = {vid: rest for vid, *rest in cursor}
+            self.existing = {}
+            for sku, pid, vid in products:
+                sha, n, imported = versions.get(vid, (None, 0, None))
+                self.existing[sku] = (pid, sha, n, vid, imported is not False)
             # Each new row's foreign keys are checked by index, whatever plans this connection
             # kept from when the catalog was small (workbench.keychecks); finish() ends it.
             self.seqscan = keychecks.begin(cursor)

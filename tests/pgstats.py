@@ -16,6 +16,22 @@ def seq_scans(*tables: str) -> dict:
     return {table: found.get(table, 0) for table in tables}
 
 
+def analyze(*tables: str) -> None:
+    """Take statistics of ``tables`` as this transaction sees them: its own rows count, rows
+    rolled back do not. PostgreSQL writes the size estimate in place, so it outlives the test's
+    rollback unless the test created or truncated the table. The test's role must own it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+        for table in tables:
+            cursor.execute(
+                f"SELECT reltuples, (SELECT count(*) FROM {table}) FROM pg_class "
+                "WHERE oid = %s::regclass",
+                [table],
+            )
+            estimate, rows = cursor.fetchone()
+            assert estimate == rows, f"ANALYZE {table} skipped: {estimate} rows estimated, {rows}"
+
+
 @contextmanager
 def table_scan_plans():
     """Plan the block's queries afresh, as table scans. Plans the connection keeps (foreign-key
