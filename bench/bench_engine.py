@@ -193,19 +193,19 @@ def main() -> None:
         lambda f: classify(f, pack=pack, reference=reference, precedents=index, lexicon=lexicon),
     )
     percentiles(items[:1000], pack, reference, index, lexicon)
-    vectorize, space, floor = meaning("US")
-    if vectorize is None:
+    found = meaning("US")
+    if not found:
         print("  precedents by meaning: no vectors available here; skipped")
     else:
         start = time.perf_counter()
-        by_meaning = PrecedentIndex(
-            [replace(p, text=p.description) for p in precedents],
-            vectorize=vectorize,
-            space=space,
-            meaning_min=floor,
-        )
+        texts = [replace(p, text=p.description) for p in precedents]
+        by_meaning = PrecedentIndex(texts, **found)
         took = time.perf_counter() - start
-        print(f"  precedents by meaning: {space} (≥ {floor}); 2,000 embedded in {took:.1f} s")
+        screen = f", screened by {found['screen_space']}" if "screen" in found else ""
+        print(
+            f"  precedents by meaning: {found['space']} (≥ {found['meaning_min']}{screen}); "
+            f"2,000 embedded in {took:.1f} s"
+        )
         rate(
             "engine, search included, 2,000 precedents by meaning",
             items[:1000],

@@ -4,8 +4,13 @@ Read from the review states (``PERSON_FINAL``): the backtests of rule packs use 
 (``review.selectors.final_decision_cases``), so a pack is tested against what brokers decided.
 """
 
+import threading
+from collections import OrderedDict
+
 from django.conf import settings
-from django.db.models import Q
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import Count, Q, TextField, Value
+from django.db.models.functions import MD5, Cast, Coalesce, Concat
 
 from classification import engine
 from classification.engine import precedents as engine_precedents
@@ -20,19 +25,43 @@ from workbench import embeddings
 PERSON_FINAL = Q(status=ReviewStatus.FINAL) & (
     Q(decided_by__isnull=False) | Q(spot_check=SpotCheck.CONFIRMED)
 )
+_SEP, _EMPTY = Value(":", output_field=TextField()), Value("", output_field=TextField())
+_KEEP = 32  # (tenant, jurisdiction) indexes kept per process
+_indexes: OrderedDict[tuple, tuple[tuple, object]] = OrderedDict()
+_lock = threading.Lock()
 
 
 def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex":
     """Return the tenant's final broker decisions for ``jurisdiction`` as a precedent index.
 
-    One query; the facts and their hash are those of the product version the broker decided on,
-    so an edited product no longer counts as "same SKU, facts unchanged". Matching by meaning
-    uses the transformer's own vectors (``meaning``); where it cannot run, the schedule's static
-    space (``tariffs.semantic``) when that is ready; otherwise precedents match by words only.
+    The facts and their hash are those of the product version the broker decided on, so an
+    edited product no longer counts as "same SKU, facts unchanged". Matching by meaning uses the
+    transformer's own vectors (``meaning``); where it cannot run, the schedule's static space
+    (``tariffs.semantic``) when that is ready; otherwise precedents match by words only.
+
+    A worker asks once per batch: the index is kept per process and read again only when the
+    tenant's final decisions changed (``_fingerprint``, one aggregate row) or the vectors did.
     """
-    rows = ReviewState.objects.filter(
-        PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction
-    ).values_list(
+    final = ReviewState.objects.filter(PERSON_FINAL, tenant_id=tenant_id, jurisdiction=jurisdiction)
+    count, fingerprint = _fingerprint(final)
+    found = meaning(jurisdiction) if count else {}
+    key = (tenant_id, jurisdiction)
+    version = (count, fingerprint, found.get("space", ""), found.get("screen_space", ""))
+    with _lock:
+        cached = _indexes.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    index = engine.PrecedentIndex(_precedents(final), **found)
+    with _lock:
+        _indexes[key] = (version, index)
+        _indexes.move_to_end(key)
+        while len(_indexes) > _KEEP:
+            _indexes.popitem(last=False)
+    return index
+
+
+def _precedents(final) -> list:
+    rows = final.values_list(
         "decision_id",
         "product__sku",
         "decision__product_version__sha256",
@@ -41,7 +70,7 @@ def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex"
         "decided_by__username",
         "decided_at",
     )
-    found = [
+    return [
         engine.Precedent(
             decision_id=pk,
             sku=sku,
@@ -54,7 +83,34 @@ def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex"
         )
         for pk, sku, sha, facts, code, broker, decided_at in rows
     ]
-    return engine.PrecedentIndex(found, **(meaning(jurisdiction) if found else {}))
+
+
+def _fingerprint(final) -> tuple[int, str]:
+    """How many final decisions there are and a digest of what a precedent reads from each that
+    can change (code, broker, time, spot check); facts are fixed per decision."""
+    row = final.aggregate(
+        n=Count("pk"),
+        digest=MD5(
+            StringAgg(
+                Concat(
+                    Cast("decision_id", TextField()),
+                    _SEP,
+                    Cast("final_code", TextField()),
+                    _SEP,
+                    Coalesce(Cast("decided_by_id", TextField()), _EMPTY),
+                    _SEP,
+                    Coalesce(Cast("decided_at", TextField()), _EMPTY),
+                    _SEP,
+                    Cast("spot_check", TextField()),
+                    output_field=TextField(),
+                ),
+                delimiter=",",
+                order_by="decision_id",
+            ),
+            output_field=TextField(),
+        ),
+    )
+    return row["n"], row["digest"] or ""
 
 
 def meaning(jurisdiction: str) -> dict:

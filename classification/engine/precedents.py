@@ -43,7 +43,7 @@ MEANING_MIN_TRANSFORMER = 0.7  # the transformer's own vectors (workbench.embedd
 # The transformer pass (~2 ms a product) is spent only when the cheap static vectors see a
 # plausible neighbour: on the ATLAS learning curve's validation half (seeds 1-3) every product
 # with a neighbour at the transformer's threshold had one of at least 0.376 by static vectors.
-SCREEN_MIN = 0.35
+SCREEN_MIN = 0.4
 MEANING_LIMIT = 5
 _VECTOR_CACHE_SIZE = 200_000
 _vectors: dict[tuple, object] = {}

@@ -163,33 +163,47 @@ def _numeric(segment_limits, found: Product) -> int:
 
 
 class _Heading:
-    """One heading's tree, read from its lines' description paths (label rows included)."""
+    """One heading's tree, read from its lines' description paths (label rows included).
+
+    Every level of a path, ``(parent path, segment)``, gets a number once per heading, so the
+    per-product work (``fit``) looks levels up by number instead of hashing paths.
+    """
 
     def __init__(self, lines):
         self.paths: dict[str, tuple[str, ...]] = {}
-        # Each line's levels, (parent path, segment), built once: ``fit`` reads them per product.
-        self.levels: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
-        self.children: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.levels: dict[str, tuple[int, ...]] = {}  # a line's levels, top down
+        self.level: list[tuple[int, str, tuple[str, ...]]] = []  # (parent, segment, parent path)
+        self.children: list[list[int]] = []  # per parent: its levels (the siblings)
+        numbers: dict[tuple, int] = {}
+        parents: dict[tuple[str, ...], int] = {}
         for line in lines:
             path = tuple(s.strip() for s in line.full_description.split(SEPARATOR))
             self.paths[line.code] = path
-            self.levels[line.code] = tuple((path[:d], path[d]) for d in range(1, len(path)))
+            found = []
             for depth in range(1, len(path)):
-                siblings = self.children[path[:depth]]
-                if path[depth] not in siblings:
-                    siblings.append(path[depth])
-        self._conditions: dict[tuple, tuple[frozenset[str], tuple]] = {}
+                parent = parents.get(path[:depth])
+                if parent is None:
+                    parent = parents[path[:depth]] = len(self.children)
+                    self.children.append([])
+                number = numbers.get((parent, path[depth]))
+                if number is None:
+                    number = numbers[(parent, path[depth])] = len(self.level)
+                    self.level.append((parent, path[depth], path[:depth]))
+                    self.children[parent].append(number)
+                found.append(number)
+            self.levels[line.code] = tuple(found)
+        self._conditions: dict[int, tuple[frozenset[str], tuple]] = {}
 
-    def condition(self, parent: tuple[str, ...], segment: str):
-        """A segment's distinguishing words (those no sibling shares) and its numeric limits."""
-        key = (parent, segment)
-        found = self._conditions.get(key)
+    def condition(self, number: int):
+        """A level's distinguishing words (those no sibling shares) and its numeric limits."""
+        found = self._conditions.get(number)
         if found is None:
+            parent, segment, _ = self.level[number]
             shared = set()
             for sibling in self.children[parent]:
-                if sibling != segment:
-                    shared |= words(sibling)
-            found = self._conditions[key] = (words(segment) - shared, limits(segment))
+                if sibling != number:
+                    shared |= words(self.level[sibling][1])
+            found = self._conditions[number] = (words(segment) - shared, limits(segment))
         return found
 
 
@@ -231,21 +245,23 @@ def fit(heading: _Heading, code: str, found: Product, memo=None) -> tuple[int, s
     return score, met_text
 
 
-def _verdict(heading: _Heading, level, found: Product, memo) -> tuple[int, str]:
-    """One level of a line's path, ``(parent, segment)``: +1 when the product meets more of the
-    segment's condition than of any sibling's, -1 when a sibling's more (or its number falls
-    outside the segment's limits), else 0; and the clause met, if the segment's is."""
-    parent, segment = level
-    values = memo.get(parent)
-    if values is None:  # every sibling's value, once per parent
-        values = memo[parent] = {
-            s: _met(heading.condition(parent, s), found) for s in heading.children[parent]
-        }
-    mine = values[segment]
-    best_rival = max((v for s, v in values.items() if s != segment), default=0)
+def _verdict(heading: _Heading, level: int, found: Product, memo) -> tuple[int, str]:
+    """One level of a line's path: +1 when the product meets more of its segment's condition than
+    of any sibling's, -1 when a sibling's more (or its number falls outside the segment's
+    limits), else 0; and the clause met, if the segment's is."""
+    parent, segment, _ = heading.level[level]
+    siblings = memo.get(-1 - parent)  # parents are memoised under negative keys
+    if siblings is None:  # every sibling's value, and the best two, once per parent
+        values = {s: _met(heading.condition(s), found) for s in heading.children[parent]}
+        top = sorted(((v, s) for s, v in values.items()), reverse=True)[:2]
+        second = top[1][0] if len(top) > 1 else 0
+        siblings = memo[-1 - parent] = (values, top[0][1], top[0][0], second)
+    values, first_level, first, second = siblings
+    mine = values[level]
+    best_rival = second if first_level == level else first  # 0 without siblings
     clause = ""
     if mine > 0:
-        clause = _clause(segment, heading.condition(parent, segment)[0] & found.words)
+        clause = _clause(segment, heading.condition(level)[0] & found.words)
     return max(-1, min(1, mine - best_rival)), clause
 
 

@@ -75,3 +75,46 @@ def test_rule_pack_backtests_receive_final_decisions_through_the_app_hook(cast, 
     cases = rulepack_selectors.finalized_decision_cases(cast.tenant, "US")
     assert [c.id for c in cases] == [f"decision-{state.pk}"]
     assert rulepack_selectors.finalized_decision_cases(cast.tenant, "GB") == []
+
+
+def test_the_index_is_read_again_only_when_final_decisions_change(cast, make_decision):
+    """A worker asks for the precedents once a batch: the same index comes back until a final
+    decision is added, reopened or changed, then a fresh one with the change."""
+    broker = cast.users[Role.BROKER]
+    first = make_decision()
+    services.review_accept(actor=broker, state=first, version=1)
+    index = classification_selectors.precedents_for(cast.tenant.pk, "US")
+    assert len(index) == 1
+    assert classification_selectors.precedents_for(cast.tenant.pk, "US") is index
+
+    second = make_decision()
+    services.review_override(
+        actor=broker,
+        state=second,
+        version=1,
+        code=WOMENS,
+        reason_code="supplier_evidence",
+        note="Women's cut per supplier.",
+    )
+    grown = classification_selectors.precedents_for(cast.tenant.pk, "US")
+    assert grown is not index and len(grown) == 2
+
+    first.refresh_from_db()
+    services.review_reopen(actor=broker, state=first, version=first.version, note="Re-check.")
+    shrunk = classification_selectors.precedents_for(cast.tenant.pk, "US")
+    assert [p.decision_id for p in shrunk._all] == [second.pk]
+    assert classification_selectors.precedents_for(cast.tenant.pk, "US") is shrunk
+
+    first.refresh_from_db()
+    services.review_override(
+        actor=broker,
+        state=first,
+        version=first.version,
+        code=WOMENS,
+        reason_code="supplier_evidence",
+        note="Women's cut after all.",
+    )
+    again = classification_selectors.precedents_for(cast.tenant.pk, "US")
+    assert len(again) == len(grown) == 2  # as many as before, but one code changed
+    assert again is not grown
+    assert {p.decision_id: p.code for p in again._all}[first.pk] == WOMENS
