@@ -211,6 +211,8 @@ def _met(condition, found: Product) -> int:
     """How many of a condition's words the product meets, one more for a number within its
     limits; -1 when the product's number falls outside them."""
     distinct, segment_limits = condition
+    if not segment_limits:  # most segments name no number
+        return len(distinct & found.words) if distinct else 0
     numeric = _numeric(segment_limits, found)
     if numeric < 0:
         return -1
