@@ -17,7 +17,8 @@ VAR_DIR = Path(env.get_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
 # built. Off by default: it helps on held-out data but costs ~3.5 ms a product, a quarter of the
 # end-to-end throughput (docs/engine.md "Transformer re-rank"). Decisions record which ran.
 TRANSFORMER_RERANK = env.get_bool("WORKBENCH_TRANSFORMER_RERANK", False)
-# Precedents by meaning through the transformer (one pass per product of a tenant with precedents).
+# Precedents by meaning through the transformer: one pass (~2 ms) per product with a plausible
+# neighbour among the tenant's finalized decisions (docs/engine.md "Precedents by meaning").
 PRECEDENT_TRANSFORMER = env.get_bool("WORKBENCH_PRECEDENT_TRANSFORMER", True)
 
 DEBUG = env.get_bool("DEBUG", False)
