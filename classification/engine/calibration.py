@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classification.engine import precedents as prec
+from classification.engine.types import RETRIEVAL_KINDS as RETRIEVAL
 
 TENANT_MIN_CASES = 200
-RETRIEVAL = ("search", "semantic", "lexicon", "residual")  # = core.RETRIEVAL_KINDS
 DEFAULT_PATH = Path(__file__).with_name("calibration_default.json")
 FEATURES = (
     "rule",  # a pack rule proposes the code

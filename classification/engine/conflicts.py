@@ -19,10 +19,10 @@ import re
 
 from classification.engine import precedents as prec
 from classification.engine import search
+from classification.engine.types import RETRIEVAL_KINDS as RETRIEVAL
 from rulepacks.format.normalize import tokens
 from rulepacks.routing import GENERIC_WORDS
 
-RETRIEVAL = ("search", "semantic", "lexicon", "residual")
 _CUT = re.compile(r",|;|\(|\b(?:for|with|of|in|on|from|to|without)\b")
 # Precedent kinds that speak for another product like this one (not the same SKU).
 SIMILAR_KINDS = (prec.IDENTICAL_DESCRIPTION, prec.SIMILAR_MEANING, prec.SIMILAR_DESCRIPTION)

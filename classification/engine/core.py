@@ -17,7 +17,13 @@ from classification.engine import reasons as reasons_module
 from classification.engine import search as search_module
 from classification.engine.prefilter import rule_index
 from classification.engine.search import search_candidates
-from classification.engine.types import Candidate, EngineDecision, Evidence, Rejected
+from classification.engine.types import (
+    RETRIEVAL_KINDS,
+    Candidate,
+    EngineDecision,
+    Evidence,
+    Rejected,
+)
 from rulepacks import evaluate as pack_eval
 from rulepacks import routing
 from rulepacks.format.compiled import (
@@ -45,8 +51,6 @@ SUPERSEDED_FACTOR = 0.85  # an older decision of the same kind that a newer one 
 SEARCH_CEILING = 0.6
 SEARCH_CORROBORATION = 0.1  # share of the remaining doubt a search hit removes from a rule
 SEARCH_LIMIT = 10
-# One fused share; see engine/search.py ("residual": engine/residual.py's proposals).
-RETRIEVAL_KINDS = ("search", "semantic", "lexicon", "residual")
 REJECTION_REASONS = ("lower_score", "tie", "excluded_by_rule", "not_declarable_in_schedule")
 
 

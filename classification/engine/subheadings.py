@@ -170,7 +170,6 @@ class _Heading:
     """
 
     def __init__(self, lines):
-        self.paths: dict[str, tuple[str, ...]] = {}
         self.levels: dict[str, tuple[int, ...]] = {}  # a line's levels, top down
         self.level: list[tuple[int, str, tuple[str, ...]]] = []  # (parent, segment, parent path)
         self.children: list[list[int]] = []  # per parent: its levels (the siblings)
@@ -178,7 +177,6 @@ class _Heading:
         parents: dict[tuple[str, ...], int] = {}
         for line in lines:
             path = tuple(s.strip() for s in line.full_description.split(SEPARATOR))
-            self.paths[line.code] = path
             found = []
             for depth in range(1, len(path)):
                 parent = parents.get(path[:depth])
@@ -230,34 +228,35 @@ def _clause(segment: str, distinct: frozenset[str]) -> str:
 
 def fit(heading: _Heading, code: str, found: Product, memo=None) -> tuple[int, str]:
     """How well the product meets a line's conditions against its siblings', level by level,
-    and the first condition of the line it meets ("" if none). ``memo`` (a dict kept for one
-    product and heading) holds each level's verdict, which every line below it shares."""
+    and the first condition of the line it meets ("" if none). ``memo`` (two dicts kept for one
+    product and heading) holds each level's verdict, which every line below it shares, and each
+    parent's sibling values."""
     levels = heading.levels.get(code)
     if levels is None:
         return 0, ""
-    memo = {} if memo is None else memo
+    verdicts, siblings = ({}, {}) if memo is None else memo
     score, met_text = 0, ""
     for level in levels:
-        verdict = memo.get(level)
+        verdict = verdicts.get(level)
         if verdict is None:
-            verdict = memo[level] = _verdict(heading, level, found, memo)
+            verdict = verdicts[level] = _verdict(heading, level, found, siblings)
         score += verdict[0]
         if verdict[1] and not met_text:
             met_text = verdict[1]
     return score, met_text
 
 
-def _verdict(heading: _Heading, level: int, found: Product, memo) -> tuple[int, str]:
+def _verdict(heading: _Heading, level: int, found: Product, memo: dict) -> tuple[int, str]:
     """One level of a line's path: +1 when the product meets more of its segment's condition than
     of any sibling's, -1 when a sibling's more (or its number falls outside the segment's
     limits), else 0; and the clause met, if the segment's is."""
     parent, segment, _ = heading.level[level]
-    siblings = memo.get(-1 - parent)  # parents are memoised under negative keys
+    siblings = memo.get(parent)
     if siblings is None:  # every sibling's value, and the best two, once per parent
         values = {s: _met(heading.condition(s), found) for s in heading.children[parent]}
         top = sorted(((v, s) for s, v in values.items()), reverse=True)[:2]
         second = top[1][0] if len(top) > 1 else 0
-        siblings = memo[-1 - parent] = (values, top[0][1], top[0][0], second)
+        siblings = memo[parent] = (values, top[0][1], top[0][0], second)
     values, first_level, first, second = siblings
     mine = values[level]
     best_rival = second if first_level == level else first  # 0 without siblings
@@ -309,7 +308,7 @@ def rerank(
         if heading is None:
             continue
         best = ranked[positions[0]][1] or 1.0
-        keyed, memo = [], {}
+        keyed, memo = [], ({}, {})  # each level's verdict, each parent's sibling values
         for order, i in enumerate(positions):
             code, relevance = ranked[i]
             score, text = fit(heading, code, found, memo)

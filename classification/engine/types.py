@@ -5,6 +5,10 @@ from decimal import Decimal
 from enum import Enum
 from functools import cache
 
+# Evidence kinds that come from retrieval (word search, meaning, everyday terms, residual and
+# parts lines): one fused share per code (engine/search.py), corroboration only.
+RETRIEVAL_KINDS = ("search", "semantic", "lexicon", "residual")
+
 
 @cache
 def _field_names(cls) -> tuple[str, ...]:

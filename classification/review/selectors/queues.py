@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from classification.engine.types import RETRIEVAL_KINDS
 from classification.models import Decision, ReviewQueue, ReviewState, ReviewStatus, Route
 
 PAGE_SIZE = 50
@@ -177,7 +178,7 @@ def queue_page(tenant, user, *, queue: str, filters: dict, sort: str, cursor: st
 SOURCES = {
     "rule": ("rule",),
     "precedent": ("precedent",),
-    "search": ("search", "semantic", "lexicon", "residual"),
+    "search": RETRIEVAL_KINDS,
 }
 
 
