@@ -18,6 +18,7 @@ SOURCE_LABELS = {
     "semantic": "Meaning",
     "lexicon": "Everyday term",
     "residual": "Material or parts line",
+    "reading": "Structured reading",
     "none": "No evidence",
 }
 

@@ -38,6 +38,8 @@ FEATURES = (
     "semantic_top",  # first by meaning
     "lexicon",  # an everyday term of the product points at it
     "residual",  # its material's residual line, or the parts line of what it is for
+    "reading",  # a structured reading (a garment's construction, wearer, kind, fibre) points at it
+    "reading_stated",  # … and the text states all the reading turns on
     "agree",  # word search and meaning put the same HS6 first
     "conflict",  # the sources contradict each other (conflicts.find)
     "sources",  # independent kinds backing the code: rule, precedent, search (0–3)
@@ -119,7 +121,8 @@ def features(best, candidates, conflicts) -> dict[str, float]:
     """Return the features of the evidence behind ``best`` (a ``Candidate``) among the others."""
     if best is None:
         return {}
-    sources = best.sources
+    # A precedent set aside (weight 0: it contradicts what the text states) supports nothing.
+    sources = tuple(e for e in best.sources if not (e.kind == "precedent" and not e.weight))
     kinds = {e.kind for e in sources}
     retrieval = [e for e in sources if e.kind in RETRIEVAL]
     share = max((e.weight for e in retrieval), default=0.0)
@@ -132,6 +135,13 @@ def features(best, candidates, conflicts) -> dict[str, float]:
         e.detail.get("similarity") or 0.0
         for e in sources
         if e.kind == "precedent" and e.detail.get("kind") == prec.SIMILAR_MEANING
+    ]
+    readings = [
+        e
+        for c in candidates
+        if c.code[:6] == best.code[:6]
+        for e in (c.sources if c.code != best.code else sources)
+        if e.kind == "reading"
     ]
     word = [e for e in sources if e.kind == "search"]
     semantic = [e for e in sources if e.kind == "semantic"]
@@ -159,6 +169,9 @@ def features(best, candidates, conflicts) -> dict[str, float]:
         "semantic_top": 1.0 if any(e.detail.get("semantic_rank") == 1 for e in semantic) else 0.0,
         "lexicon": 1.0 if "lexicon" in kinds else 0.0,
         "residual": 1.0 if "residual" in kinds else 0.0,
+        # Confidence is about the subheading: a reading of any line of it counts.
+        "reading": 1.0 if readings else 0.0,
+        "reading_stated": 1.0 if any(e.detail.get("stated") for e in readings) else 0.0,
         "agree": 1.0 if first_word and first_word[:6] == first_meaning[:6] else 0.0,
         "conflict": 1.0 if conflicts else 0.0,
         "sources": float(

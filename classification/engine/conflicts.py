@@ -132,7 +132,7 @@ def _chapter_conflict(best, rule, pool, fmt) -> dict | None:
         (e, c.code)
         for c in pool
         for e in c.sources
-        if e.kind == "precedent" and e.detail.get("kind") in SIMILAR_KINDS
+        if e.kind == "precedent" and e.detail.get("kind") in SIMILAR_KINDS and e.weight
     ]
     precedent = max(precedents, key=lambda p: (p[0].weight, p[1]), default=None)
     other = None

@@ -33,7 +33,7 @@ from rulepacks.format.compiled import (
 )
 from tariffs import codes as tariff_codes
 
-ENGINE_VERSION = "2026.12.3"
+ENGINE_VERSION = "2026.12.4"
 # Display formatting of codes, memoised: the same few codes are formatted many times a decision.
 fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
 
@@ -189,6 +189,9 @@ def _search_evidence(
             detail = {"rank": rank, "basis": p.basis, "heading": p.heading}
             detail["material" if p.basis == "material" else "part_of"] = p.label
             entry.evidence.append(Evidence("residual", p.label, weight, detail))
+        for p in hit.reading:
+            detail = {"rank": rank, "basis": p.basis, "heading": p.heading, "stated": p.stated}
+            entry.evidence.append(Evidence("reading", p.label, weight, detail | p.detail))
         if hit.condition and len(entry.evidence) > start:
             # The line's own condition the product meets, which ranked it within its heading.
             entry.evidence[start].detail["condition"] = hit.condition
@@ -198,20 +201,27 @@ def _search_evidence(
             entry.evidence[start].detail["rerank_similarity"] = hit.rerank_similarity
         if fresh:
             entry.rationale.append(_retrieval_rationale(rank, hit))
-    return {
-        "query": found.query,
-        "semantic": found.semantic or "on",
-        "rerank": found.rerank or "on",
-        "lexicon": [
-            {
-                "term": h.term,
-                "codes": list(h.codes),
-                "too_generic": h.too_generic,
-                "source": "pack" if h.message == search_module.PACK_SYNONYM else "lexicon",
-            }
-            for h in found.lexicon_hits
-        ],
-    }, found.lexicon_hits
+    readings = found.readings
+    read_as = [{"code": p.code, "basis": p.basis, "reading": p.label} for p in readings]
+    return (
+        {
+            "query": found.query,
+            "semantic": found.semantic or "on",
+            "rerank": found.rerank or "on",
+            "lexicon": [
+                {
+                    "term": h.term,
+                    "codes": list(h.codes),
+                    "too_generic": h.too_generic,
+                    "source": "pack" if h.message == search_module.PACK_SYNONYM else "lexicon",
+                }
+                for h in found.lexicon_hits
+            ],
+            **({"reading": read_as} if read_as else {}),
+        },
+        found.lexicon_hits,
+        readings,
+    )
 
 
 def _precedent_matching(index) -> dict:
@@ -237,6 +247,8 @@ def _retrieval_rationale(rank: int, hit) -> str:
             how.append(f"residual line of heading {p.heading} for its material ({p.label})")
         else:
             how.append(f"parts line for “{p.label}” (heading {p.heading})")
+    for p in hit.reading:
+        how.append(f"{p.basis} reading: {p.label}")
     if hit.condition:
         how.append(f"meets its condition “{hit.condition}”")
     if hit.rerank_rank is not None:
@@ -373,9 +385,10 @@ def classify(
             _precedent_evidence(pool, precedents, facts, facts_sha256)
         if search and reference is not None:
             terms = search_module.with_pack_synonyms(lexicon, pack)
-            retrieval, lexicon_hits = _search_evidence(
+            retrieval, lexicon_hits, readings = _search_evidence(
                 pool, facts, reference, cap, terms, pack, search_memo
             )
+            prec.set_aside_contradicted(pool.values(), readings)
         if precedents is not None and len(precedents):
             retrieval = {**retrieval, "precedents": _precedent_matching(precedents)}
     kept, rejected = _candidates(pool, reference, cap)

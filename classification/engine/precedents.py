@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
+from classification.engine.types import Evidence
 from rulepacks import routing
 from rulepacks.format.normalize import tokens
 
@@ -286,3 +287,29 @@ class _Without:
 
 def _best_first(scored: tuple[float, int]) -> tuple[float, int]:
     return (-scored[0], scored[1])
+
+
+_RESEMBLING = (SIMILAR_MEANING, SIMILAR_DESCRIPTION)  # other products, not this one
+
+
+def set_aside_contradicted(entries, readings) -> None:
+    """Set aside precedents of *other* products (similar by meaning or words) whose code
+    contradicts what this product's text states (``Proposal.contradicts`` of every structured
+    reading): a "men's knit pullover of cotton" is close in meaning to a pullover of polyester,
+    but its subheading is not this one's, and PVC sheets are not PVC floor tiles. Such a precedent
+    stays in the record, with why, at weight 0; precedents of the same product (SKU or identical
+    description) always count.
+    """
+    if not readings:
+        return
+    for entry in entries:  # the engine's candidate codes: ``.code``, ``.evidence``, ``.rationale``
+        if not all(p.contradicts(entry.code) for p in readings):
+            continue
+        for i, e in enumerate(entry.evidence):
+            if e.kind == "precedent" and e.detail.get("kind") in _RESEMBLING:
+                reading = readings[0].label
+                detail = {**e.detail, "set_aside": f"the text reads as {reading}"}
+                entry.evidence[i] = Evidence("precedent", e.ref, 0.0, detail)
+                entry.rationale.append(
+                    f"Precedent #{e.ref} set aside: this product's text reads as {reading}."
+                )

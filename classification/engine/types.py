@@ -6,8 +6,9 @@ from enum import Enum
 from functools import cache
 
 # Evidence kinds that come from retrieval (word search, meaning, everyday terms, residual and
-# parts lines): one fused share per code (engine/search.py), corroboration only.
-RETRIEVAL_KINDS = ("search", "semantic", "lexicon", "residual")
+# parts lines, structured readings): one fused share per code (engine/search.py), corroboration
+# only.
+RETRIEVAL_KINDS = ("search", "semantic", "lexicon", "residual", "reading")
 
 
 @cache
@@ -60,7 +61,7 @@ def _jsonable(value):
 class Evidence:
     """Why a source proposed a code: a rule id, a precedent decision id, or ``search``."""
 
-    kind: str  # "rule" | "precedent" | "search" | "semantic" | "lexicon" | "residual"
+    kind: str  # "rule" | "precedent" | "search" | "semantic" | "lexicon" | "residual" | "reading"
     ref: str
     weight: float
     detail: dict

@@ -145,6 +145,7 @@ SOURCE_LABELS = {
     "semantic": "Search by meaning",
     "lexicon": "Everyday term",
     "residual": "Material or parts line",
+    "reading": "Structured reading",
 }
 
 

@@ -210,15 +210,31 @@ def test_with_a_tenant_its_active_pack_classifies_and_precision_is_measured(
     assert data["classified_precision_hs6"] == 1.0
 
 
+# The same goods, their texts silent on how the tees are made: the pack's rules alone speak.
+RULE_ONLY_CASES = TENANT_CASES.replace("knitted cotton t-shirt", "t-shirt")
+
+
 @pytest.mark.usefixtures("us_schedule", "fresh_references")
 def test_with_the_default_fit_a_rule_alone_is_not_trusted_to_classify(tmp_path, request, cast):
     # The shipped fit saw rules fire on products they did not describe: a tenant's rules earn
     # automation through its own fit, not through the pack author's stated confidence.
     request.getfixturevalue("make_pack")(stage="active")
-    data = json.loads(run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug, "--json"))
+    data = json.loads(run(tmp_path, RULE_ONLY_CASES, "--tenant", cast.tenant.slug, "--json"))
     assert f"calibration {calibration.default().version}" in data["mode"]
     assert data["outcomes"].get("classified", 0) == 0
     assert data["outcomes"]["needs_review"] == 3
+
+
+@pytest.mark.usefixtures("us_schedule", "fresh_references")
+def test_with_the_default_fit_a_rule_the_garment_reading_confirms_may_classify(
+    tmp_path, request, cast
+):
+    # "Men's knitted cotton t-shirt": the rule's 6109.10 is also where the text's stated
+    # construction, garment and fibre lead (engine/garments.py), which the shipped fit trusts.
+    request.getfixturevalue("make_pack")(stage="active")
+    data = json.loads(run(tmp_path, TENANT_CASES, "--tenant", cast.tenant.slug, "--json"))
+    assert data["outcomes"].get("classified", 0) >= 1
+    assert data["classified_precision_hs6"] == 1.0
 
 
 def test_a_calibration_file_that_is_not_a_fit_is_refused(tmp_path, db):

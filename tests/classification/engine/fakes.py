@@ -1,6 +1,7 @@
 """Product facts and a rule pack for engine tests (the tariff reference: ``tests.tariff_fakes``)."""
 
 from rulepacks.format import parse
+from tariffs import reference as tariff_reference
 
 
 def facts(description, *, name=None, materials=("cotton",), **extra):
@@ -155,3 +156,21 @@ def pack(*, min_confidence=0.82, rules=RULES, agency="required"):
     result = parse(HEAD.format(min_confidence=min_confidence, agency=agency) + "\n" + rules)
     assert result.ok, result.problems
     return result.pack
+
+
+def small_reference(lines, *, name: str) -> tariff_reference.Reference:
+    """A US reference over ``(code, declarable, text, full description)`` lines, no rates."""
+    return tariff_reference.Reference(
+        tariff_reference.ReferenceData(
+            jurisdiction="US",
+            revision=f"{name} test",
+            schedule_id=None,
+            national=True,
+            has_rates=False,
+            lines=[
+                tariff_reference.Line(code, len(code) // 2 - 2, text, full, (), "", "", "", flag)
+                for code, flag, text, full in lines
+            ],
+            sha256=f"test-{name}-1",
+        )
+    )

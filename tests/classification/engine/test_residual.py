@@ -7,6 +7,7 @@ from classification.engine import classify, residual
 from classification.engine import search as search_module
 from classification.engine.calibration import UNCALIBRATED
 from tariffs import reference as tariff_reference
+from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
 # (code, declarable, text): headings first, as a schedule lists them.
@@ -40,21 +41,7 @@ LINES = [
 
 
 def small_reference() -> tariff_reference.Reference:
-    lines = [
-        tariff_reference.Line(code, len(code) // 2 - 2, text, text, (), "", "", "", declarable)
-        for code, declarable, text in LINES
-    ]
-    return tariff_reference.Reference(
-        tariff_reference.ReferenceData(
-            jurisdiction="US",
-            revision="residual test",
-            schedule_id=None,
-            national=True,
-            has_rates=False,
-            lines=lines,
-            sha256="test-residual-1",
-        )
-    )
+    return fakes.small_reference([(c, d, t, t) for c, d, t in LINES], name="residual")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,71 @@
+"""Choose a heading's declarable line by walking its description tree, level by level.
+
+A structured reading (``engine/garments.py``, ``engine/plastics.py``) knows facts the
+nomenclature's lines turn on: at each level of the heading's tree it keeps the segment whose
+condition the product meets ("Of synthetic fibers", "Of polymers of ethylene", "Boys'"), else
+"Other" when no sibling's condition holds; where the text does not say, every sibling it allows,
+and among the lines left the one nearest in meaning to the product. Pure: reads the
+``Reference`` and its semantic index.
+"""
+
+import re
+from collections.abc import Callable
+
+# ``fit(segment)``: 1 the product meets its condition, -1 it contradicts it, 0 the segment states
+# none the reading judges (or is "Other"), None the text does not say.
+Fit = Callable[[str], int | None]
+
+# Words of a line's text or a product's that state no condition.
+STOP = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and or of the for with without other than not in on to by as its their each "
+        "including excluding similar whether articles article",
+    )
+)
+_CATEGORY = re.compile(r"\s*\(\d{3}\)\s*$")  # the US textile category after a line's text
+
+
+def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
+    """The declarable line of ``heading`` that ``fit`` leads to; "" when the heading has none."""
+    under = getattr(reference, "lines_under", None)  # a fake reference may have none
+    lines = [
+        (line.code, [_CATEGORY.sub("", s) for s in line.full_description.split(" › ")[1:]])
+        for line in (under(heading) if under is not None else ())
+        if getattr(line, "declarable", True) and len(line.code) > 4
+    ]
+    if not lines:
+        return ""
+    kept = descend(lines, 0, fit)
+    if len(kept) > 1 and index is not None and vector is not None:
+        allowed = set(kept)
+        for hit in index.under(heading, vector, 200):
+            if hit.code in allowed:
+                return hit.code
+    return min(kept)
+
+
+def descend(lines: list[tuple[str, list[str]]], depth: int, fit: Fit) -> list[str]:
+    """The codes of ``lines`` (code, path of segments) that ``fit`` keeps from ``depth`` down."""
+    done = [code for code, path in lines if len(path) <= depth]
+    going = [(code, path) for code, path in lines if len(path) > depth]
+    if not going:
+        return done
+    segments = list(dict.fromkeys(path[depth] for _, path in going))
+    fits = {s: fit(s) for s in segments}
+    if any(f == 1 for f in fits.values()):
+        keep = [s for s in segments if fits[s] == 1]
+    elif any(f is None for f in fits.values()):  # the text does not say: every sibling it allows
+        keep = [s for s in segments if fits[s] != -1]
+    else:
+        others = [s for s in segments if is_other(s) and fits[s] == 0]
+        keep = others or [s for s in segments if fits[s] == 0] or segments
+    out = done if not keep else []
+    for s in keep:
+        out += descend([(c, p) for c, p in going if p[depth] == s], depth + 1, fit)
+    return out
+
+
+def is_other(segment: str) -> bool:
+    s = segment.lower()
+    return s.startswith("other") or s.startswith("of other")
