@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
 
@@ -116,6 +116,22 @@ def chromium_path() -> str | None:
     """Debian's Chromium: $CHROMIUM_PATH, else `chromium` on the PATH."""
     candidate = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     return candidate if candidate and os.path.exists(candidate) else None
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, closing at its end the database connections opened while it ran.
+
+    Playwright's sync API keeps an event loop running in the test thread from the first browser
+    test to the end of the session; meanwhile Django's connection handler (asgiref's
+    thread-critical ``Local``) hands this thread other connections than before, per context
+    rather than per thread. The test database's teardown closes only those it opened first, and
+    PostgreSQL refuses to drop a database another session holds ("is being accessed by other
+    users"): a ``db`` test run after a browser test left one open. This teardown runs before
+    the loop stops, where those connections are still the ones ``connections`` sees.
+    """
+    yield playwright
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")
