@@ -305,11 +305,15 @@ def set_aside_contradicted(entries, readings) -> None:
     for entry in entries:  # the engine's candidate codes: ``.code``, ``.evidence``, ``.rationale``
         if not all(p.contradicts(entry.code) for p in readings):
             continue
+        reading, refs = readings[0], []
         for i, e in enumerate(entry.evidence):
             if e.kind == "precedent" and e.detail.get("kind") in _RESEMBLING:
-                reading = readings[0].label
-                detail = {**e.detail, "set_aside": f"the text reads as {reading}"}
+                detail = {**e.detail, "set_aside": f"the text reads as {reading.label}"}
+                detail["set_aside_by"] = reading.basis
                 entry.evidence[i] = Evidence("precedent", e.ref, 0.0, detail)
-                entry.rationale.append(
-                    f"Precedent #{e.ref} set aside: this product's text reads as {reading}."
-                )
+                refs.append(f"#{e.ref}")
+        if refs:
+            entry.rationale.append(
+                f"Precedent{'s' if len(refs) > 1 else ''} {', '.join(refs)} set aside: this "
+                f"product's text reads as {reading.label}."
+            )

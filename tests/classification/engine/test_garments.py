@@ -230,6 +230,7 @@ def test_a_similar_products_precedent_that_contradicts_the_stated_fibre_is_set_a
     found = next(e for e in cotton.sources if e.kind == "precedent")
     assert found.weight == 0.0
     assert found.detail["set_aside"].startswith("the text reads as knitted or crocheted")
+    assert found.detail["set_aside_by"] == "garment"
     assert "Precedent #7 set aside" in cotton.rationale
     assert decision.calibration["features"]["words"] == 0.0
 
