@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from classification.engine import bags as bags_module
 from classification.engine import garments as garments_module
 from classification.engine import plastics as plastics_module
 from classification.engine import residual as residual_module
@@ -56,12 +57,14 @@ LEXICON_WEIGHT = 1.0
 RESIDUAL_WEIGHT = 0.5
 PARTS_WEIGHT = 1.0
 # Structured readings, each a ranking of its own: ``engine/garments.py`` (the line a garment's
-# construction, wearer, kind and predominant fibre point at, Section XI) and
-# ``engine/plastics.py`` (the form, then the polymer, of goods of chapter 39). Chosen on the
-# ATLAS validation half (flat from 1.5 to 3: at 2 a reading's first line leads over any line that
-# search alone ranks first), checked on its test half and the UK everyday terms (docs/engine.md).
+# construction, wearer, kind and predominant fibre point at, Section XI), ``engine/plastics.py``
+# (the form, then the polymer, of goods of chapter 39) and ``engine/bags.py`` (heading 4202 by
+# kind and outer surface). Chosen on the ATLAS validation half (flat from 1.5 or 2 to 3: at 2 a
+# reading's first line leads over any line that search alone ranks first), checked on its test
+# half and the UK everyday terms (docs/engine.md).
 GARMENT_WEIGHT = 2.0
 PLASTICS_WEIGHT = 2.0
+BAG_WEIGHT = 2.0
 SEMANTIC_POOL = 60  # lines fetched by meaning before fusion
 # Transformer re-rank (settings.TRANSFORMER_RERANK, off by default): the best RERANK_POOL fused
 # codes are ranked again by the cosine of the product's transformer vector with each line's
@@ -302,22 +305,8 @@ def search_candidates(
             vector = index.vector(article or query)
         _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of)
     reading_of: dict[str, list] = defaultdict(list)
-    readings = garments_module.read(facts) if proposals and GARMENT_WEIGHT else []
-    if readings:
-        if vector is None and index is not None:
-            vector = index.vector(article or query)
-        for proposal in garments_module.propose(readings, reference, index, vector):
-            reading_of[proposal.code].append(proposal)
-            fused[proposal.code] += GARMENT_WEIGHT / (RRF_K + proposal.rank)
-    # A garment of polyester is read as a garment; the plastics reading is for everything else.
-    plastic = None if readings or not proposals else plastics_module.read(facts)
-    plastic = plastic if PLASTICS_WEIGHT else None
-    if plastic is not None:
-        if vector is None and index is not None:
-            vector = index.vector(article or query)
-        for proposal in plastics_module.propose(plastic, reference, index=index, vector=vector):
-            reading_of[proposal.code].append(proposal)
-            fused[proposal.code] += PLASTICS_WEIGHT / (RRF_K + proposal.rank)
+    if proposals:
+        vector = _fuse_readings(facts, reference, index, vector, fused, reading_of)
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     ranked = [(code, r) for code, r in ranked if reference.is_declarable(code)]
     transformer, rerank_why = _transformer(reference)
@@ -382,6 +371,27 @@ def _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of
         ranks[proposal.basis] += 1
         residual_of[proposal.code].append(proposal)
         fused[proposal.code] += weights[proposal.basis] / (RRF_K + ranks[proposal.basis])
+
+
+def _fuse_readings(facts, reference, index, vector, fused, reading_of):
+    """Fuse the first structured reading that reads the product (a garment of polyester is a
+    garment, not goods of plastics); return the product's vector, computed if a reading needed
+    it to choose among lines."""
+    for module, weight in (
+        (garments_module, GARMENT_WEIGHT),
+        (plastics_module, PLASTICS_WEIGHT),
+        (bags_module, BAG_WEIGHT),
+    ):
+        found = module.read(facts) if weight else None
+        if not found:
+            continue
+        if vector is None and index is not None:
+            vector = index.vector(semantic_query(facts) or build_query(facts)[0])
+        for proposal in module.propose(found, reference, index=index, vector=vector):
+            reading_of[proposal.code].append(proposal)
+            fused[proposal.code] += weight / (RRF_K + proposal.rank)
+        break
+    return vector
 
 
 def _keep(ranked, pool: int) -> list[tuple[str, float]]:

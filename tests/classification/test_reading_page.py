@@ -65,5 +65,6 @@ def test_a_reading_shows_and_a_contradicting_precedent_is_set_aside(cast, make_p
     body = cast.client(Role.BROKER).get(url).content.decode()
     assert 'data-evidence="reading"' in body and "garment reading" in body
     assert "pullover, synthetic (polyester) → heading 6110" in body
+    assert "data-reading" in body and "(6110.30.30.59)" in body
     assert f"precedent #{first.pk}" in body
     assert "set aside: contradicts the garment reading" in body
