@@ -97,12 +97,7 @@ class Reading:
     fibre: str  # "man-made", "cotton", "vegetable", "" for a textile surface
 
 
-@dataclass(frozen=True)
-class Proposal:
-    code: str
-    rank: int
-    heading: str
-    reading: Reading
+class Proposal(descent.Proposal):
     basis = "bag"
 
     @property

@@ -10,6 +10,7 @@ and among the lines left the one nearest in meaning to the product. Pure: reads 
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 # ``fit(segment)``: 1 the product meets its condition, -1 it contradicts it, 0 the segment states
 # none the reading judges (or is "Other"), None the text does not say.
@@ -69,3 +70,14 @@ def descend(lines: list[tuple[str, list[str]]], depth: int, fit: Fit) -> list[st
 def is_other(segment: str) -> bool:
     s = segment.lower()
     return s.startswith("other") or s.startswith("of other")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A line a structured reading points at; each reader says how it reads (``basis``,
+    ``label``, ``stated``, ``detail``) and which codes of other products it contradicts."""
+
+    code: str
+    rank: int  # proposals of equal rank are equally supported
+    heading: str
+    reading: object

@@ -164,12 +164,7 @@ class Reading:
     plasticised: bool
 
 
-@dataclass(frozen=True)
-class Proposal:
-    code: str
-    rank: int
-    heading: str
-    reading: Reading
+class Proposal(descent.Proposal):
     basis = "plastics"
 
     @property
