@@ -9,7 +9,10 @@ smartphones) with nothing to contradict it. Two checks, each naming both sides:
   product points at that code: the rule matched a modifier, not the thing;
 - **chapter**: the retrieval consensus (the two best search candidates agree on a chapter) or a
   broker's precedent for a similar product puts the goods in another chapter, and nothing that
-  search found lies in the rule's heading.
+  search found lies in the rule's heading;
+- **reading**: a structured reading whose facts the text states in full (a garment's
+  construction and fibre, a plastic's polymer, a bag's outer surface) leads to another
+  subheading than the rule's.
 
 Only rule-backed selections are checked: search and similar-product precedents never classify
 on their own, and a broker's decision on the same product is not second-guessed here.
@@ -178,4 +181,30 @@ def find(best, pool, *, facts, reference, lexicon_hits=(), fmt=str) -> list[dict
     chapter = _chapter_conflict(best, rules[0], pool, fmt)
     if chapter is not None:
         out.append(chapter)
+    reading = _reading_conflict(best, rules[0], pool, fmt)
+    if reading is not None:
+        out.append(reading)
     return out
+
+
+def _reading_conflict(best, rule, pool, fmt) -> dict | None:
+    """The rule's subheading against where the text's stated facts lead (best reading first)."""
+    stated = [
+        (e, c.code)
+        for c in pool
+        for e in c.sources
+        if e.kind == "reading" and e.detail.get("stated")
+    ]
+    if not stated or any(code[:6] == best.code[:6] for _, code in stated):
+        return None
+    e, code = stated[0]
+    return {
+        "kind": "reading",
+        "code": best.code,
+        "rule": rule.ref,
+        "other_code": code,
+        "message": (
+            f"Rule {rule.ref} proposes {fmt(best.code)}, but the text reads as {e.ref}: "
+            f"{fmt(code)}."
+        ),
+    }

@@ -270,3 +270,39 @@ def test_a_lines_examples_are_not_its_condition():
     ]
     reading = garments._with(socks, socks.construction, garments.WOMEN)
     assert descent.descend(lines, 0, lambda s: garments._fit(s, reading)) == ["6115959000"]
+
+
+SHORTS_RULE = """
+[[rules]]
+id = "shorts-cotton"
+code = "6103421050"
+confidence = 0.95
+risk = "low"
+rationale = "Men's knitted shorts of cotton."
+[rules.when]
+text = ["shorts"]
+"""
+
+
+def test_a_rule_the_stated_reading_contradicts_goes_to_review_naming_both(reference):
+    # Uncalibrated, so that the rule alone would classify: the conflict is what stops it.
+    decide_with = {
+        "pack": fakes.pack(rules=SHORTS_RULE),
+        "reference": reference,
+        "calibration": UNCALIBRATED,
+    }
+    shorts = {"name": "Men's shorts", "product_type": "Shorts"}
+    cotton = facts("Men's knit shorts of 100% cotton", materials=["cotton"], **shorts)
+    cotton = classify(cotton, **decide_with)
+    assert cotton.outcome == "classified" and cotton.selected_code == "6103421050"
+    polyester = facts("Men's knit shorts of 100% polyester", materials=["polyester"], **shorts)
+    polyester = classify(polyester, **decide_with)
+    assert polyester.outcome == "needs_review"
+    reason = next(r for r in polyester.reasons if r.code == "conflicting_evidence")
+    (conflict,) = [c for c in reason.detail["conflicts"] if c["kind"] == "reading"]
+    assert (conflict["rule"], conflict["code"], conflict["other_code"]) == (
+        "shorts-cotton",
+        "6103421050",
+        "6103431550",
+    )
+    assert "the text reads as knitted or crocheted, men's or boys', shorts" in reason.message
