@@ -15,9 +15,9 @@ Pure: reads the ``Reference`` and its semantic index; no ORM.
 """
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from classification.engine import descent
 
@@ -60,6 +60,7 @@ KINDS = {
     ),
 }
 _KIND_RE = [(k, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for k, (p, _) in KINDS.items()]
+_ANY_KIND = re.compile(r"(?<![\w-])(?:" + "|".join(p for p, _ in KINDS.values()) + r")(?![\w-])")
 _GROUP_WORDS = {w.rstrip("s") for _, words in KINDS.values() for w in words}
 # Outer surface: the first material named. Imitation leather is sheeting of plastics.
 _SURFACES = (
@@ -125,17 +126,14 @@ class Proposal(descent.Proposal):
         return code[:6] != self.code[:6] if self.reading.surface else code[:5] != self.code[:5]
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
 def read(facts: Mapping[str, object]) -> Reading | None:
     """The kind and outer surface of a bag or case the text names as its article; None when
     the opening phrase does not end with one ("backpack vacuum cleaner" is a vacuum cleaner)."""
-    description = _fold(str(facts.get("description") or ""))
-    named = [_fold(str(facts.get(k) or "")) for k in ("product_type", "name")]
-    materials = " ".join(_fold(str(m)) for m in facts.get("materials") or ())
+    description = descent.fold(str(facts.get("description") or ""))
+    named = [descent.fold(str(facts.get(k) or "")) for k in ("product_type", "name")]
+    materials = " ".join(descent.fold(str(m)) for m in facts.get("materials") or ())
+    if not any(_ANY_KIND.search(source) for source in (*named, description)):
+        return None  # most products: no bag or case named, one search each
     for source in (*named, description):
         opening = _OPENING_END.split(source, maxsplit=1)[0].strip(" .'")
         for kind, pattern in _KIND_RE:
@@ -164,8 +162,9 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     return [Proposal(code, 1, "4202", reading)] if code else []
 
 
+@lru_cache(maxsize=20_000)
 def _fit(segment: str, reading: Reading) -> int | None:
-    s = _fold(segment)
+    s = descent.fold(segment)
     if "outer surface" in s or s.startswith("of material"):
         if s.startswith("of material") or "(other than" in s:
             said = reading.surface == "other"

@@ -9,12 +9,24 @@ and among the lines left the one nearest in meaning to the product. Pure: reads 
 """
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 # ``fit(segment)``: 1 the product meets its condition, -1 it contradicts it, 0 the segment states
 # none the reading judges (or is "Other"), None the text does not say.
 Fit = Callable[[str], int | None]
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, straight apostrophes: how the readers compare words."""
+    text = text.casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = re.sub(r"[’`´]", "'", text)
+    return text
+
 
 # Words of a line's text or a product's that state no condition.
 STOP = frozenset(
@@ -29,12 +41,7 @@ _CATEGORY = re.compile(r"\s*\(\d{3}\)\s*$")  # the US textile category after a l
 
 def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
     """The declarable line of ``heading`` that ``fit`` leads to; "" when the heading has none."""
-    under = getattr(reference, "lines_under", None)  # a fake reference may have none
-    lines = [
-        (line.code, [_CATEGORY.sub("", s) for s in line.full_description.split(" › ")[1:]])
-        for line in (under(heading) if under is not None else ())
-        if getattr(line, "declarable", True) and len(line.code) > 4
-    ]
+    lines = _lines(reference, heading)
     if not lines:
         return ""
     kept = descend(lines, 0, fit)
@@ -44,6 +51,29 @@ def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
             if hit.code in allowed:
                 return hit.code
     return min(kept)
+
+
+_lines_cache: dict[tuple, list] = {}
+
+
+def _lines(reference, heading: str) -> list[tuple[str, list[str]]]:
+    """The heading's declarable lines as (code, segments below the heading), read once per
+    schedule."""
+    from classification.engine.search import schedule_key  # search imports the readers
+
+    key = (*schedule_key(reference), heading)
+    found = _lines_cache.get(key)
+    if found is None:
+        under = getattr(reference, "lines_under", None)  # a fake reference may have none
+        found = [
+            (line.code, [_CATEGORY.sub("", s) for s in line.full_description.split(" › ")[1:]])
+            for line in (under(heading) if under is not None else ())
+            if getattr(line, "declarable", True) and len(line.code) > 4
+        ]
+        if len(_lines_cache) > 2_000:
+            _lines_cache.clear()
+        _lines_cache[key] = found
+    return found
 
 
 def descend(lines: list[tuple[str, list[str]]], depth: int, fit: Fit) -> list[str]:

@@ -30,9 +30,9 @@ Pure: reads the ``Reference`` (and its semantic index to pick among equal lines)
 """
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from classification.engine import descent
 from classification.engine.garment_terms import (
@@ -48,6 +48,11 @@ MEN, WOMEN, BABIES = "men's or boys'", "women's or girls'", "babies'"
 
 
 _ALL_NAMES = frozenset(n for g in GARMENTS for n in g.names)
+_ALL_NAMES_RE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _ALL_NAMES), key=len, reverse=True)) + r")\b"
+)
+# Any garment word at all: most products name none, and are done with in one search.
+_ANY_GARMENT = re.compile(r"(?<![\w-])(?:" + "|".join(g.pattern for g in GARMENTS) + r")(?![\w-])")
 _GARMENT_RE = [(g, re.compile(rf"(?<![\w-])(?:{g.pattern})(?![\w-])")) for g in GARMENTS]
 
 _KNIT = re.compile(
@@ -175,23 +180,17 @@ class Proposal:
         }
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[’`´]", "'", text)
-
-
 def _texts(facts: Mapping[str, object]) -> tuple[str, str, str]:
     """The text that names the article (name, product type, the description's opening phrase),
     the text that names its wearer (the opening phrase with its "for …") and the text that
     names its materials (the description, else the name and product type; the materials)."""
-    description = _PAIR_OF.sub("", _fold(str(facts.get("description") or "")).strip())
+    description = _PAIR_OF.sub("", descent.fold(str(facts.get("description") or "")).strip())
     opening = _OPENING_END.split(description, maxsplit=1)[0]
-    if not garments_named(opening):  # "a woman's 100% nylon lace, knit dress with …"
+    if not _ANY_GARMENT.search(opening):  # "a woman's 100% nylon lace, knit dress with …"
         opening = _WORDS_END.split(description, maxsplit=1)[0]
     clause = _CLAUSE_END.split(description, maxsplit=1)[0]
-    named = " ".join(_fold(str(facts.get(k) or "")) for k in ("name", "product_type"))
-    materials = " ".join(_fold(str(m)) for m in facts.get("materials") or ())
+    named = " ".join(descent.fold(str(facts.get(k) or "")) for k in ("name", "product_type"))
+    materials = " ".join(descent.fold(str(m)) for m in facts.get("materials") or ())
     # Fibres and materials are read once: a name usually repeats the description's opening.
     whole = " ".join(p for p in (description or named, materials) if p.strip())
     return f"{named} {opening}".strip(), f"{named} {clause}".strip(), whole
@@ -214,6 +213,9 @@ def garments_named(text: str) -> list[tuple[Garment, str, int]]:
 def read(facts: Mapping[str, object]) -> list[Reading]:
     """What the product's text says of the garment(s) it is; [] when it is not a garment of
     chapters 61 or 62 (or leather, fur, plastics or rubber come before any textile)."""
+    said = " ".join(str(facts.get(k) or "") for k in ("name", "product_type", "description"))
+    if not _ANY_GARMENT.search(descent.fold(said)):
+        return []  # most products: no garment named, one search
     article, clause, whole = _texts(facts)
     named = garments_named(article)
     if not named:
@@ -379,10 +381,11 @@ def _words(text: str) -> set[str]:
     }
 
 
+@lru_cache(maxsize=50_000)  # a schedule has a few thousand segments; readings repeat
 def _fit(segment: str, reading: Reading) -> int | None:
     """1 when the product meets the segment's condition, -1 when it contradicts it, 0 when the
     segment states none (or is "Other"), None when the text does not say (no fibre named)."""
-    s = _fold(segment).replace("fibers", "fibres").replace("fiber", "fibre").strip()
+    s = descent.fold(segment).replace("fibers", "fibres").replace("fiber", "fibre").strip()
     s = _EXAMPLE.sub("", s)  # "(for example, stockings for varicose veins)" names no condition
     wearer = reading.wearers[0]
     score = 0
@@ -416,7 +419,7 @@ def _fit(segment: str, reading: Reading) -> int | None:
             reading.material, reading.material
         )
         return 1 if chief == group else -1
-    garment_words = {n for n in _ALL_NAMES if re.search(rf"\b{re.escape(n)}\b", s)}
+    garment_words = set(_ALL_NAMES_RE.findall(s))
     if garment_words:
         own = set(reading.garment.names) | {reading.word}
         own_words = {w for n in own for w in _words(n)}

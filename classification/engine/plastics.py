@@ -16,9 +16,9 @@ Pure: reads the ``Reference`` and its semantic index; no ORM.
 """
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from classification.engine import descent
 
@@ -72,6 +72,9 @@ POLYMERS = {
 _POLYMER_RE = [
     (name, re.compile(rf"(?<![\w-])(?:{p[0]})(?![\w-])")) for name, p in POLYMERS.items()
 ]
+_ANY_POLYMER = re.compile(
+    r"(?<![\w-])(?:" + "|".join(p[0] for p in POLYMERS.values()) + r")(?![\w-])"
+)
 _PLASTIC = re.compile(r"(?<![\w-])(?:plastics?|polymers?|copolymers?|resins?|thermoplastics?)\b")
 # Other materials: named before any plastic, the goods are not of plastics.
 _OTHER = re.compile(
@@ -193,25 +196,22 @@ class Proposal(descent.Proposal):
         return {"form": r.form, "article": r.word, "polymer": r.polymer}
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
 def read(facts: Mapping[str, object]) -> Reading | None:
     """The form and polymer of a product of plastics; None when it is not one the chapter's
     forms name (another material first, or no form word ending its opening phrase)."""
-    description = _BRACKETS.sub(" ", _fold(str(facts.get("description") or "")))
-    named = " ".join(_fold(str(facts.get(k) or "")) for k in ("product_type", "name"))
+    description = _BRACKETS.sub(" ", descent.fold(str(facts.get("description") or "")))
+    named = " ".join(descent.fold(str(facts.get(k) or "")) for k in ("product_type", "name"))
     named = _BRACKETS.sub(" ", named)
-    materials = " ".join(_fold(str(m)) for m in facts.get("materials") or ())
+    materials = " ".join(descent.fold(str(m)) for m in facts.get("materials") or ())
     text = " ".join(p for p in (description or named, materials) if p.strip())
+    plastic = _PLASTIC.search(text)
+    if plastic is None and not _ANY_POLYMER.search(text):
+        return None  # most products: no plastics named, one search each
     polymer, polymer_at, polymer_word = "", len(text), ""
     for name, pattern in _POLYMER_RE:  # the first named; at one place, the longest name
         m = pattern.search(text)
         if m and (m.start(), -len(m.group(0))) < (polymer_at, -len(polymer_word)):
             polymer, polymer_at, polymer_word = name, m.start(), m.group(0)
-    plastic = _PLASTIC.search(text)
     first_plastic = min(polymer_at, plastic.start() if plastic else len(text))
     if first_plastic == len(text):
         return None
@@ -276,8 +276,9 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     return [Proposal(code, 1, heading, reading)] if code else []
 
 
+@lru_cache(maxsize=20_000)
 def _fit(segment: str, reading: Reading) -> int | None:
-    s = _fold(segment).strip()
+    s = descent.fold(segment).strip()
     density = _DENSITY.search(s)
     if density:  # polyethylene "of a specific gravity of less than 0.94" / "of 0.94 or more"
         said = reading.words & {"hdpe", "high", "ldpe", "lldpe", "low"}
