@@ -83,11 +83,7 @@ _FIBRE = (
     ("cotton", re.compile(r"(?<![\w-])(?:cotton|canvas|denim)(?![\w-])")),
     ("vegetable", re.compile(r"(?<![\w-])(?:jute|linen|hemp|flax)(?![\w-])")),
 )
-_OPENING_END = re.compile(
-    r"[,;:(]|\s-\s|\b(?:made|composed|consisting|constructed|comprised|manufactured|featuring|"
-    r"with|without|from|of|in|that|which|for|used|designed|imported|containing|having|"
-    r"measuring)\b"
-)
+_OPENING_END = descent.opening_end("without|measuring")
 
 
 @dataclass(frozen=True)

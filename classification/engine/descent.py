@@ -28,6 +28,21 @@ def fold(text: str) -> str:
     return text
 
 
+# Where a product's opening phrase ends and its details begin ("a men's knit jacket | made of …",
+# "plastic pallets | used for …"): the readers look for the article before it.
+DETAIL_WORDS = (
+    "made|composed|consisting|constructed|comprised|manufactured|featuring|with|from|of|in|that|"
+    "which|for|used|designed|imported|containing|having"
+)
+
+
+def opening_end(more: str = "", *, punctuation: bool = True) -> re.Pattern:
+    """The pattern that ends an opening phrase: a detail word (``DETAIL_WORDS``, plus ``more``),
+    and unless ``punctuation`` is off a comma, semicolon, colon, bracket or dash."""
+    words = rf"\b(?:{DETAIL_WORDS}{'|' + more if more else ''})\b"
+    return re.compile(rf"[,;:(]|\s-\s|{words}" if punctuation else words)
+
+
 # Words of a line's text or a product's that state no condition.
 STOP = frozenset(
     re.findall(

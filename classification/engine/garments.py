@@ -31,7 +31,7 @@ Pure: reads the ``Reference`` (and its semantic index to pick among equal lines)
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from classification.engine import descent
@@ -114,12 +114,8 @@ _OF_WEARER = {MEN: ("men", "boys"), WOMEN: ("women", "girls"), BABIES: ()}
 _CONTAINING = re.compile(r"containing (\d+) percent or more by weight of (.+)")
 _RESTRAINTS = re.compile(r"subject to (cotton|wool|man-made fiber|man-made fibre) restraints")
 # The opening phrase, where the article is named ("a men's knit jacket made of …").
-_DETAIL = (
-    r"\b(?:made|composed|consisting|constructed|comprised|manufactured|featuring|with|from|of|"
-    r"in|that|which|for|used|designed|imported|containing|having)\b"
-)
-_OPENING_END = re.compile(r"[,;:(]|\s-\s|" + _DETAIL)
-_WORDS_END = re.compile(_DETAIL)
+_OPENING_END = descent.opening_end()
+_WORDS_END = descent.opening_end(punctuation=False)
 _CLAUSE_END = re.compile(
     r"[,;:(]|\b(?:made|composed|consisting|constructed|comprised|manufactured|featuring|with|"
     r"from|having)\b"
@@ -136,9 +132,14 @@ class Reading:
     wearers: tuple[str, ...]  # MEN / WOMEN / BABIES, in the order named; WOMEN when none is
     construction: str  # KNITTED, WOVEN or "" when the text does not say
     material: str  # the predominant textile material ("synthetic"), "" when none is named
-    composition: str  # what it was read from ("50 % polyester, 50 % cotton")
+    fibres: tuple  # what it was read from: (fibre word, share in % or None), as named
     coated: bool  # of fabric coated or laminated with plastics or rubber (6113 / 6210)
     persons: frozenset = frozenset()  # "men", "boys", "women", "girls" as the text names them
+
+    @property
+    def composition(self) -> str:
+        """The fibres as a broker reads them: "50 % polyester, 50 % cotton"."""
+        return ", ".join(f"{v:g} % {w}" if v is not None else w for w, v in self.fibres)
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ def read(facts: Mapping[str, object]) -> list[Reading]:
         if first_fibre is None or m.start() < first_fibre.start():
             return []
         break
-    material, composition = predominant(whole)
+    found = tuple(fibres(whole))
+    material = predominant(found)
     construction = _construction(whole)
     where = clause or whole
     at = {w: m.start() for w, pattern in _WEARERS if (m := pattern.search(where))}
@@ -244,7 +246,7 @@ def read(facts: Mapping[str, object]) -> list[Reading]:
     persons = frozenset(p for p, pattern in _PERSONS.items() if pattern.search(where))
     kinds = {g.key: (g, word) for g, word, _ in reversed(named)}  # the first word for each kind
     return [
-        Reading(g, word, wearers, construction, material, composition, coated, persons)
+        Reading(g, word, wearers, construction, material, found, coated, persons)
         for g, word in (kinds[k] for k in dict.fromkeys(g.key for g, _, _ in named))
     ]
 
@@ -279,13 +281,11 @@ def fibres(text: str) -> list[tuple[str, float | None]]:
     return out
 
 
-def predominant(text: str) -> tuple[str, str]:
-    """The textile material that predominates by weight (Section XI note 2) and the composition
-    it was read from ("synthetic", "50 % polyester, 50 % cotton"); ("", "") when no fibre is
-    named."""
-    found = fibres(text)
+def predominant(found) -> str:
+    """The textile material that predominates by weight (Section XI note 2) among the fibres
+    ``found`` (``fibres``): "synthetic" for 50 % polyester, 50 % cotton; "" when none is named."""
     if not found:
-        return "", ""
+        return ""
     if any(share is not None for _, share in found):
         weights = [(FIBRES[w], share) for w, share in found if share is not None]
     else:  # listed by decreasing weight, shares unknown
@@ -300,9 +300,7 @@ def predominant(text: str) -> tuple[str, str]:
         if FIBRE_CHAPTER[m] == chapter:
             within[m] = within.get(m, 0.0) + share
     order = list(FIBRE_CHAPTER)  # synthetic before artificial, as their headings come
-    material = max(within, key=lambda m: (within[m], order.index(m)))
-    composition = ", ".join(f"{v:g} % {w}" if v is not None else w for w, v in found)
-    return material, composition
+    return max(within, key=lambda m: (within[m], order.index(m)))
 
 
 def _heading(reading: Reading, wearer: str, construction: str) -> str:
@@ -345,16 +343,7 @@ def propose(readings: list[Reading], reference, index=None, vector=None) -> list
 
 
 def _with(reading: Reading, construction: str, wearer: str) -> Reading:
-    return Reading(
-        reading.garment,
-        reading.word,
-        (wearer,),
-        construction,
-        reading.material,
-        reading.composition,
-        reading.coated,
-        reading.persons,
-    )
+    return replace(reading, wearers=(wearer,), construction=construction)
 
 
 def describe(p: Proposal) -> str:
@@ -431,11 +420,7 @@ def _share_of(reading: Reading, named: str) -> float | None:
     """The share in % of the materials ``named`` ("wool or fine animal hair") in the reading's
     composition; 100 when it names one material only and that is it."""
     wanted = {m for m, names in NAMED_IN_LINES.items() if any(n in named for n in names)}
-    parts = []
-    for piece in reading.composition.split(", "):
-        m = re.match(r"([\d.]+) % (.+)", piece)
-        material = FIBRES.get(m.group(2) if m else piece)
-        parts.append((material, float(m.group(1)) if m else None))
+    parts = [(FIBRES[word], share) for word, share in reading.fibres]
     if len(parts) == 1 and parts[0][0] in wanted:
         return 100.0
     known = [(mat, s) for mat, s in parts if s is not None]

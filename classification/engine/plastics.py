@@ -17,7 +17,7 @@ Pure: reads the ``Reference`` and its semantic index; no ORM.
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from classification.engine import descent
@@ -149,10 +149,8 @@ _BRACKETS = re.compile(r"\([^)]*\)")
 _TEXTILE_TOO = frozenset({"polyester", "nylon"})
 _SHEET_OR_PRIMARY = frozenset({"plate, sheet or film", "primary form", "monofilament or profile"})
 _PLASTICISED = re.compile(r"plasticis|plasticiz|flexible|soft pvc")
-_OPENING_END = re.compile(
-    r"[,;:(]|\s-\s|\b(?:made|composed|consisting|constructed|comprised|manufactured|featuring|"
-    r"with|without|from|of|in|that|which|for|used|designed|imported|containing|having|intended|"
-    r"suitable|specifically|measuring|weighing|printed)\b"
+_OPENING_END = descent.opening_end(
+    "without|intended|suitable|specifically|measuring|weighing|printed"
 )
 
 
@@ -263,15 +261,7 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
         _CELLULAR.search(text) or (_COMBINED.search(text) and _OTHER.search(text))
     ):
         heading = "3921"  # cellular, or laminated, reinforced or combined with another material
-    reading = Reading(
-        reading.form,
-        reading.word,
-        heading,
-        reading.polymer,
-        reading.polymer_word,
-        reading.words,
-        reading.plasticised,
-    )
+    reading = replace(reading, heading=heading)
     code = descent.line_for(reference, heading, lambda s: _fit(s, reading), index, vector)
     return [Proposal(code, 1, heading, reading)] if code else []
 

@@ -174,3 +174,11 @@ def small_reference(lines, *, name: str) -> tariff_reference.Reference:
             sha256=f"test-{name}-1",
         )
     )
+
+
+def path_reference(lines, *, name: str) -> tariff_reference.Reference:
+    """``small_reference`` over ``(code, declarable, path)`` lines, the path a list of segments
+    from the heading's text down ("Men's or boys' … knitted" › "Of cotton" › "Shorts")."""
+    return small_reference(
+        [(code, flag, path[-1], " › ".join(path)) for code, flag, path in lines], name=name
+    )

@@ -4,7 +4,6 @@ import pytest
 
 from classification.engine import bags, classify
 from classification.engine.calibration import UNCALIBRATED
-from tariffs import reference as tariff_reference
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -34,24 +33,10 @@ LINES = [
 ]
 
 
-def small_reference() -> tariff_reference.Reference:
-    lines = [
-        (
-            code,
-            flag,
-            (path or ["Trunks, suitcases, handbags, wallets"])[-1],
-            " › ".join(
-                ["Trunks, suitcases, handbags, wallets, backpacks and similar containers", *path]
-            ),
-        )
-        for code, flag, path in LINES
-    ]
-    return fakes.small_reference(lines, name="bags")
-
-
 @pytest.fixture(scope="module")
 def reference():
-    return small_reference()
+    root = "Trunks, suitcases, handbags, wallets, backpacks and similar containers"
+    return fakes.path_reference([(c, f, [root, *p]) for c, f, p in LINES], name="bags")
 
 
 def product(description):

@@ -8,7 +8,6 @@ from classification.engine import search as search_module
 from classification.engine.calibration import UNCALIBRATED
 from classification.engine.precedents import Precedent
 from classification.engine.types import Candidate, Evidence
-from tariffs import reference as tariff_reference
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -42,14 +41,9 @@ LINES = [
 ]
 
 
-def small_reference() -> tariff_reference.Reference:
-    lines = [(code, flag, path[-1], " › ".join(path)) for code, flag, path in LINES]
-    return fakes.small_reference(lines, name="garments")
-
-
 @pytest.fixture(scope="module")
 def reference():
-    return small_reference()
+    return fakes.path_reference(LINES, name="garments")
 
 
 def product(description, **extra):

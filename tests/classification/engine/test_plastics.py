@@ -6,7 +6,6 @@ from classification.engine import PrecedentIndex, classify, plastics
 from classification.engine import search as search_module
 from classification.engine.calibration import UNCALIBRATED
 from classification.engine.precedents import Precedent
-from tariffs import reference as tariff_reference
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -47,14 +46,9 @@ LINES = [
 ]
 
 
-def small_reference() -> tariff_reference.Reference:
-    lines = [(code, flag, path[-1], " › ".join(path)) for code, flag, path in LINES]
-    return fakes.small_reference(lines, name="plastics")
-
-
 @pytest.fixture(scope="module")
 def reference():
-    return small_reference()
+    return fakes.path_reference(LINES, name="plastics")
 
 
 def product(description):
