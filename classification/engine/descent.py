@@ -56,7 +56,7 @@ _CATEGORY = re.compile(r"\s*\(\d{3}\)\s*$")  # the US textile category after a l
 
 def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
     """The declarable line of ``heading`` that ``fit`` leads to; "" when the heading has none."""
-    lines = _lines(reference, heading)
+    lines = heading_lines(reference, heading)
     if not lines:
         return ""
     kept = descend(lines, 0, fit)
@@ -71,7 +71,7 @@ def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
 _lines_cache: dict[tuple, list] = {}
 
 
-def _lines(reference, heading: str) -> list[tuple[str, list[str]]]:
+def heading_lines(reference, heading: str) -> list[tuple[str, list[str]]]:
     """The heading's declarable lines as (code, segments below the heading), read once per
     schedule."""
     from classification.engine.search import schedule_key  # search imports the readers
