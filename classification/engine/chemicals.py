@@ -150,6 +150,11 @@ _NOT_A_COMPOUND = re.compile(
     r"catalysts?|solvents? for|insecticides?|herbicides?|fungicides?|pesticides?|dyes? for|"
     r"medicaments?|supplements?|extracts?|oils?)\b|\bpoly(?!ol|amine|carboxylic|phosph)[a-z]"
 )
+# Chapter 29 note 2: compounds the chapter leaves to other headings (ethyl alcohol to 22.07 or
+# 22.08, methane and propane to 27.11, urea to 31.02, glycerol to 15.20).
+NOT_CHAPTER_29 = frozenset(
+    ("ethanol", "ethyl alcohol", "methane", "propane", "urea", "glycerol", "glycerin", "glycerine")
+)
 # Salt-forming acids named after an organic base ("verapamil hydrochloride"): note 5 (C) puts
 # the salt with the base, so the anion states no function of its own.
 _SALT_OF_BASE = re.compile(
@@ -260,6 +265,8 @@ def _read_name(name: str) -> Reading | None:
     if not name or _NOT_A_COMPOUND.search(name):
         return None
     words = re.findall(r"[a-z]{3,}", _LOCANTS.sub(" ", name))
+    if " ".join(words) in NOT_CHAPTER_29:
+        return None
     chemical = sum(1 for w in words if _CHEMICAL_WORD.search(w))
     unknown = len(words) - chemical
     # Every word a compound's, or a systematic name beside at most as many others (a trade name).

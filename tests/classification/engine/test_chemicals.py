@@ -98,6 +98,7 @@ def test_the_last_heading_of_the_functions_named_wins(text, functions, heading):
         "a preparation of 2-propanol and water for cleaning lenses",  # a mixture
         "Ethiopia",
         "nitrous oxide",
+        "Ethyl alcohol, 96 %",  # chapter 29 note 2: heading 2207
     ],
 )
 def test_goods_preparations_and_names_without_a_function_are_not_read(text):
