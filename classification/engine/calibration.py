@@ -192,6 +192,15 @@ def fit(rows, *, version: str, fitted_on: str) -> Calibration:
 
     L2-regularised logistic regression (scikit-learn): with few examples of a feature (rules on
     a set where rules rarely fire), its weight stays near zero rather than following noise.
+
+    Kept as it is after a cross-fit on ATLAS's halves (``classification_calibrate --cross-fit``,
+    engine 2026.12.4): a Platt step fitted on its out-of-fold logits (cases kept together) finds
+    slope 0.99–1.06 and intercept ~0, so there is no overconfidence to take back. Other
+    strengths, standardised features, clipped or logged shares and margins, interactions,
+    fewer features, sign bounds, isotonic or binned post-calibration, bagging and class weights
+    all moved the held-out error by less than its noise, and isotonic or binned steps put
+    p ≥ 0.9 rows below 95 % right. Most of the held-out error there is the halves' different
+    share right (0.609 and 0.561), which no fit on one half can know.
     """
     from sklearn.linear_model import LogisticRegression
 

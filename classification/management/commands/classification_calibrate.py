@@ -5,7 +5,9 @@ search alone, with a seeded share of the other cases finalized as broker precede
 real precedent path, rolled back) for the rest and for the finalized cases themselves (a broker's
 decision on the same product), and with a tenant's active pack when ``--tenant`` names one.
 The fit is checked on held-out cases (``--check-split``) and written as JSON: by default the
-engine's shipped fit, ``classification/engine/calibration_default.json``.
+engine's shipped fit, ``classification/engine/calibration_default.json``. ``--cross-fit`` writes
+nothing: it fits on each half of the file's ``split`` column and checks on the other
+(``engine/calibration_check.py``), each half gathered once.
 """
 
 import json
@@ -14,7 +16,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from classification import engine
-from classification.engine import calibration, evaluation
+from classification.engine import calibration, calibration_check, evaluation
 from classification.management.commands import classification_eval as eval_command
 from tariffs import lexicon as tariff_lexicon
 from tariffs import reference as tariff_reference
@@ -34,35 +36,48 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", help="also fit with this tenant's active pack")
         parser.add_argument("--learn-fraction", type=float, default=0.5)
         parser.add_argument("--seeds", default="1,2,3", help="learning splits, comma-separated")
-        parser.add_argument("--fit-version", required=True, help="version recorded on decisions")
+        parser.add_argument("--fit-version", help="version recorded on decisions (to write a fit)")
+        parser.add_argument(
+            "--cross-fit",
+            action="store_true",
+            help="fit on each half of the split column and check on the other: held-out ECE both "
+            "ways, pooled, over resamplings of the cases and for a fit that is exactly right; "
+            "writes nothing",
+        )
+        parser.add_argument(
+            "--resamples", type=int, default=100, help="--cross-fit: resamplings (0: none)"
+        )
         parser.add_argument(
             "--out", default=str(calibration.DEFAULT_PATH), help="JSON file to write"
         )
 
     def handle(self, *args, **options):
         jurisdiction = options["jurisdiction"].upper()
+        seeds = _checked(options)
         cases = eval_command.read_cases_file(Path(options["cases"]), jurisdiction)
+        halves = _halves(cases) if options["cross_fit"] else {}
+        fit_cases = _of_split(cases, options["fit_split"])
+        check_cases = _of_split(cases, options["check_split"])
         reference = tariff_reference.get_reference(jurisdiction)
         if reference is None:
             raise CommandError(f"no tariff schedule is loaded for {jurisdiction}")
         reference.semantic(wait=True)
         reference.transformer(wait=True)
-        lexicon = tariff_lexicon.get_lexicon()
-        try:
-            seeds = [int(s) for s in options["seeds"].split(",") if s.strip()]
-        except ValueError as err:
-            raise CommandError(f"--seeds: {options['seeds']!r} is not a list of numbers") from err
-        fit_cases = _of_split(cases, options["fit_split"])
-        check_cases = _of_split(cases, options["check_split"])
         pack = None
         if options.get("tenant"):
             pack, _ = eval_command.tenant_context(
                 options["tenant"], jurisdiction, with_precedents=False
             )
-        gather = _Gatherer(reference, lexicon, jurisdiction, options["learn_fraction"])
-        rows = gather.all_modes(fit_cases, seeds, pack)
+        gather = _Gatherer(
+            reference, tariff_lexicon.get_lexicon(), jurisdiction, options["learn_fraction"]
+        )
+        if options["cross_fit"]:
+            rows = {name: gather.all_modes(half, seeds, pack) for name, half in halves.items()}
+            result = calibration_check.cross_fit(rows, resamples=options["resamples"])
+            self.stdout.write(calibration_check.render(result))
+            return
         fitted = calibration.fit(
-            rows,
+            _pairs(gather.all_modes(fit_cases, seeds, pack)),
             version=options["fit_version"],
             fitted_on=(
                 f"{Path(options['cases']).name} ({options['fit_split'] or 'all'} rows, "
@@ -78,8 +93,36 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name:20} {value:+.3f}")
         self.stdout.write(f"  {'intercept':20} {fitted.intercept:+.3f}")
         held = gather.all_modes(check_cases, seeds, pack)
-        scored = [(fitted.probability(x), y) for x, y in held]
+        scored = [(fitted.probability(x), y) for x, y, _ in held]
         self.stdout.write(_report(scored, options["check_split"] or "all"))
+
+
+def _checked(options) -> list[int]:
+    """Refuse options that do not go together (before the slow loading); return the seeds."""
+    if options["cross_fit"] and (options["fit_split"] or options["check_split"]):
+        raise CommandError("--cross-fit fits and checks on each half itself: no --fit-split")
+    if not options["cross_fit"] and not options["fit_version"]:
+        raise CommandError("--fit-version is required to write a fit")
+    if options["resamples"] < 0:
+        raise CommandError("--resamples must be 0 or more")
+    try:
+        return [int(s) for s in options["seeds"].split(",") if s.strip()]
+    except ValueError as err:
+        raise CommandError(f"--seeds: {options['seeds']!r} is not a list of numbers") from err
+
+
+def _halves(cases) -> dict:
+    splits = sorted({c.split for c in cases})
+    if len(splits) != 2 or "" in splits:
+        found = ", ".join(repr(s) for s in splits)
+        raise CommandError(
+            f"--cross-fit needs cases of exactly two splits (such as validation and test): {found}"
+        )
+    return {split: [c for c in cases if c.split == split] for split in splits}
+
+
+def _pairs(rows) -> list:
+    return [(x, y) for x, y, _ in rows]
 
 
 def _of_split(cases, split: str):
@@ -92,7 +135,7 @@ def _of_split(cases, split: str):
 
 
 class _Gatherer:
-    """Collect ``(features, right at 6 digits)`` of the engine's best candidate per case."""
+    """Collect ``(features, right at 6 digits, case id)`` of the engine's best candidate."""
 
     def __init__(self, reference, lexicon, jurisdiction, fraction):
         self.reference, self.lexicon = reference, lexicon
@@ -113,7 +156,7 @@ class _Gatherer:
                 continue
             best = decision.candidates[0].code
             right = any(best[:6] == e[:6] for e in case.expected)
-            out.append((decision.calibration["features"], right))
+            out.append((decision.calibration["features"], right, case.id))
         return out
 
     def all_modes(self, cases, seeds, pack) -> list:
