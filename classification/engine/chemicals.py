@@ -161,6 +161,9 @@ _SALT_OF_BASE = re.compile(
     r"(?<=[a-z]) (?:mono|di)?(?:hydrochloride|hydrobromide|hydroiodide|mesylate|besylate|"
     r"tosylate|maleate|fumarate|tartrate|citrate|succinate|sul(?:ph|f)ate|phosphate|nitrate)\b"
 )
+_SALT_WORDS = re.compile(
+    r"\b(?:mono|di|tri)?(?:hydrochloride|hydrobromide|hydrate|sodium salt|potassium salt|salt)s?\b"
+)
 _OPENING_END = re.compile(
     rf",(?!\d)|;|:|\s-\s|\b(?:{descent.DETAIL_WORDS}|as|an?|in bulk|imported|powder|crystals)\b"
 )
@@ -407,12 +410,25 @@ def _fit(segment: str, reading: Reading) -> int | None:
         return None if "cyclo" in reading.name else -1
     if s.startswith(("drugs", "pesticides", "products used", "fungicides", "herbicides")):
         return None  # the use is not in a compound's name
-    # A line for named compounds ("Pyridine and its salts", "Aniline derivatives"): the name
-    # must be among them.
-    head = re.split(r" and (?:its|their) | thereof|;", s)[0]
+    # A line for named compounds ("Pyridine and its salts", "Acenaphthene, …, fluorene, …"): the
+    # compound must be one of them; "Aniline derivatives": the name must contain it.
+    head = re.split(r" and (?:its|their) | thereof", s)[0]
     if _SEGMENT_CLASS.search(head):
         return None
-    names = [w for w in re.findall(r"[a-z]{5,}", _LOCANTS.sub(" ", head)) if w not in _NOT_NAMES]
-    if not names:
+    listed = [_key(c) for c in re.split(r";|,(?!\d)| and ", head)]
+    listed = [c for c in listed if len(c) >= 4]
+    if not listed:
         return None
-    return 1 if any(w in reading.name for w in names) else -1
+    own = _key(reading.name)
+    if "derivative" in s and not s.startswith("other"):
+        stems = [_key(c.replace("derivatives", "")) for c in re.split(r";|,(?!\d)| and ", head)]
+        return 1 if any(len(c) >= 4 and c in own for c in stems) else -1
+    return 1 if own in listed else -1
+
+
+def _key(name: str) -> str:
+    """A compound's name as letters only, without locants, CAS numbers, salts and hydrates:
+    "4,4'-Diaminodiphenylsulfone (CAS 80-08-0)" and "4,4'-diaminodiphenyl sulfone" compare equal."""
+    name = re.sub(r"\((?:cas|[^)]*\d{2,7}-\d\d-\d)[^)]*\)|\bcas\b.*", "", name)
+    name = _SALT_WORDS.sub("", name)
+    return re.sub(r"[^a-z]", "", _LOCANTS.sub("", name))

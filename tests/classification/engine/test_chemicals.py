@@ -36,10 +36,25 @@ LINES = [
     ),
     ("2921", False, ["Amine-function compounds"]),
     ("2921110000", True, ["Amine-function compounds", "Acyclic monoamines", "Methylamine"]),
+    (
+        "2921410000",
+        True,
+        ["Amine-function compounds", "Aromatic monoamines", "Aniline and its salts"],
+    ),
+    (
+        "2921420000",
+        True,
+        ["Amine-function compounds", "Aromatic monoamines", "Aniline derivatives and their salts"],
+    ),
     ("2921590000", True, ["Amine-function compounds", "Aromatic polyamines", "Other"]),
     ("2930", False, [SULPHUR]),
     ("2930200000", True, [SULPHUR, "Thiocarbamates and dithiocarbamates"]),
-    ("2930909000", True, [SULPHUR, "Other"]),
+    (
+        "2930902600",
+        True,
+        [SULPHUR, "Other", "Diphenylthiourea; and 4,4'-Thiodiphenyl cyanate"],
+    ),
+    ("2930909000", True, [SULPHUR, "Other", "Other"]),
     ("2933", False, [N_ONLY]),
     ("2933310000", True, [N_ONLY, PYRIDINE, "Pyridine and its salts"]),
     ("2933399200", True, [N_ONLY, PYRIDINE, "Other"]),
@@ -151,3 +166,17 @@ def test_a_compound_leads_with_its_reading(reference):
         "2930",
     ]
     assert "chemical reading: 4,4'-diaminodiphenylsulfone" in best.rationale
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Aniline (CAS 62-53-3)", "2921410000"),  # the compound a line names
+        ("4-Isopropylaniline", "2921420000"),  # a derivative of it
+        ("Diphenylthiourea", "2930902600"),
+        # Fragments ("phenyl", "thio") of the compounds a line names are not the compound.
+        ("4,4'-Diaminodiphenylsulfone", "2930909000"),
+    ],
+)
+def test_a_line_of_named_compounds_takes_only_those_compounds(text, code, reference):
+    assert chemicals.propose(chemicals.read(product(text)), reference)[0].code == code
