@@ -129,6 +129,16 @@ NAMES = {
     "2939": "alkaloid",
     "2941": "antibiotic",
 }
+# International non-proprietary names whose WHO stem states the structure ("-floxacin": a
+# quinolone, "-oxicam": a benzothiazine): only stems whose members share one heading.
+INN_STEMS = {
+    "2922": r"olol",  # aryloxypropanolamines: amino-alcohol ethers
+    "2926": r"pamil",  # verapamil and its kin: nitriles
+    "2933": r"floxacin|azepam|azolam|prazole|dipine|sartan|pril|setron|azosin|conazole",
+    "2934": r"oxicam|laner",  # benzothiazines, isoxazolines
+}
+for _heading, _stems in INN_STEMS.items():
+    FUNCTIONS[_heading] += rf"|\b[a-z]{{3,}}(?:{_stems})\b"
 _FUNCTION_RE = {h: re.compile(p) for h, p in FUNCTIONS.items()}
 _OXYGEN = {"2905", "2906", "2907", "2909", "2910", "2911", "2912", "2914"}  # note 4's functions
 _ACIDS = {"2915", "2916", "2917"}

@@ -93,6 +93,11 @@ def product(description):
             "2933",
         ),  # the salt goes with the base
         ("2-methyl-2-butene", ("2901",), "2901"),
+        # International non-proprietary names by their WHO stem.
+        ("Fluralaner (CAS No. 864731-61-3) in bulk powder form", ("2934",), "2934"),
+        ("Ciprofloxacin hydrochloride", ("2933",), "2933"),
+        ("Propranolol", ("2922",), "2922"),
+        ("Verapamil hydrochloride", ("2926",), "2926"),  # the salt goes with the base
     ],
 )
 def test_the_last_heading_of_the_functions_named_wins(text, functions, heading):
@@ -105,7 +110,7 @@ def test_the_last_heading_of_the_functions_named_wins(text, functions, heading):
 @pytest.mark.parametrize(
     "text",
     [
-        "Verapamil hydrochloride",  # a name that states no function
+        "Metformin hydrochloride",  # a name that states no function, and no stem read here
         "Calcium hypochlorite",  # inorganic
         "nitrile gloves, powder free",  # goods of a material named like a function
         "polyethylene terephthalate film",  # a polymer
@@ -114,6 +119,7 @@ def test_the_last_heading_of_the_functions_named_wins(text, functions, heading):
         "Ethiopia",
         "nitrous oxide",
         "Ethyl alcohol, 96 %",  # chapter 29 note 2: heading 2207
+        "April",  # not a stem ("-pril") with a stem's length before it
     ],
 )
 def test_goods_preparations_and_names_without_a_function_are_not_read(text):
