@@ -52,6 +52,11 @@ _LOW = re.compile(
     r"sneaker|trainer"
 )
 _PLUGS = re.compile(r"flip[- ]?flops?|toe[- ]post|zoris?")
+# Shoes of machines: brake shoes, the float shoe of a well casing, a horseshoe.
+_PART_SHOE = re.compile(
+    r"(?:brake|float|guide|casing|horse|track|pole|clutch|drum|pipe|cable|friction|rail|anchor|"
+    r"reamer|cementing) shoes?"
+)
 _WORN = re.compile(r"\b(?:worn|used|second[- ]?hand)\b")  # worn footwear: heading 6309
 _TOE_CAP = re.compile(r"(?:steel|metal|safety|composite)[- ]toe")
 _WATERPROOF = re.compile(r"waterproof|rain ?boots?|wellington|wellies|gum ?boots|rubber boots")
@@ -139,7 +144,7 @@ def read(facts: Mapping[str, object]) -> Reading | None:
     for source in (*named, description):
         opening = _OPENING_END.split(source, maxsplit=1)[0].strip(" .'")
         found = _ARTICLE.search(opening)
-        if found is None or _WORN.search(opening):
+        if found is None or _WORN.search(opening) or _PART_SHOE.search(found.group(0)):
             continue
         text = description or " ".join(named)
         upper, sole, options = _parts(text, opening[: found.start()], materials)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from classification.engine import bags, chemicals, footwear, garments, plastics, subheadings
+from classification.engine import readings, subheadings
 from classification.engine import residual as residual_module
 from rulepacks.format.normalize import tokens
 from tariffs import lexicon as tariff_lexicon
@@ -53,16 +53,6 @@ LEXICON_WEIGHT = 1.0
 # everyday terms (docs/engine.md).
 RESIDUAL_WEIGHT = 0.5
 PARTS_WEIGHT = 1.0
-# Structured readings, each a ranking of its own (``engine/garments.py``, ``footwear.py``,
-# ``plastics.py``, ``bags.py``, ``chemicals.py``: the line the facts its chapter turns on point
-# at). Weights chosen on the ATLAS validation half (flat from 1.5 or 2 to 3: at 2 a reading's first
-# line leads over any line that search alone ranks first), checked on its test half and the UK
-# everyday terms (docs/engine.md).
-GARMENT_WEIGHT = 2.0
-PLASTICS_WEIGHT = 2.0
-BAG_WEIGHT = 2.0
-CHEMICAL_WEIGHT = 2.0
-FOOTWEAR_WEIGHT = 2.0
 SEMANTIC_POOL = 60  # lines fetched by meaning before fusion
 # Transformer re-rank (settings.TRANSFORMER_RERANK, off by default): the best RERANK_POOL fused
 # codes are ranked again by the cosine of the product's transformer vector with each line's
@@ -304,7 +294,16 @@ def search_candidates(
         _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of)
     reading_of: dict[str, list] = defaultdict(list)
     if proposals:
-        vector = _fuse_readings(facts, reference, index, vector, fused, reading_of)
+        vector = readings.fuse(
+            facts,
+            reference,
+            index,
+            vector,
+            fused,
+            reading_of,
+            rrf_k=RRF_K,
+            text=lambda: semantic_query(facts) or build_query(facts)[0],
+        )
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     ranked = [(code, r) for code, r in ranked if reference.is_declarable(code)]
     transformer, rerank_why = _transformer(reference)
@@ -369,29 +368,6 @@ def _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of
         ranks[proposal.basis] += 1
         residual_of[proposal.code].append(proposal)
         fused[proposal.code] += weights[proposal.basis] / (RRF_K + ranks[proposal.basis])
-
-
-def _fuse_readings(facts, reference, index, vector, fused, reading_of):
-    """Fuse the first structured reading that reads the product (a garment of polyester is a
-    garment, not goods of plastics); return the product's vector, computed if a reading needed
-    it to choose among lines."""
-    for module, weight in (
-        (garments, GARMENT_WEIGHT),
-        (footwear, FOOTWEAR_WEIGHT),
-        (plastics, PLASTICS_WEIGHT),
-        (bags, BAG_WEIGHT),
-        (chemicals, CHEMICAL_WEIGHT),
-    ):
-        found = module.read(facts) if weight else None
-        if not found:
-            continue
-        if vector is None and index is not None:
-            vector = index.vector(semantic_query(facts) or build_query(facts)[0])
-        for proposal in module.propose(found, reference, index=index, vector=vector):
-            reading_of[proposal.code].append(proposal)
-            fused[proposal.code] += weight / (RRF_K + proposal.rank)
-        break
-    return vector
 
 
 def _keep(ranked, pool: int) -> list[tuple[str, float]]:

@@ -77,7 +77,14 @@ def test_the_upper_and_sole_then_the_kind_choose_the_line(text, materials, code,
 
 @pytest.mark.parametrize(
     "text",
-    ["Shoe horn, stainless steel", "Shoe rack with 4 shelves", "Water pumps", "Worn shoes, mixed"],
+    [
+        "Shoe horn, stainless steel",
+        "Shoe rack with 4 shelves",
+        "Water pumps",
+        "Worn shoes, mixed",  # worn footwear: heading 6309
+        "Float collar and float shoe used in downhole drilling",
+        "Drum brake shoes for trailers",
+    ],
 )
 def test_what_is_not_footwear_is_not_read_as_footwear(text):
     assert footwear.read(product(text)) is None

@@ -4,7 +4,7 @@ their line proposed with its own evidence, and precedents that contradict the re
 import pytest
 
 from classification.engine import PrecedentIndex, calibration, classify, descent, garments
-from classification.engine import search as search_module
+from classification.engine import readings as readings_module
 from classification.engine.calibration import UNCALIBRATED
 from classification.engine.precedents import Precedent
 from classification.engine.types import Candidate, Evidence
@@ -200,7 +200,7 @@ def test_the_garment_line_leads_with_its_reading_as_evidence(reference):
 
 def test_without_the_reading_the_fabric_heading_wins(reference, monkeypatch):
     # What the reading fixes: words alone put a garment of polyester and cotton with the fabric.
-    monkeypatch.setattr(search_module, "GARMENT_WEIGHT", 0.0)
+    monkeypatch.setattr(readings_module, "GARMENT_WEIGHT", 0.0)
     decision = decide("men's knit shorts made from 50% polyester and 50% cotton", reference)
     assert all(e.kind != "reading" for c in decision.candidates for e in c.sources)
     assert "reading" not in decision.retrieval

@@ -3,7 +3,7 @@
 import pytest
 
 from classification.engine import PrecedentIndex, classify, plastics
-from classification.engine import search as search_module
+from classification.engine import readings as readings_module
 from classification.engine.calibration import UNCALIBRATED
 from classification.engine.precedents import Precedent
 from tests.classification.engine import fakes
@@ -127,7 +127,7 @@ def test_the_plastics_line_leads_with_its_reading_as_evidence(reference):
 def test_a_garment_is_read_as_a_garment_not_as_plastics(reference, monkeypatch):
     decision = decide("men's knit jacket of 100% polyester", reference)
     assert all(r["basis"] != "plastics" for r in decision.retrieval.get("reading", ()))
-    monkeypatch.setattr(search_module, "PLASTICS_WEIGHT", 0.0)
+    monkeypatch.setattr(readings_module, "PLASTICS_WEIGHT", 0.0)
     decision = decide("plastic pallets made of high density polyethylene", reference)
     assert "reading" not in decision.retrieval
 
