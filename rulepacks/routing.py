@@ -87,6 +87,7 @@ class Routing:
     code: str  # the best candidate's code ("" when there is none); advice even when blocked
     confidence: float
     runner_up: Candidate | None = None
+    score: float = 0.0  # the best candidate's evidence score, which the tie margin compares
 
 
 def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -196,4 +197,5 @@ def route(
         code=best.code if best else "",
         confidence=confidence if best else 0.0,
         runner_up=runner,
+        score=best.confidence if best else 0.0,
     )

@@ -92,12 +92,13 @@ def _low_confidence(c: _Context):
 
 
 def _tie(c: _Context):
+    # The margin compares evidence scores, not the calibrated confidence of the best.
     best, runner = c.routed, c.routed.runner_up
     message = (
-        f"Runner-up {fmt(runner.code)} ({runner.confidence:.2f}) is within "
-        f"{c.tie_margin:.2f} of {fmt(best.code)} ({best.confidence:.2f})."
+        f"Runner-up {fmt(runner.code)} (evidence score {runner.confidence:.2f}) is within "
+        f"{c.tie_margin:.2f} of {fmt(best.code)} ({best.score:.2f})."
     )
-    margin = round(best.confidence - runner.confidence, 4)
+    margin = round(best.score - runner.confidence, 4)
     return message, {
         "code": best.code,
         "runner_up": runner.code,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from classification.engine import classify
+from classification.engine import calibration, classify
 from classification.engine.calibration import UNCALIBRATED
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
@@ -20,6 +20,10 @@ def run(product, *, pack=None, reference=None, **kw):
         reference=reference or FakeReference(search=[]),
         **kw,
     )
+
+
+# A fit whose probability (0.95) is far from any evidence score.
+CONFIDENT = calibration.Calibration("test-0.95", (0.0,) * len(calibration.FEATURES), 2.944)
 
 
 def codes_of(decision):
@@ -81,12 +85,21 @@ def test_a_rule_below_the_pack_minimum_goes_to_review():
     assert decision.risk_band == "medium"
 
 
-def test_a_runner_up_within_the_tie_margin_goes_to_review():
-    decision = run(facts("Knitted sweater, crew neck", materials=["cotton", "polyester"]))
+@pytest.mark.parametrize("fit", [UNCALIBRATED, CONFIDENT], ids=["uncalibrated", "calibrated"])
+def test_a_runner_up_within_the_tie_margin_goes_to_review(fit):
+    decision = run(
+        facts("Knitted sweater, crew neck", materials=["cotton", "polyester"]), calibration=fit
+    )
     assert decision.outcome == "needs_review"
     assert codes_of(decision) == ["tie"]
     tie = decision.reasons[0].detail
     assert (tie["code"], tie["runner_up"]) == ("6110202079", "6110303059")
+    # The margin is between evidence scores (what the tie margin compares), not between the
+    # best's calibrated confidence and the runner-up's score.
+    scores = {c.code: c.score for c in decision.candidates}
+    assert 0 <= tie["margin"] <= tie["tie_margin"]
+    assert tie["margin"] == round(scores["6110202079"] - scores["6110303059"], 4)
+    assert f"({scores['6110202079']:.2f})." in decision.reasons[0].message
     assert [(r.code, r.reason) for r in decision.rejected] == [("6110303059", "tie")]
 
 
