@@ -85,6 +85,7 @@ def test_washers_lead_with_their_reading_and_contradict_other_subheadings(refere
     assert best.code == "7318220000"
     evidence = next(e for e in best.sources if e.kind == "reading")
     assert evidence.detail["basis"] == "fastener" and evidence.detail["kind"] == "washers"
+    assert decision.calibration["features"]["reading_stated"] == 1.0  # fitted on ATLAS's 7318
     (found,) = fasteners.propose(fasteners.read(product("Flat washers")), reference)
     assert found.contradicts("7318155090") and not found.contradicts("7318220000")
     assert not found.contradicts("8424300000")

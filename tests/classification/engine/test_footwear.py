@@ -125,3 +125,7 @@ def test_sneakers_lead_with_their_reading(reference):
     evidence = next(e for e in best.sources if e.kind == "reading")
     assert evidence.detail["basis"] == "footwear" and evidence.detail["upper"] == "textile"
     assert "footwear reading: sneakers: upper of textile" in best.rationale
+    # No labelled footwear behind the shipped calibration: the reading does not raise the
+    # confidence until it is measured (calibration.FITTED_READINGS).
+    assert decision.calibration["features"]["reading"] == 0.0
+    assert decision.calibration["features"]["reading_stated"] == 0.0
