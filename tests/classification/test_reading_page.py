@@ -68,3 +68,21 @@ def test_a_reading_shows_and_a_contradicting_precedent_is_set_aside(cast, make_p
     assert "data-reading" in body and "(6110.30.30.59)" in body
     assert f"precedent #{first.pk}" in body
     assert "set aside: contradicts the garment reading" in body
+
+
+def test_read_as_names_each_reading_once_with_its_lines():
+    from django.template.loader import render_to_string
+
+    label = "4,4'-diaminodiphenylsulfone: amine (29.21), organo-sulphur compound (29.30)"
+    read_as = [
+        {"code": "2930902900", "basis": "chemical", "reading": label},
+        {"code": "2930306000", "basis": "chemical", "reading": label},
+        {"code": "2921591700", "basis": "chemical", "reading": f"{label}; also heading 2921"},
+    ]
+    html = render_to_string(
+        "classification/decision.html#read-as", {"ev": {"retrieval": {"reading": read_as}}}
+    )
+    text = " ".join(html.replace("&#x27;", "'").split())
+    assert text.count("organo-sulphur compound (29.30) (") == 1
+    assert f"chemical: {label} (2930.90.29.00, 2930.30.60.00); " in text
+    assert text.endswith(f"chemical: {label}; also heading 2921 (2921.59.17.00)</dd>")
