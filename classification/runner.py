@@ -55,33 +55,35 @@ class _Result:
 def drain(*, owner: str | None = None, max_batches: int | None = None) -> DrainReport:
     """Claim and work batches until the queue is empty (or ``max_batches`` were worked, or the
     worker is asked to stop)."""
-    owner = owner or leases.worker_name()
     report = DrainReport()
+    # One BLAS thread per worker: workers are processes, one a core; more threads per process
+    # only fight over the cores for the semantic search's matrix products.
+    with threadpool_limits(limits=1, user_api="blas"):
+        try:
+            _drain(owner or leases.worker_name(), max_batches, report)
+        finally:
+            gc.unfreeze()
+    return report
+
+
+def _drain(owner: str, max_batches: int | None, report: DrainReport) -> None:
     contexts = selectors.EngineContexts()
     batches = 0
-    try:
-        while max_batches is None or batches < max_batches:
-            if worker.stopping():
-                break  # the jobs not claimed stay queued for the next worker
-            batch = leases.claim(owner=owner, limit=CLAIM_BATCH_SIZE)
-            if not batch:
-                break
-            batches += 1
-            report.claimed += len(batch)
-            # One BLAS thread per worker: workers are processes, one a core; more threads per
-            # process only fight over the cores for the semantic search's matrix products.
-            with threadpool_limits(limits=1, user_api="blas"):
-                results = _run(batch, contexts)
-            _commit(results, owner=owner, report=report)
-            if batches == 1:
-                # What the first batch loaded (schedule, search indexes, lexicon, precedents)
-                # and Django's own objects are a few hundred thousand long-lived containers;
-                # each full collection walked them all, a tenth of a worker's time. Frozen,
-                # the collector skips them until the drain ends.
-                gc.freeze()
-    finally:
-        gc.unfreeze()
-    return report
+    while max_batches is None or batches < max_batches:
+        if worker.stopping():
+            break  # the jobs not claimed stay queued for the next worker
+        batch = leases.claim(owner=owner, limit=CLAIM_BATCH_SIZE)
+        if not batch:
+            break
+        batches += 1
+        report.claimed += len(batch)
+        _commit(_run(batch, contexts), owner=owner, report=report)
+        if batches == 1:
+            # What the first batch loaded (schedule, search indexes, lexicon, precedents) and
+            # Django's own objects are a few hundred thousand long-lived containers; each full
+            # collection walked them all, a tenth of a worker's time. Frozen, the collector
+            # skips them until the drain ends (``drain`` thaws them).
+            gc.freeze()
 
 
 def _prefetch(jobs, contexts: "selectors.EngineContexts") -> None:
