@@ -149,7 +149,9 @@ def decision_row(value, *, job, attempt: int, pack_id, jurisdiction: str, now) -
     total = duty.get("total")
     return Decision(
         tenant_id=job.tenant_id,
-        job=job,
+        # By id: ``job=job`` would also cache the decision on the job (a one-to-one), a cycle
+        # that kept every batch's jobs, products and evidence alive until a full collection.
+        job_id=job.pk,
         attempt=attempt,
         product_id=job.product_id,
         product_version_id=job.product_version_id,
