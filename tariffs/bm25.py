@@ -123,6 +123,8 @@ class SearchIndex:
             threshold = np.partition(values, len(values) - limit)[len(values) - limit]
             found = found[values >= threshold]
         # Best ``limit`` by score, ties to the lower index (documents are in code order).
-        order = np.lexsort((found, -scores[found]))[:limit]
-        best = [(int(i), float(scores[i])) for i in found[order]]
-        return [(self.codes[i], round(min(score / ceiling, 1.0), 4)) for i, score in best]
+        best = found[np.lexsort((found, -scores[found]))[:limit]]
+        return [
+            (self.codes[i], round(min(score / ceiling, 1.0), 4))
+            for i, score in zip(best.tolist(), scores[best].tolist(), strict=True)
+        ]

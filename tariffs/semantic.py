@@ -50,6 +50,9 @@ class SemanticIndex:
         # product serves a worker's whole batch) and kept for repeated texts.
         self._found: OrderedDict[tuple[str, int], list[SemanticHit]] = OrderedDict()
         self._found_lock = threading.Lock()
+        # Query vectors per text: a product's is asked for by the batch's prefetch, then again
+        # by its own search.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         # Two stages: the subheadings (HS6) whose mean vector is nearest, then every line of
         # those. Codes are sorted, so a subheading's lines are one slice of the matrix. A full
         # scan of ~20,000 lines costs 5 ms a query on these cores; this, a quarter of it.
@@ -66,12 +69,23 @@ class SemanticIndex:
 
     def vector(self, text: str):
         """Return the query vector of ``text`` in this index's space (None for no known piece)."""
-        ids = self.encoder.token_ids([text])[0]
-        if not ids:
-            return None
-        v = self.idf[ids] @ self.encoder.table[ids]
-        v = v / max(float(np.linalg.norm(v)), 1e-12) - self.mean
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        v = self._vectors.get(text)
+        if v is None:
+            ids = self.encoder.token_ids([text])[0]
+            if not ids:
+                return None
+            v = self.idf[ids] @ self.encoder.table[ids]
+            v = v / max(float(np.linalg.norm(v)), 1e-12) - self.mean
+            v = v / max(float(np.linalg.norm(v)), 1e-12)
+            v.flags.writeable = False  # shared by every caller that asks for this text
+            self._keep_vector(text, v)
+        return v
+
+    def _keep_vector(self, text: str, v) -> None:
+        with self._found_lock:
+            self._vectors[text] = v
+            while len(self._vectors) > PREFETCH_KEEP:
+                self._vectors.popitem(last=False)
 
     def vectors(self, texts: list[str]):
         """Return one query vector per text (zeros for a text with no known word piece)."""
@@ -116,9 +130,10 @@ class SemanticIndex:
         if probe == 0:
             return []
         groups = np.argpartition(-group_sims, probe - 1)[:probe]
-        rows = np.concatenate(
-            [np.arange(a, b) for a, b in zip(self._starts[groups], self._ends[groups], strict=True)]
-        )
+        # Every line of the probed groups, group by group: their rows without a Python loop.
+        starts, lengths = self._starts[groups], self._ends[groups] - self._starts[groups]
+        offsets = np.cumsum(lengths) - lengths
+        rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
         sims = self.matrix[rows] @ v
         limit = min(limit, len(rows))
         top = np.argpartition(-sims, limit - 1)[:limit]
@@ -156,7 +171,6 @@ class TransformerIndex(SemanticIndex):
 
     def __init__(self, codes: list[str], matrix, encoder, key: str):
         super().__init__(codes, matrix, None, None, encoder, key)
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._row = {code: i for i, code in enumerate(codes)}
 
     def vector(self, text: str):
@@ -171,10 +185,7 @@ class TransformerIndex(SemanticIndex):
         v = self._vectors.get(text)
         if v is None:
             v = self.encoder.encode([text])[0]
-            with self._found_lock:
-                self._vectors[text] = v
-                while len(self._vectors) > PREFETCH_KEEP:
-                    self._vectors.popitem(last=False)
+            self._keep_vector(text, v)
         return v
 
     def similarities(self, text: str, codes: list[str]) -> dict[str, float]:
