@@ -147,13 +147,14 @@ def schedule_key(reference) -> tuple:
     )
 
 
-def _heading_text(reference, code: str) -> frozenset[str]:
+def _heading_text(reference, code: str, schedule: tuple = ()) -> frozenset[str]:
     """Meaningful words of a subheading's heading (HS4) and subheading (HS6) texts.
 
-    Cached by schedule identity rather than by the ``Reference`` object, so a reloaded schedule
-    does not keep its predecessor's reference alive.
+    Cached by schedule identity (``schedule``: ``schedule_key(reference)``, computed once per
+    search by the caller) rather than by the ``Reference`` object, so a reloaded schedule does
+    not keep its predecessor's reference alive.
     """
-    key = (*schedule_key(reference), code)
+    key = (*(schedule or schedule_key(reference)), code)
     found = _heading_cache.get(key)
     if found is None:
         texts = [line.description for p in (code[:4], code[:6]) if (line := reference.line(p))]
@@ -181,9 +182,10 @@ def _word_ranking(
     for h in hits:
         subheading_mass[h.code[:6]] += h.score / top
     best_sub = max(subheading_mass.values())
-    scored = []
+    schedule, scored = schedule_key(reference), []
     for h in hits:
-        core_share = len(core & _heading_text(reference, h.code[:6])) / len(core) if core else 0.0
+        words = _heading_text(reference, h.code[:6], schedule) if core else frozenset()
+        core_share = len(core & words) / len(core) if core else 0.0
         relevance = (
             h.score / top
             + SUBHEADING_WEIGHT * subheading_mass[h.code[:6]] / best_sub
