@@ -182,3 +182,13 @@ def path_reference(lines, *, name: str) -> tariff_reference.Reference:
     return small_reference(
         [(code, flag, path[-1], " › ".join(path)) for code, flag, path in lines], name=name
     )
+
+
+def ranked(product, reference):
+    """The engine's decision from search alone (no pack, uncalibrated): the ranking as it is."""
+    from classification.engine import classify
+    from classification.engine.calibration import UNCALIBRATED
+
+    return classify(
+        product, pack=None, reference=reference, rank_without_pack=True, calibration=UNCALIBRATED
+    )

@@ -2,8 +2,7 @@
 
 import pytest
 
-from classification.engine import bags, classify
-from classification.engine.calibration import UNCALIBRATED
+from classification.engine import bags
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -80,13 +79,7 @@ def test_without_an_outer_surface_the_kind_still_chooses(reference):
 
 
 def test_a_laptop_backpack_leads_with_its_reading_not_the_laptop(reference):
-    decision = classify(
-        product("Laptop backpack with padded sleeve, polyester"),
-        pack=None,
-        reference=reference,
-        rank_without_pack=True,
-        calibration=UNCALIBRATED,
-    )
+    decision = fakes.ranked(product("Laptop backpack with padded sleeve, polyester"), reference)
     best = decision.candidates[0]
     assert best.code == "4202923120"
     evidence = next(e for e in best.sources if e.kind == "reading")

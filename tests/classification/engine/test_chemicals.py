@@ -2,8 +2,7 @@
 
 import pytest
 
-from classification.engine import chemicals, classify
-from classification.engine.calibration import UNCALIBRATED
+from classification.engine import chemicals
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -157,12 +156,8 @@ def test_the_runner_up_heading_is_an_alternative_and_other_headings_contradict(r
 
 
 def test_a_compound_leads_with_its_reading(reference):
-    decision = classify(
-        product("4,4'-Diaminodiphenylsulfone, used as an epoxy curing agent"),
-        pack=None,
-        reference=reference,
-        rank_without_pack=True,
-        calibration=UNCALIBRATED,
+    decision = fakes.ranked(
+        product("4,4'-Diaminodiphenylsulfone, used as an epoxy curing agent"), reference
     )
     best = decision.candidates[0]
     assert best.code == "2930909000"

@@ -2,8 +2,7 @@
 
 import pytest
 
-from classification.engine import classify, fasteners
-from classification.engine.calibration import UNCALIBRATED
+from classification.engine import fasteners
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -74,13 +73,7 @@ def test_other_goods_and_other_metals_are_not_read(text):
 
 
 def test_washers_lead_with_their_reading_and_contradict_other_subheadings(reference):
-    decision = classify(
-        product("Stainless steel flat washers, M8"),
-        pack=None,
-        reference=reference,
-        rank_without_pack=True,
-        calibration=UNCALIBRATED,
-    )
+    decision = fakes.ranked(product("Stainless steel flat washers, M8"), reference)
     best = decision.candidates[0]
     assert best.code == "7318220000"
     evidence = next(e for e in best.sources if e.kind == "reading")

@@ -2,8 +2,7 @@
 
 import pytest
 
-from classification.engine import classify, footwear
-from classification.engine.calibration import UNCALIBRATED
+from classification.engine import footwear
 from tests.classification.engine import fakes
 from tests.classification.engine.fakes import facts
 
@@ -113,13 +112,7 @@ def test_a_stated_upper_contradicts_another_heading_of_footwear(reference):
 
 
 def test_sneakers_lead_with_their_reading(reference):
-    decision = classify(
-        product("Canvas sneakers with rubber sole, lace-up"),
-        pack=None,
-        reference=reference,
-        rank_without_pack=True,
-        calibration=UNCALIBRATED,
-    )
+    decision = fakes.ranked(product("Canvas sneakers with rubber sole, lace-up"), reference)
     best = decision.candidates[0]
     assert best.code == "6404110000"
     evidence = next(e for e in best.sources if e.kind == "reading")
