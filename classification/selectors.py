@@ -110,6 +110,11 @@ def classify_cases(
     # One BLAS thread, as in a worker: the matrix products are small and many.
     with threadpool_limits(limits=1, user_api="blas"):
         if cases and context.reference is not None:
+            # A backtest gates activation: its figures must not depend on whether the schedule's
+            # semantic index has finished loading (seconds, once per revision), so it waits.
+            semantic = getattr(context.reference, "semantic", None)
+            if semantic is not None:
+                semantic(wait=True)
             # The first search of a process loads the schedule's indexes (about a second):
             # done untimed, so each case's time is its own.
             engine_search.search_candidates(cases[0].facts, context.reference)

@@ -30,6 +30,7 @@ from classification.models import (
 )
 from classification.review import states as review_states
 from rulepacks import backtest, routing, selectors, services
+from tariffs import reference as tariff_reference
 from tests.classification.conftest import import_products
 from workbench.roles import Role
 
@@ -202,6 +203,21 @@ def test_now_and_after_match_the_decisions_the_worker_makes(cast, make_pack, lea
     backtested = make_pack(active.source + "\n# again\n", stage="backtested").backtest_report
     assert backtested["now"]["pack"] == active.pk
     assert backtested["now"]["outcomes"] == backtested["outcomes"]
+
+
+def test_a_backtest_waits_for_the_schedules_semantic_index(cast, make_pack, monkeypatch):
+    # Its figures gate activation: they must not depend on whether the index finished loading.
+    asked = []
+    semantic = tariff_reference.Reference.semantic
+
+    def spy(self, *, wait=False):
+        asked.append(wait)
+        return semantic(self, wait=wait)
+
+    monkeypatch.setattr(tariff_reference.Reference, "semantic", spy)
+    products(cast, "TEE", 1, **TEE)
+    make_pack(stage="backtested")
+    assert asked and asked[0] is True  # before any case is searched
 
 
 # --- The review-rate check compares with today -----------------------------------------------
