@@ -66,8 +66,8 @@ _GROUP_WORDS = {w.rstrip("s") for _, words in KINDS.values() for w in words}
 _SURFACES = (
     (
         "plastics",
-        r"(?:pu|faux|vegan|imitation|artificial|synthetic|bonded|pvc) leather|leatherette|"
-        r"polyurethane|\bpu\b|pvc|vinyl|plastics?|polycarbonate|abs|eva|tpu",
+        rf"{descent.IMITATION_LEATHER}|(?:bonded|pvc) leather|polyurethane|\bpu\b|pvc|vinyl|"
+        r"plastics?|polycarbonate|abs|eva|tpu",
     ),
     ("leather", r"leather|suede|nubuck|cowhide|calfskin|lambskin"),
     (
@@ -77,7 +77,7 @@ _SURFACES = (
     ),
     ("other", r"paperboard|cardboard|wood|wooden|aluminium|aluminum|metal|steel|straw|rattan"),
 )
-_SURFACE_RE = [(s, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for s, p in _SURFACES]
+_SURFACE_RE = descent.vocabulary(_SURFACES)
 _FIBRE = (
     ("man-made", re.compile(r"(?<![\w-])(?:polyester|nylon|polypropylene|microfiber)(?![\w-])")),
     ("cotton", re.compile(r"(?<![\w-])(?:cotton|canvas|denim)(?![\w-])")),
@@ -137,15 +137,8 @@ def read(facts: Mapping[str, object]) -> Reading | None:
             if m is None:
                 continue
             text = f"{description or ' '.join(named)} {materials}"
-            surface, at = "", len(text)
-            for name, surface_re in _SURFACE_RE:
-                found = surface_re.search(text)
-                if found and found.start() < at:
-                    surface, at = name, found.start()
-            fibre = ""
-            if surface == "textile":
-                named = [(hit.start(), f) for f, r in _FIBRE if (hit := r.search(text))]
-                fibre = min(named)[1] if named else ""  # the first named
+            surface = descent.first_named(text, _SURFACE_RE)
+            fibre = descent.first_named(text, _FIBRE) if surface == "textile" else ""
             return Reading(kind, m.group(0), surface, fibre)
     return None
 

@@ -43,6 +43,21 @@ def opening_end(more: str = "", *, punctuation: bool = True) -> re.Pattern:
     return re.compile(rf"[,;:(]|\s-\s|{words}" if punctuation else words)
 
 
+# Imitation leather is sheeting of plastics for the nomenclature (bags, footwear).
+IMITATION_LEATHER = r"(?:pu|faux|vegan|imitation|artificial|synthetic) leather|leatherette"
+
+
+def vocabulary(table) -> list[tuple[str, re.Pattern]]:
+    """``(name, pattern)`` pairs of a reader's word table, each matched as whole words."""
+    return [(name, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for name, p in table]
+
+
+def first_named(text: str, vocabulary) -> str:
+    """The name whose words ``text`` names first (``vocabulary`` from ``vocabulary``), or ""."""
+    named = [(hit.start(), name) for name, pattern in vocabulary if (hit := pattern.search(text))]
+    return min(named)[1] if named else ""
+
+
 # Words of a line's text or a product's that state no condition.
 STOP = frozenset(
     re.findall(

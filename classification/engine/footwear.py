@@ -64,9 +64,8 @@ _WATERPROOF = re.compile(r"waterproof|rain ?boots?|wellington|wellies|gum ?boots
 _MATERIALS = (
     (
         "rubber or plastics",
-        r"(?:pu|faux|vegan|imitation|artificial|synthetic) leather|leatherette|synthetics?|rubber|"
-        r"plastics?|"
-        r"pvc|\bpu\b|polyurethane|eva|tpu|tpr|vinyl|silicone|foam",
+        rf"{descent.IMITATION_LEATHER}|synthetics?|rubber|plastics?|pvc|\bpu\b|polyurethane|eva|"
+        r"tpu|tpr|vinyl|silicone|foam",
     ),
     ("leather", r"leather|suede|nubuck|cowhide|calfskin|patent"),
     (
@@ -76,7 +75,7 @@ _MATERIALS = (
     ),
     ("other", r"wood(?:en)?|cork|straw|rope|paper"),
 )
-_MATERIAL_RE = [(m, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for m, p in _MATERIALS]
+_MATERIAL_RE = descent.vocabulary(_MATERIALS)
 _UPPER = re.compile(r"upper")
 _SOLE = re.compile(r"(?:out)?soles?\b|bottoms?\b")
 _WEARER = (
@@ -199,8 +198,7 @@ def _parts(text: str, before: str, materials: list[str]) -> tuple[str, str, tupl
 
 
 def _material(text: str) -> str:
-    named = [(hit.start(), m) for m, pattern in _MATERIAL_RE if (hit := pattern.search(text))]
-    return min(named)[1] if named else ""
+    return descent.first_named(text, _MATERIAL_RE)
 
 
 def propose(reading: Reading | None, reference, index=None, vector=None) -> list[Proposal]:
