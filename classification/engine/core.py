@@ -33,7 +33,7 @@ from rulepacks.format.compiled import (
 )
 from tariffs import codes as tariff_codes
 
-ENGINE_VERSION = "2026.12.5"
+ENGINE_VERSION = "2026.12.6"
 # Display formatting of codes, memoised: the same few codes are formatted many times a decision.
 fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
 
@@ -146,12 +146,27 @@ def _precedent_evidence(pool, index, facts, facts_sha256) -> None:
         )
 
 
+def _settled(pool, min_confidence: float) -> bool:
+    """A rule or a precedent already reaches the pack's minimum for some code."""
+    return any(
+        e.weight >= min_confidence
+        for entry in pool.values()
+        for e in entry.evidence
+        if e.kind in ("rule", "precedent")
+    )
+
+
 def _search_evidence(
-    pool, facts, reference, cap: float, lexicon, pack, memo=None
+    pool, facts, reference, cap: float, lexicon, pack, memo=None, *, rerank: bool = True
 ) -> tuple[dict, tuple]:
-    """Add word-search, meaning and lexicon evidence; return how retrieval ran (for the record)."""
+    """Add word-search, meaning and lexicon evidence; return how retrieval ran (for the record).
+
+    ``rerank`` off leaves the transformer re-rank of the alternatives out: the product is
+    settled by a rule or precedent, and the re-rank's few milliseconds would buy nothing."""
     if memo is None:
-        found = search_candidates(facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon)
+        found = search_candidates(
+            facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon, rerank=rerank
+        )
     else:
         # The search reads only the query, the article and the everyday terms (the pack's
         # synonyms among them): two packs over the same products search once.
@@ -159,11 +174,12 @@ def _search_evidence(
             search_module.build_query(facts)[0],
             search_module.semantic_text(facts),
             tuple(getattr(pack, "synonyms", ()) or ()),
+            rerank,
         )
         found = memo.get(key)
         if found is None:
             found = memo[key] = search_candidates(
-                facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon
+                facts, reference, limit=SEARCH_LIMIT, lexicon=lexicon, rerank=rerank
             )
     pack_terms = {term for term, _ in getattr(pack, "synonyms", ())} if pack is not None else set()
     for rank, hit in enumerate(found.candidates, 1):
@@ -386,7 +402,14 @@ def classify(
         if search and reference is not None:
             terms = search_module.with_pack_synonyms(lexicon, pack)
             retrieval, lexicon_hits, readings = _search_evidence(
-                pool, facts, reference, cap, terms, pack, search_memo
+                pool,
+                facts,
+                reference,
+                cap,
+                terms,
+                pack,
+                search_memo,
+                rerank=not _settled(pool, min_confidence),
             )
             prec.set_aside_contradicted(pool.values(), readings)
         if precedents is not None and len(precedents):

@@ -11,10 +11,19 @@ line leads over any line that search alone ranks first), checked on its test hal
 everyday terms (docs/engine.md).
 """
 
-from classification.engine import bags, chemicals, fasteners, footwear, garments, plastics
+from classification.engine import (
+    bags,
+    chemicals,
+    fasteners,
+    footwear,
+    garments,
+    instruments,
+    plastics,
+)
 
 GARMENT_WEIGHT = PLASTICS_WEIGHT = BAG_WEIGHT = CHEMICAL_WEIGHT = 2.0
 FOOTWEAR_WEIGHT = FASTENER_WEIGHT = 2.0
+INSTRUMENT_WEIGHT = 2.0
 
 
 def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
@@ -28,6 +37,7 @@ def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text
         (bags, BAG_WEIGHT),
         (fasteners, FASTENER_WEIGHT),
         (chemicals, CHEMICAL_WEIGHT),
+        (instruments, INSTRUMENT_WEIGHT),
     ):
         found = module.read(facts) if weight else None
         if not found:

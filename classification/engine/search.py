@@ -32,7 +32,7 @@ NOISE = frozenset(
         "feature features featuring designed design used use which also each one two three "
         "consist consists consisting composed comprised provided include includes including "
         "will can may such other type types unit units set sets piece pieces pc pcs "
-        "your you we our us it they he she new various assorted"
+        "your you we our us it they he she new various assorted kit kits"
     )
 )
 HEAD_WORDS = 12
@@ -59,8 +59,8 @@ SEMANTIC_POOL = 60  # lines fetched by meaning before fusion
 # (``Reference.transformer``), and the two rankings fused by reciprocal rank, the transformer's
 # weighing RERANK_WEIGHT. Chosen on the ATLAS validation half, checked on its test half and the
 # UK everyday terms (docs/engine.md).
-RERANK_POOL = 30
-RERANK_WEIGHT = 0.5
+RERANK_POOL = 40
+RERANK_WEIGHT = 1.0
 # Within a heading, a line whose conditions the product meets ("of silver", "exceeding 100 kg")
 # moves ahead of its siblings (``engine/subheadings.py``): its fit counts CONDITION_WEIGHT against
 # its relevance relative to the heading's best. The order of headings never changes.
@@ -238,8 +238,17 @@ def _lexicon_prefixes(hits) -> dict[str, str]:
     return out
 
 
+SETTLED = "a rule or precedent settles this product: its alternatives are not re-ranked"
+
+
 def search_candidates(
-    facts: Mapping[str, object], reference, *, limit: int = 10, lexicon=None, proposals=True
+    facts: Mapping[str, object],
+    reference,
+    *,
+    limit: int = 10,
+    lexicon=None,
+    proposals=True,
+    rerank=True,
 ) -> SearchResult:
     """Return up to ``limit`` declarable codes for the facts, best first, and how they were found.
 
@@ -248,7 +257,8 @@ def search_candidates(
     schedule's lines nearest in meaning (``Reference.semantic``), and the lines under the codes
     that everyday terms of the product point at (the lexicon); the material's residual line and a
     part's parts line (``engine/residual.py``, unless ``proposals`` is off) join as rankings of
-    their own. ``score`` is the code's share of
+    their own. ``rerank=False`` (a rule or precedent settles the product) leaves the transformer
+    re-rank of the alternatives out. ``score`` is the code's share of
     the fused relevance of everything returned, so it sums to at most 1 and falls when many codes
     compete. At most ``PER_SUBHEADING`` codes per HS6 are kept, so alternatives span subheadings.
     """
@@ -308,7 +318,7 @@ def search_candidates(
         )
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     ranked = [(code, r) for code, r in ranked if reference.is_declarable(code)]
-    transformer, rerank_why = _transformer(reference)
+    transformer, rerank_why = _transformer(reference) if rerank else (None, SETTLED)
     pool = max(limit, RERANK_POOL) if transformer is not None else limit
     kept = _keep(ranked, pool)
     # Only the headings kept can change their lines: the others' codes are not read.
@@ -399,10 +409,13 @@ def _refill(kept, within) -> list[tuple[str, float]]:
 
 
 def _rerank(transformer, text: str, kept, limit: int):
-    """Fuse the fused ranking of ``kept`` with the transformer's ranking of the same codes.
+    """Re-rank the alternatives of ``kept`` by fusing their fused rank with the transformer's.
 
-    Returns the best ``limit`` as ``(code, relevance)`` and each code's transformer rank and
-    cosine. A code without a transformer vector ranks after every code that has one.
+    The first code keeps its place, and every place keeps its fused relevance: only which
+    alternative holds places 2 to ``limit`` changes, so the selection, its score and margin (and
+    so its calibrated confidence) are those of the fused ranking. Returns the ``limit`` codes as
+    ``(code, relevance)`` and each code's transformer rank and cosine. A code without a
+    transformer vector ranks after every code that has one.
     """
     sims = transformer.similarities(text, [code for code, _ in kept])
     by_meaning = sorted((code for code, _ in kept), key=lambda c: -sims.get(c, -1.0))
@@ -411,8 +424,10 @@ def _rerank(transformer, text: str, kept, limit: int):
         code: 1.0 / (RRF_K + rank) + RERANK_WEIGHT / (RRF_K + rank_of[code])
         for rank, (code, _) in enumerate(kept, 1)
     }
-    best = sorted((code for code, _ in kept), key=lambda c: -relevance[c])[:limit]
-    return [(c, relevance[c]) for c in best], rank_of, sims
+    alternatives = sorted((code for code, _ in kept[1:]), key=lambda c: -relevance[c])
+    places = [r for _, r in kept[:limit]]
+    codes = [kept[0][0], *alternatives][: len(places)]
+    return list(zip(codes, places, strict=True)), rank_of, sims
 
 
 def prefetch(facts_list, reference) -> None:

@@ -12,6 +12,7 @@ from classification.engine import search as search_module
 from classification.engine.calibration import UNCALIBRATED
 from tariffs import semantic
 from tests.classification.engine.fakes import facts
+from tests.classification.engine.fakes import pack as fake_pack
 from tests.classification.engine.test_semantic import LINES, offline, small_reference  # noqa: F401
 from workbench import embeddings, embeddings_onnx
 
@@ -204,17 +205,57 @@ class _Similar:
         return {c: self.sims[c] for c in codes if c in self.sims}
 
 
-def test_a_candidate_far_nearer_in_meaning_overtakes_the_fused_first():
-    kept = [(c, 1.0) for c in ("A", "B", "C", "D", "E")]
-    # A is first by fusion but last by meaning; B is second by fusion and first by meaning.
-    sims = _Similar({"A": 0.1, "B": 0.9, "C": 0.5, "D": 0.4, "E": 0.3})
-    best, rank_of, cosines = search_module._rerank(sims, "text", kept, limit=3)
-    assert [c for c, _ in best] == ["B", "A", "C"]
-    assert rank_of == {"B": 1, "C": 2, "D": 3, "E": 4, "A": 5}
-    assert cosines["B"] == 0.9
+def test_an_alternative_far_nearer_in_meaning_moves_up_and_the_first_keeps_its_place():
+    kept = [("A", 0.5), ("B", 0.4), ("C", 0.3), ("D", 0.2), ("E", 0.1)]
+    # A is first by fusion but last by meaning: it stays first, its selection is the fused one.
+    # E is last by fusion and first by meaning among the alternatives: it overtakes C and D.
+    sims = _Similar({"A": 0.1, "B": 0.8, "C": 0.2, "D": 0.3, "E": 0.9})
+    best, rank_of, cosines = search_module._rerank(sims, "text", kept, limit=4)
+    assert [c for c, _ in best] == ["A", "B", "E", "C"]
+    # Every place keeps its fused relevance: the first's share and margin do not change.
+    assert [r for _, r in best] == [0.5, 0.4, 0.3, 0.2]
+    assert rank_of == {"E": 1, "B": 2, "D": 3, "C": 4, "A": 5}
+    assert cosines["E"] == 0.9
 
 
 def test_a_code_without_a_transformer_vector_ranks_after_those_with_one():
     kept = [("X", 1.0), ("A", 1.0)]
     _, rank_of, _ = search_module._rerank(_Similar({"A": -0.5}), "text", kept, limit=2)
     assert rank_of == {"A": 1, "X": 2}
+
+
+RUCKSACK_RULE = """\
+[[rules]]
+id = "rucksack"
+code = "4202920000"
+confidence = 0.95
+risk = "low"
+rationale = "Heading 4202: backpacks and rucksacks with an outer surface of textile."
+[rules.when]
+text = { any = ["rucksack"] }
+"""
+
+
+def test_a_product_a_rule_settles_keeps_its_fused_alternatives_and_says_why(rerank_on):
+    reference = small_reference(sha256="test-rerank-settled")
+    reference.semantic(wait=True)
+    reference.transformer(wait=True)
+    product = facts("Laptop rucksack with padded sleeve", materials=["polyester"])
+    settled = classify(
+        product,
+        pack=fake_pack(rules=RUCKSACK_RULE),
+        reference=reference,
+        calibration=UNCALIBRATED,
+    )
+    assert settled.candidates[0].code == "4202920000"
+    assert settled.retrieval["rerank"] == search_module.SETTLED
+    details = [e.detail for c in settled.candidates for e in c.sources]
+    assert not any("rerank_rank" in d for d in details)
+    # The same product with no rule to settle it: its alternatives are re-ranked.
+    open_question = classify(
+        product,
+        pack=fake_pack(rules=""),
+        reference=reference,
+        calibration=UNCALIBRATED,
+    )
+    assert open_question.retrieval["rerank"] == "on"
