@@ -47,9 +47,10 @@ FEATURES = (
 
 
 # The readings the labelled cases behind the shipped fit contain (ATLAS: garments, goods of
-# plastics, bags, chemicals, fasteners). A reading of another basis (footwear: none there) is
-# not yet evidence that the code is right, so it does not raise the confidence: its products
-# stay in review until a basis is measured and added here.
+# plastics, bags, chemicals, fasteners). A reading of another basis (footwear: none there;
+# instruments: five rulings, too few to measure) is not yet evidence that the code is right, so
+# it does not raise the confidence: its products stay in review until a basis is measured and
+# added here.
 FITTED_READINGS = frozenset({"garment", "plastics", "bag", "chemical", "fastener"})
 
 
