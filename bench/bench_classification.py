@@ -1,9 +1,10 @@
 """End-to-end classification throughput: 10,000 products in 100 requests, two worker processes.
 
-Runs in its own database (EMBEDDED_DB_NAME=workbench_bench_classify), so development data is
-untouched. Loads the US schedule from ../shared/data when present and activates the demo US
-rule pack, imports 10,000 generated products, creates 100 requests of 100, then starts two
-worker processes (`runner.drain`) and measures wall time until every job is done.
+Runs in its own database (EMBEDDED_DB_NAME=workbench_bench_classify; BENCH_EMBEDDED_DB_NAME names
+another, for two checkouts sharing one embedded server), so development data is untouched. Loads
+the US schedule from ../shared/data when present and activates the demo US rule pack, imports
+10,000 generated products, creates 100 requests of 100, then starts two worker processes
+(`runner.drain`) and measures wall time until every job is done.
 
 The floor is the same 10,000 decision rows written by the cheapest means PostgreSQL offers:
 COPY into a scratch table with the same columns, measured in the same run.
@@ -20,7 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
 os.environ.setdefault("DEBUG", "1")
-os.environ["EMBEDDED_DB_NAME"] = "workbench_bench_classify"
+# Not EMBEDDED_DB_NAME itself: the bench drops its database's schema, and a shell's development
+# setting must never point it at the development database.
+os.environ["EMBEDDED_DB_NAME"] = os.environ.get(
+    "BENCH_EMBEDDED_DB_NAME", "workbench_bench_classify"
+)
 os.environ.setdefault("WORKER_PROCESSES", "2")
 SHARED = ROOT.parent / "shared" / "data"
 if SHARED.exists():

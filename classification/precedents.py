@@ -51,7 +51,12 @@ def precedents_for(tenant_id: int, jurisdiction: str) -> "engine.PrecedentIndex"
         cached = _indexes.get(key)
     if cached is not None and cached[0] == version:
         return cached[1]
-    index = engine.PrecedentIndex(_precedents(final), **found)
+    precedents = _precedents(final)
+    if isinstance(found.get("vectorize"), _one_at_a_time):
+        # What the index embeds when it is built (``PrecedentIndex._embed``): read from the
+        # machine's stored vectors instead of passing every text through the network again.
+        found["vectorize"].remember([p.text or p.description for p in precedents])
+    index = engine.PrecedentIndex(precedents, **found)
     with _lock:
         _indexes[key] = (version, index)
         _indexes.move_to_end(key)
@@ -120,8 +125,9 @@ def meaning(jurisdiction: str) -> dict:
     ``settings.PRECEDENT_TRANSFORMER`` is on: on the ATLAS learning curve its neighbours were
     right far more often than the static vectors' (docs/engine.md). Its pass (~2 ms) runs only
     for a product whose nearest precedent by the schedule's static vectors reaches
-    ``SCREEN_MIN`` (when those are ready), and each finalized decision is embedded once per
-    process. Else the static vectors alone, else ``{}``: precedents match by words only.
+    ``SCREEN_MIN`` (when those are ready), and each finalized decision's text is embedded once
+    per machine (``embeddings_onnx.encode_each_stored``). Else the static vectors alone, else
+    ``{}``: precedents match by words only.
     """
     reference = tariff_reference.get_reference(jurisdiction) if jurisdiction else None
     semantic = getattr(reference, "semantic", None)
@@ -153,14 +159,25 @@ def meaning(jurisdiction: str) -> dict:
 
 class _one_at_a_time:
     """Encode each text in its own pass: int8 activations are scaled per call, so batching would
-    make a product's vector, and so its precedents, depend on the texts beside it."""
+    make a product's vector, and so its precedents, depend on the texts beside it.
+
+    ``remember`` reads the vectors of known texts (the precedents) from the machine's store,
+    each the bytes its own pass gives; any other text is encoded when asked for.
+    """
 
     def __init__(self, encoder):
         self.encoder = encoder
+        self._known: dict = {}
+
+    def remember(self, texts: list[str]) -> None:
+        from workbench import embeddings_onnx
+
+        self._known = embeddings_onnx.encode_each_stored(self.encoder, texts)
 
     def __call__(self, texts):
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
-        return np.stack([self.encoder.encode([t])[0] for t in texts])
+        known = self._known
+        return np.stack([known[t] if t in known else self.encoder.encode([t])[0] for t in texts])

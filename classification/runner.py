@@ -7,6 +7,7 @@ lease expired and another worker took it) is skipped without writing anything; a
 engine run raised is retried, and after its last attempt becomes ``dead`` with the error kept.
 """
 
+import contextlib
 import gc
 import logging
 import time
@@ -77,13 +78,30 @@ def _drain(owner: str, max_batches: int | None, report: DrainReport) -> None:
             break
         batches += 1
         report.claimed += len(batch)
-        _commit(_run(batch, contexts), owner=owner, report=report)
-        if batches == 1:
-            # What the first batch loaded (schedule, search indexes, lexicon, precedents) and
-            # Django's own objects are a few hundred thousand long-lived containers; each full
-            # collection walked them all, a tenth of a worker's time. Frozen, the collector
-            # skips them until the drain ends (``drain`` thaws them).
-            gc.freeze()
+        if batches > 1:
+            _commit(_run(batch, contexts), owner=owner, report=report)
+            continue
+        # What the first batch loads (schedule, search indexes, lexicon, precedents) and Django's
+        # own objects are a few hundred thousand long-lived containers; each full collection
+        # walked them all, a tenth of a worker's time. The collector waits while the first batch
+        # builds them (collections then free little and walk a growing heap: a third of a second
+        # per worker start); frozen after it, it skips them until the drain ends (``drain``
+        # thaws them). The first batch's own cyclic garbage stays until then too: one batch's.
+        with _collector_paused():
+            _commit(_run(batch, contexts), owner=owner, report=report)
+        gc.freeze()
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Turn the cyclic garbage collector off for the block (if it was on); on again after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _prefetch(jobs, contexts: "selectors.EngineContexts") -> None:

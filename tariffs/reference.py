@@ -309,7 +309,7 @@ class Reference:
             return hits[:limit]
         with self._index_lock:
             if self._index is None:
-                self._index = bm25.SearchIndex(
+                self._index = _word_index(
                     [
                         (line.code, f"{line.full_description} {self._hs.get(line.code[:6], '')}")
                         for line in self._lines.values()
@@ -428,6 +428,22 @@ class Reference:
     def source_label(self, code: str = "") -> str:
         where = f", {codes.fmt(code)}" if code else ""
         return f"{self.jurisdiction} {self.revision}{where}"
+
+
+def _word_index(documents: list[tuple[str, str]]) -> bm25.SearchIndex:
+    """Return the BM25 index of ``documents``, read from ``var/search/`` when it was built before.
+
+    Building it takes a worker a second or more (every description tokenised, an array per word);
+    reading the stored arrays, a few hundredths. The file is keyed by the documents themselves
+    and the index's code (``bm25.fingerprint``), so a new revision, a changed HS text or a changed
+    tokeniser is a new file, whatever the database calls the schedule.
+    """
+    from tariffs import derived
+
+    path = derived.folder("search") / f"bm25-{bm25.fingerprint(documents)}.npz"
+    return derived.load_or_build(
+        path, lambda: bm25.SearchIndex(documents).to_arrays(), bm25.SearchIndex.from_arrays
+    )
 
 
 # --- duty -----------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Reads of tariff reference data: current revisions, search, browse, revision diffs, lexicon."""
 
+import json
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from tariffs import codes, lexicon, rates
 from tariffs import reference as ref_module
@@ -70,26 +72,55 @@ def reference_key(jurisdiction: str, revision: str | None) -> tuple | None:
     )
 
 
+def _json_tuples():
+    """Return a function from a JSON list's text to its tuple, decoding each distinct text once.
+
+    Tens of thousands of schedule lines and agency flags share a few dozen unit and flag lists;
+    the JSON field's decoding of every row was most of a worker's time reading a schedule.
+    """
+    decoded: dict[str, tuple] = {}
+
+    def decode(text: str) -> tuple:
+        found = decoded.get(text)
+        if found is None:
+            found = decoded[text] = tuple(json.loads(text))
+        return found
+
+    return decode
+
+
 def _lines(schedule_id: int) -> list[ref_module.Line]:
+    fields = ["units_json" if name == "units" else name for name in ref_module.LINE_FIELDS]
     rows = (
         TariffLine.objects.filter(schedule_id=schedule_id)
+        .annotate(units_json=Cast("units", TextField()))  # decoded below, once per distinct list
         .order_by("position")
-        .values_list(*ref_module.LINE_FIELDS)
+        .values_list(*fields)
     )
-    u = ref_module.LINE_FIELDS.index("units")  # a JSON list in the row, a tuple in the Line
+    u = ref_module.LINE_FIELDS.index("units")
+    decode = _json_tuples()
     return [
-        ref_module.Line(*row[:u], tuple(row[u]), *row[u + 1 :])
+        ref_module.Line(*row[:u], decode(row[u]), *row[u + 1 :])
         for row in rows.iterator(chunk_size=5000)
     ]
+
+
+def _hs_descriptions(hs_id: int) -> dict[str, str]:
+    """Return the HS subheadings' (six digits) full descriptions, the text a national line adds."""
+    rows = (
+        TariffLine.objects.filter(schedule_id=hs_id, code__regex=r"^\d{6}$")
+        .order_by("position")
+        .values_list("code", "full_description")
+    )
+    return dict(rows.iterator(chunk_size=5000))
 
 
 def reference_data(key: tuple) -> ref_module.ReferenceData:
     """Load the plain data behind a ``Reference`` for a key from ``reference_key``."""
     jurisdiction, schedule_id, hs_id, list_ids = key
-    hs_lines = _lines(hs_id) if hs_id else []
-    hs_descriptions = {line.code: line.full_description for line in hs_lines if len(line.code) == 6}
     if schedule_id is None:
         hs = TariffSchedule.objects.get(pk=hs_id)
+        hs_lines = _lines(hs_id)
         return ref_module.ReferenceData(
             jurisdiction=jurisdiction,
             revision=hs.revision,
@@ -97,7 +128,9 @@ def reference_data(key: tuple) -> ref_module.ReferenceData:
             national=False,
             has_rates=False,
             lines=hs_lines,
-            hs_descriptions=hs_descriptions,
+            hs_descriptions={
+                line.code: line.full_description for line in hs_lines if len(line.code) == 6
+            },
             sha256=hs.source_sha256,
         )
     schedule = TariffSchedule.objects.get(pk=schedule_id)
@@ -108,17 +141,20 @@ def reference_data(key: tuple) -> ref_module.ReferenceData:
         national=schedule.jurisdiction != HS_JURISDICTION,
         has_rates=schedule.has_rates,
         lines=_lines(schedule_id),
-        hs_descriptions=hs_descriptions,
+        # A national reference needs only the HS subheadings' texts, not their Line objects.
+        hs_descriptions=_hs_descriptions(hs_id) if hs_id else {},
         sha256=schedule.source_sha256,
     )
     for kind, list_id in list_ids:
         item = ReferenceList.objects.get(pk=list_id)
         data.sources[kind] = f"{item.get_kind_display()}: {item.source_name}"
         if kind == ReferenceList.Kind.PGA:
-            for code, pga, ad, cv in item.flags.values_list(
-                "code", "pga", "antidumping", "countervailing"
-            ).iterator(chunk_size=5000):
-                data.pga[code] = (tuple(pga), ad, cv)
+            flags = item.flags.annotate(pga_json=Cast("pga", TextField())).values_list(
+                "code", "pga_json", "antidumping", "countervailing"
+            )
+            decode = _json_tuples()
+            for code, pga, ad, cv in flags.iterator(chunk_size=5000):
+                data.pga[code] = (decode(pga), ad, cv)
         else:
             program = "Section 301" if kind == ReferenceList.Kind.SECTION301 else "Section 232"
             for prefix, list_name, heading, metal in item.measures.values_list(

@@ -13,9 +13,7 @@ background after a load, and a worker that finds no file builds it itself (secon
 """
 
 import bisect
-import fcntl
 import math
-import os
 import threading
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tariffs import derived
 from workbench import embeddings
 
 # Chapters 98 and 99 are special provisions, not what goods are (as in the word search).
@@ -246,7 +245,8 @@ def load_or_build(reference) -> SemanticIndex:
     """Return the reference's semantic index from ``var/embeddings/``, building it if absent.
 
     One process builds at a time per file (an advisory lock); the file is written whole or not at
-    all. Raises ``embeddings.ModelUnavailable`` when the model cannot be loaded.
+    all, and a damaged one is built again (``tariffs.derived``). Raises
+    ``embeddings.ModelUnavailable`` when the model cannot be loaded.
     """
     encoder = embeddings.static_encoder()
     key = index_key(reference, encoder)
@@ -255,34 +255,12 @@ def load_or_build(reference) -> SemanticIndex:
         codes, matrix, mean, idf = build(reference, encoder)
         return {"codes": np.array(codes), "matrix": matrix, "mean": mean, "idf": idf}
 
-    path = _stored_once(key, arrays)
-    with np.load(path) as data:
+    def index(data: dict) -> SemanticIndex:
         return SemanticIndex(
-            [str(c) for c in data["codes"]],
-            data["matrix"],
-            data["mean"],
-            data["idf"],
-            encoder,
-            key,
+            data["codes"].tolist(), data["matrix"], data["mean"], data["idf"], encoder, key
         )
 
-
-def _stored_once(key: str, arrays) -> Path:
-    """Return the file of ``key`` under ``var/embeddings/``, writing ``arrays()`` first if it is
-    absent: one builder at a time per file (an advisory lock across processes, a lock within
-    one), and the file written whole or not at all."""
-    path = _path(key)
-    if not path.exists():
-        with (
-            open(path.with_suffix(".lock"), "w") as lock,
-            _locks.setdefault(key, threading.Lock()),
-        ):
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not path.exists():
-                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-                np.savez(tmp, **arrays())
-                os.replace(tmp, path)
-    return path
+    return derived.load_or_build(_path(key), arrays, index)
 
 
 def is_ready(reference) -> bool:
@@ -327,10 +305,7 @@ def load_or_build_transformer(reference) -> TransformerIndex:
         codes, texts = transformer_lines(reference)
         return {"codes": np.array(codes), "matrix": encoder.encode(texts, batch_size=32)}
 
-    path = _stored_once(key, arrays)
-    with np.load(path) as data:
-        codes = [str(c) for c in data["codes"]]
-        return TransformerIndex(codes, data["matrix"], encoder, key)
+    def index(data: dict) -> TransformerIndex:
+        return TransformerIndex(data["codes"].tolist(), data["matrix"], encoder, key)
 
-
-_locks: dict[str, threading.Lock] = {}
+    return derived.load_or_build(_path(key), arrays, index)

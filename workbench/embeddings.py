@@ -68,11 +68,20 @@ def _tokenizer(folder: Path):
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    # Both encoders key their files by the model's SHA-256 (87 MB read and hashed): once per
+    # process and file, unless the file changed since (another size, time or inode).
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if key not in _digests:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _digests[key] = digest.hexdigest()
+    return _digests[key]
+
+
+_digests: dict[tuple, str] = {}
 
 
 def _layer_norm(x, weight, bias, eps=1e-12):

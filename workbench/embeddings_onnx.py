@@ -12,6 +12,7 @@ SHA-256 and ``GRAPH_VERSION``. A missing ``onnxruntime`` / ``onnx`` or an unread
 """
 
 import fcntl
+import logging
 import math
 import os
 import threading
@@ -21,6 +22,7 @@ import numpy as np
 
 from workbench import embeddings
 
+log = logging.getLogger(__name__)
 GRAPH_VERSION = "1"  # bump when the graph changes; the cache file name includes it
 OPSET = 17  # LayerNormalization is an ONNX operator from opset 17
 
@@ -242,3 +244,60 @@ def reset() -> None:
     global _onnx
     with _onnx_lock:
         _onnx = None
+
+
+def encode_each_stored(encoder: OnnxTransformer, texts: list[str]) -> dict[str, np.ndarray]:
+    """Return each text's vector from its own pass, read from ``var/embeddings/`` when stored.
+
+    A worker embeds every finalized decision of a tenant when it starts (a few ms each, so
+    seconds for a few hundred, in every worker, every start); stored, each text is passed through
+    the network once per machine. One small file per text, named by the text's SHA-256 under a
+    folder of the encoder's version and onnxruntime's (whose int8 kernels make the vector), so a
+    text always reads back the vector its own pass gives. A damaged file is encoded again; a file
+    that cannot be written is only not kept.
+    """
+    import onnxruntime as ort
+
+    folder = embeddings.cache_dir() / f"texts-{encoder.version}-ort{ort.__version__}"
+    found: dict[str, np.ndarray] = {}
+    for text in dict.fromkeys(texts):
+        path = _text_path(folder, text)
+        vector = _read_vector(path, encoder.dim)
+        if vector is None:
+            vector = encoder.encode([text])[0]
+            _write_vector(path, vector)
+        found[text] = vector
+    return found
+
+
+def _text_path(folder: Path, text: str) -> Path:
+    import hashlib
+
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    return folder / sha[:2] / f"{sha}.npy"  # a few hundred files per folder, not 100,000 in one
+
+
+def _read_vector(path: Path, dim: int) -> np.ndarray | None:
+    try:
+        vector = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, EOFError) as err:
+        log.warning("stored vector %s is unreadable (%s); encoding the text again", path, err)
+        return None
+    if vector.shape != (dim,) or vector.dtype != np.float32:
+        log.warning("stored vector %s has the wrong shape; encoding the text again", path)
+        return None
+    return vector
+
+
+def _write_vector(path: Path, vector: np.ndarray) -> None:
+    # Whole or not at all; two workers writing the same text write the same bytes.
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_native_id()}.tmp.npy")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(tmp, vector)
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("could not store %s (%s)", path, err)
+        tmp.unlink(missing_ok=True)

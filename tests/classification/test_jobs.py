@@ -273,3 +273,34 @@ def test_a_lease_setting_that_is_not_a_number_stops_the_process_naming_it():
     done = _lease_seconds_in_a_new_process(CLASSIFICATION_LEASE_SECONDS="2 minutes")
     assert done.returncode != 0
     assert "CLASSIFICATION_LEASE_SECONDS" in done.stderr
+
+
+def test_the_collector_waits_during_the_first_batch_only(cast, make_products, monkeypatch):
+    import gc
+
+    commit = runner._commit
+    collecting = []
+
+    def commit_noting_the_collector(*args, **kwargs):
+        collecting.append(gc.isenabled())
+        commit(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_commit", commit_noting_the_collector)
+    _request(cast, make_products(30))
+    assert runner.drain(owner="test").done == 30
+    # The first batch builds what lives as long as the worker; the collector is on after it.
+    assert collecting == [False, True]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_first_batch_that_raises_leaves_the_collector_on(cast, make_products, monkeypatch):
+    import gc
+
+    def broken_commit(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(runner, "_commit", broken_commit)
+    _request(cast, make_products(3))
+    with pytest.raises(DatabaseError):
+        runner.drain(owner="test")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
