@@ -13,9 +13,10 @@ from workbench import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.get_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
-# On, the transformer re-ranks a product's best candidates once a revision's line vectors are
-# built. Off by default: it helps on held-out data but costs ~3.5 ms a product, a quarter of the
-# end-to-end throughput (docs/engine.md "Transformer re-rank"). Decisions record which ran.
+# On, the transformer re-ranks the alternatives of products no rule or precedent settles, once a
+# revision's line vectors are built. Off by default: it helps on held-out data but costs
+# 3.5-7 ms a re-ranked product, a fifth of the end-to-end throughput (docs/engine.md
+# "Transformer re-rank"). Decisions record which ran.
 TRANSFORMER_RERANK = env.get_bool("WORKBENCH_TRANSFORMER_RERANK", False)
 # Precedents by meaning through the transformer: one pass (~2 ms) per product with a plausible
 # neighbour among the tenant's finalized decisions (docs/engine.md "Precedents by meaning").
