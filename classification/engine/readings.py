@@ -24,10 +24,7 @@ from classification.engine import (
 
 GARMENT_WEIGHT = PLASTICS_WEIGHT = BAG_WEIGHT = CHEMICAL_WEIGHT = 2.0
 FOOTWEAR_WEIGHT = FASTENER_WEIGHT = 2.0
-# A reading with no labelled cases behind the calibration fit proposes at the weight of an
-# everyday term and does not lead: at 2.0 the instrument reading's right firsts looked, to the
-# fit, like word-search firsts, and the held-out calibration error rose (docs/engine.md).
-INSTRUMENT_WEIGHT = 1.0
+INSTRUMENT_WEIGHT = 2.0
 
 
 def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
