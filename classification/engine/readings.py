@@ -24,6 +24,8 @@ from classification.engine import (
 
 GARMENT_WEIGHT = PLASTICS_WEIGHT = BAG_WEIGHT = CHEMICAL_WEIGHT = 2.0
 FOOTWEAR_WEIGHT = FASTENER_WEIGHT = 2.0
+# Instruments: one validation ruling among those read, too few to choose on; 2.0 like the others,
+# so the reading leads (docs/engine.md "Measuring instruments of chapter 90").
 INSTRUMENT_WEIGHT = 2.0
 
 
