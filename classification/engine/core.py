@@ -401,15 +401,9 @@ def classify(
             _precedent_evidence(pool, precedents, facts, facts_sha256)
         if search and reference is not None:
             terms = search_module.with_pack_synonyms(lexicon, pack)
+            settled = _settled(pool, min_confidence)  # no transformer re-rank
             retrieval, lexicon_hits, readings = _search_evidence(
-                pool,
-                facts,
-                reference,
-                cap,
-                terms,
-                pack,
-                search_memo,
-                rerank=not _settled(pool, min_confidence),
+                pool, facts, reference, cap, terms, pack, search_memo, rerank=not settled
             )
             prec.set_aside_contradicted(pool.values(), readings)
         if precedents is not None and len(precedents):
