@@ -53,9 +53,14 @@ def vocabulary(table) -> list[tuple[str, re.Pattern]]:
 
 
 def first_named(text: str, vocabulary) -> str:
-    """The name whose words ``text`` names first (``vocabulary`` from ``vocabulary``), or ""."""
-    named = [(hit.start(), name) for name, pattern in vocabulary if (hit := pattern.search(text))]
-    return min(named)[1] if named else ""
+    """The name whose words ``text`` names first (``vocabulary`` from ``vocabulary``), or "";
+    of two named at the same place, the longer words ("gas meter" over "gas")."""
+    named = [
+        (hit.start(), -len(hit.group(0)), name)
+        for name, pattern in vocabulary
+        if (hit := pattern.search(text))
+    ]
+    return min(named)[2] if named else ""
 
 
 # Words of a line's text or a product's that state no condition.
@@ -74,13 +79,20 @@ def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
     lines = heading_lines(reference, heading)
     if not lines:
         return ""
-    kept = descend(lines, 0, fit)
-    if len(kept) > 1 and index is not None and vector is not None:
-        allowed = set(kept)
-        for hit in index.under(heading, vector, 200):
+    return nearest(descend(lines, 0, fit), heading, index, vector)
+
+
+def nearest(codes: list[str], prefix: str, index=None, vector=None) -> str:
+    """Of ``codes`` (lines under ``prefix``), the one nearest in meaning to ``vector``, else the
+    lowest; "" when there are none."""
+    if not codes:
+        return ""
+    if len(codes) > 1 and index is not None and vector is not None:
+        allowed = set(codes)
+        for hit in index.under(prefix, vector, 200):
             if hit.code in allowed:
                 return hit.code
-    return min(kept)
+    return min(codes)
 
 
 _lines_cache: dict[tuple, list] = {}

@@ -85,16 +85,6 @@ QUANTITIES = (
 _QUANTITY_RE = descent.vocabulary([(name, pattern) for name, _, pattern in QUANTITIES])
 
 
-def _quantity(text: str) -> str:
-    """The quantity ``text`` names first (the longer words at the same place), or ""."""
-    named = [
-        (hit.start(), -len(hit.group(0)), name)
-        for name, pattern in _QUANTITY_RE
-        if (hit := pattern.search(text))
-    ]
-    return min(named)[2] if named else ""
-
-
 _PREFIX = {name: prefix for name, prefix, _ in QUANTITIES}
 # Words for which a "monitor" or "detector" is something else (medical monitors of 9018, smoke
 # and fire alarms of 8531, metal detectors of 8543), or a part or accessory of an instrument.
@@ -148,10 +138,10 @@ def read(facts: Mapping[str, object]) -> Reading | None:
         found = _INSTRUMENT_RE.search(opening)
         if found is None:
             continue
-        quantity = _quantity(opening)
+        quantity = descent.first_named(opening, _QUANTITY_RE)
         if not quantity and _NEEDS_QUANTITY.search(found.group(0)):
             return None
-        quantity = quantity or _quantity(text)
+        quantity = quantity or descent.first_named(text, _QUANTITY_RE)
         return Reading(quantity, found.group(0)) if quantity else None
     return None
 
@@ -172,11 +162,4 @@ def _nearest_line(reference, prefix: str, index, vector) -> str:
         for code, path in descent.heading_lines(reference, prefix[:4])
         if code.startswith(prefix) and not any(s.lower().startswith("parts") for s in path)
     ]
-    if not lines:
-        return ""
-    if index is not None and vector is not None:
-        allowed = set(lines)
-        for hit in index.under(prefix, vector, 200):
-            if hit.code in allowed:
-                return hit.code
-    return min(lines)
+    return descent.nearest(lines, prefix, index, vector)
