@@ -33,7 +33,7 @@ from rulepacks.format.compiled import (
 )
 from tariffs import codes as tariff_codes
 
-ENGINE_VERSION = "2026.12.6"
+ENGINE_VERSION = "2026.12.7"
 # Display formatting of codes, memoised: the same few codes are formatted many times a decision.
 fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
 

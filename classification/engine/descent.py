@@ -95,6 +95,18 @@ def nearest(codes: list[str], prefix: str, index=None, vector=None) -> str:
     return min(codes)
 
 
+def nearest_under(reference, prefix: str, index=None, vector=None, *, parts: bool = False) -> str:
+    """The declarable line under ``prefix`` nearest in meaning (else the lowest); a line with
+    "Parts" on its path only when ``parts``."""
+    lines = [
+        code
+        for code, path in heading_lines(reference, prefix[:4])
+        if code.startswith(prefix)
+        and (parts or not any(s.lower().startswith("parts") for s in path))
+    ]
+    return nearest(lines, prefix, index, vector)
+
+
 _lines_cache: dict[tuple, list] = {}
 
 

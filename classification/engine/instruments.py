@@ -151,15 +151,5 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     if reading is None:
         return []
     prefix = _PREFIX[reading.quantity]
-    code = _nearest_line(reference, prefix, index, vector)
+    code = descent.nearest_under(reference, prefix, index, vector)
     return [Proposal(code, 1, prefix[:4], reading)] if code else []
-
-
-def _nearest_line(reference, prefix: str, index, vector) -> str:
-    """The line under ``prefix``, not a parts line, nearest in meaning (else the first)."""
-    lines = [
-        code
-        for code, path in descent.heading_lines(reference, prefix[:4])
-        if code.startswith(prefix) and not any(s.lower().startswith("parts") for s in path)
-    ]
-    return descent.nearest(lines, prefix, index, vector)

@@ -148,6 +148,14 @@ _BRACKETS = re.compile(r"\([^)]*\)")
 # Polymers that are also textile fibres: of plastics only as sheets, film or primary forms.
 _TEXTILE_TOO = frozenset({"polyester", "nylon"})
 _SHEET_OR_PRIMARY = frozenset({"plate, sheet or film", "primary form", "monofilament or profile"})
+# Flat articles named by their use, and the sheeting or film they are made of.
+_FLAT = re.compile(
+    r"(?<![\w-])(?:covers?|coverings?|mats?|liners?|tarp(?:aulin)?s?|drop ?cloths?|wraps?)$"
+)
+_MADE_OF_SHEET = re.compile(
+    r"\b(?:made|cut|manufactured|constructed|composed) (?:of|from) [^,;:]*?"
+    r"(?<![\w-])(sheeting|sheets?|films?|foils?)(?![\w-])"
+)
 _PLASTICISED = re.compile(r"plasticis|plasticiz|flexible|soft pvc")
 _OPENING_END = descent.opening_end(
     "without|intended|suitable|specifically|measuring|weighing|printed"
@@ -218,7 +226,7 @@ def read(facts: Mapping[str, object]) -> Reading | None:
         return None
     for source in (named, description):
         opening = _OPENING_END.split(source, maxsplit=1)[0].strip()
-        found = _form(opening, polymer)
+        found = _form(opening, polymer) or _cut_from_sheet(opening, source)
         if found is not None:
             form, word, heading = found
             if not heading:
@@ -228,6 +236,17 @@ def read(facts: Mapping[str, object]) -> Reading | None:
             words = frozenset(w.rstrip("s") for w in re.findall(r"[a-z]+", text)) - descent.STOP
             plasticised = bool(_PLASTICISED.search(text))
             return Reading(form, word, heading, polymer, polymer_word, words, plasticised)
+    return None
+
+
+def _cut_from_sheet(opening: str, source: str) -> tuple[str, str, str] | None:
+    """A flat article named by its use and made of sheeting or film ("silage covers made of
+    polyethylene sheeting"): plates, sheets and film cut to shape stay in 3920 / 3921 (note 10
+    to chapter 39)."""
+    if _FLAT.search(opening):
+        made = _MADE_OF_SHEET.search(source)
+        if made is not None:
+            return "plate, sheet or film", made.group(1), "3920"
     return None
 
 
@@ -276,6 +295,10 @@ def _fit(segment: str, reading: Reading) -> int | None:
             return None
         high = bool(said & {"hdpe", "high"})
         return 1 if high == (density.group(1) == "or more") else -1
+    if ("unsaturated" in s or "terephthalate" in s) and (
+        ("unsaturated" in s) != ("unsaturated" in reading.words)
+    ):
+        return -1  # polyester film and sheet are PET unless the text says "unsaturated"
     named = [name for name, (_, names, _) in POLYMERS.items() if any(n in s for n in names)]
     if named and not s.startswith("of other") and not s.startswith("other"):
         if not reading.polymer:

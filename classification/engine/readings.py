@@ -4,8 +4,8 @@ A reading takes from the product's own text the facts its part of the nomenclatu
 walks the heading's tree to the line they point at (``engine/descent.py``): garments of chapters
 61 and 62, footwear of chapter 64, goods of plastics of chapter 39, bags and cases of heading
 4202, fasteners of heading 7318, organic chemicals of chapter 29, measuring instruments of
-chapter 90. Only the first that reads a product runs (a garment of polyester is a garment, not
-goods of plastics).
+chapter 90, taps and valves of heading 8481. Only the first that reads a product runs (a garment
+of polyester is a garment, not goods of plastics).
 
 Weights chosen on the ATLAS validation half (flat from 1.5 or 2 to 3: at 2 a reading's first
 line leads over any line that search alone ranks first), checked on its test half and the UK
@@ -20,6 +20,7 @@ from classification.engine import (
     garments,
     instruments,
     plastics,
+    valves,
 )
 
 GARMENT_WEIGHT = PLASTICS_WEIGHT = BAG_WEIGHT = CHEMICAL_WEIGHT = 2.0
@@ -27,6 +28,7 @@ FOOTWEAR_WEIGHT = FASTENER_WEIGHT = 2.0
 # Instruments: one validation ruling among those read, too few to choose on; 2.0 like the others,
 # so the reading leads (docs/engine.md "Measuring instruments of chapter 90").
 INSTRUMENT_WEIGHT = 2.0
+VALVE_WEIGHT = 2.0
 
 
 def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
@@ -41,6 +43,7 @@ def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text
         (fasteners, FASTENER_WEIGHT),
         (chemicals, CHEMICAL_WEIGHT),
         (instruments, INSTRUMENT_WEIGHT),
+        (valves, VALVE_WEIGHT),
     ):
         found = module.read(facts) if weight else None
         if not found:

@@ -79,6 +79,8 @@ _X_END = re.compile(
     r"[,;:(]|\s-\s|\b(?:with|and|that|which|including|made|from|of|in|to|used|such)\b",
     re.IGNORECASE,
 )
+# "of unspecified origin", "of Chinese origin": where the goods come from, not what they are for.
+_ORIGIN = re.compile(r"\s*\bof\s+(?:[\w-]+\s+){0,2}origin\b", re.IGNORECASE)
 _PARTISH = frozenset(tokens("part parts accessory accessories component attachment spare"))
 ANY_FOR = True  # "<article> for X" proposes X's parts line even without the word "part"
 _HEADINGS = re.compile(r"(?<![a-z])headings?\s+((?:\d{4}(?:\.\d\d)?|,|\s|to|or|and)+)", re.I)
@@ -109,7 +111,7 @@ def part_of(facts: Mapping[str, object]) -> str:
     """What a part or accessory is for ("filter cartridge for a shop vacuum" → "a shop vacuum",
     "washing machine parts" → "washing machine"); "" when the product is not one."""
     for key in ("product_type", "name", "description"):
-        text = str(facts.get(key) or "").strip()
+        text = _ORIGIN.sub("", str(facts.get(key) or "")).strip()
         if not text:
             continue
         found = _PART_OF.search(text) or _X_PART.match(text)

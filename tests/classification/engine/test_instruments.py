@@ -106,15 +106,16 @@ def test_other_goods_are_not_read(text):
     assert instruments.read(product(text)) is None
 
 
-def test_a_transmitter_that_measures_leads_with_its_reading_and_stays_in_review(reference):
+def test_a_transmitter_that_measures_leads_with_its_reading_as_fitted_evidence(reference):
     decision = fakes.ranked(product("Dew point and temperature transmitters"), reference)
     best = decision.candidates[0]
     assert best.code == "9025804000"
     evidence = next(e for e in best.sources if e.kind == "reading")
     assert evidence.detail["basis"] == "instrument"
     assert evidence.detail["quantity"] == "humidity, dew point or air pressure"
-    # No labelled instruments behind the calibration fit: the reading does not raise confidence.
-    assert decision.calibration["features"]["reading_stated"] == 0.0
+    # Instruments are among the readings behind the calibration fit (2026.12.7).
+    features = decision.calibration["features"]
+    assert features["reading"] == 1.0 and features["reading_stated"] == 1.0
     (found,) = instruments.propose(instruments.read(product("Pressure gauge")), reference)
     assert found.contradicts("9025804000") and not found.contradicts("9026804000")
     assert not found.contradicts("8541510000")

@@ -33,6 +33,7 @@ LINES = [
     ),
     ("3920490000", True, [SHEETS, "Of polymers of vinyl chloride", "Other"]),
     ("3920620050", True, [SHEETS, "Of polyesters", "Of poly(ethylene terephthalate)"]),
+    ("3920630000", True, [SHEETS, "Of polyesters", "Of unsaturated polyesters"]),
     ("3920990000", True, [SHEETS, "Of other plastics"]),
     ("3921", False, [OTHER_SHEETS]),
     ("3921120000", True, [OTHER_SHEETS, "Cellular", "Of polymers of vinyl chloride"]),
@@ -77,7 +78,11 @@ def line(description, reference) -> str:
         ("polyvinyl chloride (PVC) sheets used in furniture manufacturing", "3920490000"),
         ("flagging tape made of PVC with plasticizers", "3920435000"),
         ("PVC foam board sheets", "3921120000"),
-        ("white reflective polyester film used in LED panels", "3920620050"),
+        ("white reflective polyester film used in LED panels", "3920620050"),  # PET
+        ("unsaturated polyester film", "3920630000"),  # unsaturated unless the text says so
+        # Flat articles cut from sheeting stay sheets (note 10 to chapter 39).
+        ("silage covers made of low density polyethylene sheeting", "3920100000"),
+        ("disposable floor mats made of polyethylene plastic sheeting", "3920100000"),
         ("laminated BOPP film", "3920200055"),  # plastics on plastics stays in 3920
         ("PET film laminated to aluminium foil", "3921905050"),  # combined with a metal
         ("clear polyethylene plastic bags without handles", "3923210085"),
@@ -97,6 +102,7 @@ def test_the_form_then_the_polymer_choose_the_line(text, code, reference):
         "a polyester tote bag with cotton handles",  # a polyester bag is of textiles
         "ethylene glycol, 99 % pure",  # a chemical, no form of chapter 39
         "plastic toy car with wheels",  # an article no form names: the residual line's work
+        "a backpack made of PVC sheeting",  # not a flat article: bags of 4202
     ],
 )
 def test_what_is_not_goods_of_plastics_in_a_named_form_is_not_read(text):

@@ -101,6 +101,7 @@ def test_a_machine_whose_parts_have_their_own_heading_gets_that_headings_line(re
     ("text", "what"),
     [
         ("washing machine parts including a tub", "washing machine"),
+        ("faucet parts of unspecified origin", "faucet"),  # origin is not what they are for
         ("parts of electric fuel pumps, including a capacitor", "electric fuel pumps"),
         ("a spacer ring used in a pneumatic valve", "a pneumatic valve"),
         ("Ballpoint pen, blue ink", ""),
