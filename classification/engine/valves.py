@@ -18,6 +18,7 @@ Pure: reads the ``Reference`` and its semantic index; no ORM.
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from classification.engine import descent
 
@@ -74,11 +75,74 @@ _NOT_READ = re.compile(
 _OPENING_END = descent.opening_end("to|by|on|at")
 
 
+# The facts the lines below a subheading turn on: the material named first (brass is copper,
+# stainless steel is steel), whether the appliance is worked by hand or by an actuator, its type.
+MATERIALS = (
+    ("copper", r"copper|brass|bronze|gunmetal"),
+    ("iron", r"(?:cast|ductile|malleable|grey|gray) iron|iron"),
+    ("steel", r"(?:stainless|carbon|alloy|forged) steel|stainless|steel"),
+    (
+        "other",
+        r"plastics?|pvc|cpvc|abs|polypropylene|polyethylene|nylon|zinc|zamak|alumini?um|"
+        r"ceramic|glass|rubber",
+    ),
+)
+_MATERIAL_RE = descent.vocabulary(MATERIALS)
+_ACTUATED = re.compile(
+    r"(?<![\w-])(?:solenoids?|electric(?:al(?:ly)?)?|motori[sz]ed|motor[- ]operated|actuat\w+|"
+    r"pneumatic|air[- ]operated|hydraulic|thermostatic\w*|automatic|self[- ]operating|"
+    r"regulat\w+|float|ballcocks?|fill valves?)(?![\w-])"
+)
+_BY_HAND = re.compile(
+    r"(?<![\w-])(?:faucets?|taps?|hydrants?|spigots?|cocks?|stopcocks?|bibbs?|hand[- ]operated|"
+    r"hand|manual(?:ly)?|levers?|handles?|hand ?wheels?|knobs?|shut-?off|supply stops?)(?![\w-])"
+)
+TYPES = (
+    ("gate", r"gate"),
+    ("globe", r"globe"),
+    ("plug", r"plug"),
+    ("ball", r"ball"),
+    ("butterfly", r"butterfly"),
+)
+_TYPE_RE = descent.vocabulary([(n, rf"{p} (?:valves?|cocks?)") for n, p in TYPES])
+# Line conditions read from the product's words: segment start → the words that meet it.
+_NAMED = (
+    ("solenoid", r"solenoids?"),
+    ("ballcock", r"ballcocks?|fill valves?|float valves?"),
+    ("regulator", r"regulat\w+"),
+    ("with electrical", r"electric\w*|motori[sz]ed|motor[- ]operated"),
+    ("with hydraulic", r"hydraulic\w*"),
+    ("with pneumatic", r"pneumatic|air[- ]operated"),
+    ("with thermostatic", r"thermostatic\w*"),
+    ("control valves designed for proportional", r"proportional"),
+    ("pressure spray can", r"aerosol|spray cans?"),
+    ("bath and shower", r"bath\w*|shower\w*|tub"),
+    ("sink and lavatory", r"sinks?|lavator\w+|basins?|kitchen|bathroom"),
+    ("bath, shower, sink and lavatory", r"faucets?|taps?|mixers?"),
+    ("supply stops", r"supply stops?|angle stops?|stop valves?"),
+    ("hydraulic fluid power", r"hydraulic\w*"),
+    ("pneumatic fluid power", r"pneumatic|air"),
+    ("filter-regulators", r"filter"),
+    ("hydraulic valves", r"hydraulic\w*"),
+    ("directional control", r"directional|spool"),
+    ("manual type", r"manual\w*|hand\w*|levers?"),
+    ("solenoid type", r"solenoids?"),
+    ("flow control", r"flow control\w*"),
+    ("valve bodies", r"bod(?:y|ies)"),
+    ("steel forgings", r"forg\w+"),
+)
+_NAMED_RE = [(start, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for start, p in _NAMED]
+
+
 @dataclass(frozen=True)
 class Reading:
     function: str  # a FUNCTIONS name, or OTHER
     word: str  # the product's word for the appliance ("faucet parts", "hydrant")
     part: bool
+    material: str = ""  # a MATERIALS name, "" when the text names none
+    by_hand: bool | None = None  # None when the text does not say
+    kind: str = ""  # a TYPES name ("ball"), "" when not named
+    text: str = ""  # the product's words, for the lines' other conditions
 
 
 class Proposal(descent.Proposal):
@@ -112,18 +176,25 @@ def read(facts: Mapping[str, object]) -> Reading | None:
     text = " ".join([*named, description])
     if _NOT_READ.search(text):
         return None
+    materials = " ".join(descent.fold(str(m)) for m in facts.get("materials") or ())
+    facts_of = {
+        "material": descent.first_named(f"{text} {materials}", _MATERIAL_RE),
+        "by_hand": False if _ACTUATED.search(text) else (True if _BY_HAND.search(text) else None),
+        "kind": descent.first_named(text, _TYPE_RE),
+        "text": text,
+    }
     for source in (*named, description):
         if _PARTS_OF_RE.search(source):
-            return Reading(OTHER, "parts", True)
+            return Reading(OTHER, "parts", True, **facts_of)
         opening = _OPENING_END.split(source, maxsplit=1)[0].strip(" .'\"")
         part = _PART_RE.search(opening)
         if part is not None:
-            return Reading(OTHER, part.group(0), True)
+            return Reading(OTHER, part.group(0), True, **facts_of)
         found = _APPLIANCE_RE.search(opening)
         if found is None:
             continue
         function = descent.first_named(opening, _FUNCTION_RE)
-        return Reading(function or OTHER, found.group(0), False)
+        return Reading(function or OTHER, found.group(0), False, **facts_of)
     return None
 
 
@@ -132,5 +203,41 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     if reading is None:
         return []
     prefix = "848190" if reading.part else _PREFIX.get(reading.function, "848180")
-    code = descent.nearest_under(reference, prefix, index, vector, parts=reading.part)
+    lines = [
+        (code, path)
+        for code, path in descent.heading_lines(reference, "8481")
+        if code.startswith(prefix)
+    ]
+    kept = descent.descend(lines, 1, lambda segment: _fit(segment, reading))
+    code = descent.nearest(kept, prefix, index, vector)
     return [Proposal(code, 1, "8481", reading)] if code else []
+
+
+@lru_cache(maxsize=4_000)
+def _fit(segment: str, reading: Reading) -> int | None:
+    """Whether the product meets a line's condition below its subheading (``descent.Fit``)."""
+    s = descent.fold(segment).strip(" :")
+    material = reading.material
+    if s.startswith("of copper"):
+        return None if not material else (1 if material == "copper" else -1)
+    if s.startswith("of iron or steel"):
+        return None if not material else (1 if material in ("iron", "steel") else -1)
+    if s in ("of iron", "of steel"):
+        return None if material not in ("iron", "steel") else (1 if s[3:] == material else -1)
+    if s.startswith("of other materials"):
+        return None if not material else (1 if material == "other" else -1)
+    if s.startswith(("hand operated", "of hand operated")):  # parts: "… and check appliances"
+        if reading.by_hand or (s.startswith("of") and re.search(r"\bcheck\b", reading.text)):
+            return 1
+        return None if reading.by_hand is None else -1
+    if s.startswith("having a pressure rating"):
+        return None  # the text rarely states it: both, then meaning
+    for name, _ in TYPES:
+        if s.startswith(f"{name} type"):
+            return 1 if reading.kind == name else -1
+    if s.startswith("of valves of subheading 8481.20"):
+        return 1 if re.search(r"hydraulic|pneumatic|spool", reading.text) else -1
+    for start, pattern in _NAMED_RE:
+        if s.startswith(start):
+            return 1 if pattern.search(reading.text) else -1
+    return 0 if descent.is_other(s) else None

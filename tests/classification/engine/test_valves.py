@@ -11,16 +11,38 @@ VALVES = (
     "like, including pressure-reducing valves and thermostatically controlled valves; parts"
 )
 BEARINGS = "Ball or roller bearings, and parts thereof"
+HAND = ("Hand operated",)
 # (code, declarable, path below the chapter): slices of the US schedule's chapters 84 and 85.
 LINES = [
     ("8481", False, [VALVES]),
     ("8481100090", True, [VALVES, "Pressure-reducing valves", "Other"]),
     ("8481200070", True, [VALVES, "Valves for oleohydraulic or pneumatic transmissions", "Oth"]),
+    ("8481301090", True, [VALVES, "Check (nonreturn) valves", "Of copper", "Other"]),
+    ("8481302010", True, [VALVES, "Check (nonreturn) valves", "Of iron or steel", "Of iron"]),
     ("8481302090", True, [VALVES, "Check (nonreturn) valves", "Of iron or steel", "Of steel"]),
+    ("8481309000", True, [VALVES, "Check (nonreturn) valves", "Other"]),
     ("8481400000", True, [VALVES, "Safety or relief valves"]),
-    ("8481801020", True, [VALVES, "Other appliances", "Of copper", "Bath and shower faucets"]),
-    ("8481801095", True, [VALVES, "Other appliances", "Of copper", "Other"]),
-    ("8481809015", True, [VALVES, "Other appliances", "Other", "Regulator valves"]),
+    (
+        "8481801020",
+        True,
+        [VALVES, "Other appliances", *HAND, "Of copper", "Bath and shower faucets"],
+    ),
+    (
+        "8481801030",
+        True,
+        [VALVES, "Other appliances", *HAND, "Of copper", "Sink and lavatory faucets"],
+    ),
+    ("8481801085", True, [VALVES, "Other appliances", *HAND, "Of copper", "Ball type"]),
+    ("8481801095", True, [VALVES, "Other appliances", *HAND, "Of copper", "Other"]),
+    (
+        "8481803090",
+        True,
+        [VALVES, "Other appliances", *HAND, "Of iron or steel", "Of steel", "Other"],
+    ),
+    ("8481805090", True, [VALVES, "Other appliances", *HAND, "Of other materials", "Other"]),
+    ("8481809005", True, [VALVES, "Other appliances", "Other", "Solenoid valves"]),
+    ("8481809015", True, [VALVES, "Other appliances", "Other", "Regulator valves, self-operating"]),
+    ("8481809050", True, [VALVES, "Other appliances", "Other", "Other"]),
     ("8481909040", True, [VALVES, "Parts", "Other"]),
     ("8482", False, [BEARINGS]),
     ("8482200000", True, [BEARINGS, "Tapered roller bearings"]),
@@ -38,8 +60,8 @@ def reference():
     return fakes.path_reference(LINES, name="valves")
 
 
-def product(description, **extra):
-    return facts(description, name="", materials=(), product_type="", **extra)
+def product(description, materials=(), **extra):
+    return facts(description, name="", materials=materials, product_type="", **extra)
 
 
 @pytest.mark.parametrize(
@@ -63,6 +85,25 @@ def test_the_function_chooses_the_subheading(text, prefix, reference):
     (found,) = valves.propose(valves.read(product(text)), reference)
     assert found.code.startswith(prefix)
     assert found.heading == "8481"
+
+
+@pytest.mark.parametrize(
+    ("text", "materials", "code"),
+    [
+        ("Stainless steel swing check valve, 1 in NPT", (), "8481302090"),  # stainless is steel
+        ("Swing check valve, 1 in NPT", ("cast iron",), "8481302010"),
+        ("Brass deck-mounted bath faucet", (), "8481801020"),  # brass is copper
+        ("Kitchen sink faucet, chrome plated brass", (), "8481801030"),
+        ("Brass ball valve with lever handle", (), "8481801085"),
+        ("PVC ball valve with lever handle", (), "8481805090"),
+        ("Frost-free yard hydrant, 4 ft bury depth", ("steel", "brass"), "8481803090"),
+        ("24 V solenoid valve for irrigation", (), "8481809005"),  # worked by an actuator
+        ("Thermostatic temperature regulating valve", (), "8481809015"),
+    ],
+)
+def test_material_operation_and_type_choose_the_line(text, materials, code, reference):
+    (found,) = valves.propose(valves.read(product(text, materials=materials)), reference)
+    assert found.code == code
 
 
 def test_parts_go_to_the_parts_line_and_appliances_never_do(reference):
