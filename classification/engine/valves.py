@@ -151,8 +151,9 @@ class Proposal(descent.Proposal):
     @property
     def label(self) -> str:
         r = self.reading
-        what = "parts" if r.part else r.function
-        return f"{r.word}: {what} → heading 8481"
+        what = f"parts ({r.word})" if r.part else f"{r.word} ({r.function})"
+        of = f", of {r.material}" if r.material and r.material != "other" else ""
+        return f"{what}{of} → heading 8481"
 
     @property
     def stated(self) -> bool:

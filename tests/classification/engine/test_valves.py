@@ -153,3 +153,10 @@ def test_only_a_stated_function_contradicts_another_subheading(reference):
     assert not check.contradicts("8482200000")
     (other,) = valves.propose(valves.read(product("Gate valve")), reference)
     assert not other.contradicts("8481400000")  # "other appliances" is what is left unsaid
+
+
+def test_the_label_says_what_was_read(reference):
+    (check,) = valves.propose(valves.read(product("Stainless steel check valve")), reference)
+    assert check.label == "valve (check), of steel → heading 8481"
+    (part,) = valves.propose(valves.read(product("Faucet cartridges")), reference)
+    assert part.label == "parts (faucet cartridges) → heading 8481"
