@@ -44,6 +44,9 @@ from classification.engine.garment_terms import (
 )
 
 KNITTED, WOVEN = "knitted or crocheted", "not knitted or crocheted"
+# Garments whose name says they are knitted (the T-shirts of heading 6109): when the text does
+# not say, the knitted line alone; a woven one is read only when the text says so.
+KNITTED_BY_NAME = frozenset({"T-shirt"})
 MEN, WOMEN, BABIES = "men's or boys'", "women's or girls'", "babies'"
 
 
@@ -68,6 +71,11 @@ _WOVEN = re.compile(
 _NOT_TEXTILE = re.compile(
     r"(?<![\w-])(?:leather|suede|fur|pvc|vinyl|plastics?|rubber|latex|neoprene|nitrile|paper|"
     r"non-?woven|nonwoven)(?![\w])"
+)
+# Articles of textiles named like garments that are not garments of chapters 61 or 62.
+_NOT_GARMENT = re.compile(
+    r"(?<![\w-])(?:life[- ]?(?:vests?|jackets?|preservers?)|buoyancy (?:aids?|vests?|jackets?)|"
+    r"(?:personal )?flotation (?:devices?|vests?|jackets?))(?![\w-])"
 )
 _FAUX = re.compile(r"(?:faux|imitation|artificial|simulated|simulates|simulating|fake|like)[- ]$")
 _COATED = re.compile(
@@ -218,6 +226,8 @@ def read(facts: Mapping[str, object]) -> list[Reading]:
     if not _ANY_GARMENT.search(descent.fold(said)):
         return []  # most products: no garment named, one search
     article, clause, whole = _texts(facts)
+    if _NOT_GARMENT.search(article):
+        return []
     named = garments_named(article)
     if not named:
         return []
@@ -330,7 +340,13 @@ def propose(readings: list[Reading], reference, index=None, vector=None) -> list
     for reading in readings:
         for wearer in reading.wearers:
             rank += 1
-            constructions = (reading.construction,) if reading.construction else (KNITTED, WOVEN)
+            constructions = (
+                (reading.construction,)
+                if reading.construction
+                else (KNITTED,)
+                if reading.garment.key in KNITTED_BY_NAME
+                else (KNITTED, WOVEN)
+            )
             for construction in constructions:
                 heading = _heading(reading, wearer, construction)
                 if not heading or heading in seen:

@@ -156,6 +156,14 @@ _MADE_OF_SHEET = re.compile(
     r"\b(?:made|cut|manufactured|constructed|composed) (?:of|from) [^,;:]*?"
     r"(?<![\w-])(sheeting|sheets?|films?|foils?)(?![\w-])"
 )
+# What may come before a polymer's name when the phrase names the polymer itself, not an
+# article of it ("toilet brush silicone"): its grade.
+_GRADE = re.compile(
+    r"(?:(?:an?|the|high|low|medium|ultra|linear|very|density|molecular|weight|virgin|recycled|"
+    r"reprocessed|raw|pure|natural|granulated|powdered|liquid|grade|food|medical|general|"
+    r"purpose|impact|modified|unplasticised|unplasticized|plasticised|plasticized|rigid|"
+    r"flexible|[\d.,%-]+)[ -]+)*"
+)
 _PLASTICISED = re.compile(r"plasticis|plasticiz|flexible|soft pvc")
 _OPENING_END = descent.opening_end(
     "without|intended|suitable|specifically|measuring|weighing|printed"
@@ -263,9 +271,9 @@ def _form(opening: str, polymer: str) -> tuple[str, str, str] | None:
                 continue  # not the head of the phrase
             heading = headings[0] if headings else POLYMERS.get(polymer, ("", (), ""))[2]
             return form, m.group(0), heading
-    for _, pattern in _POLYMER_RE:  # the phrase ends with a polymer's name
+    for _, pattern in _POLYMER_RE:  # the phrase is a polymer's name ("high density polyethylene")
         m = next((m for m in pattern.finditer(opening) if m.end() == len(opening)), None)
-        if polymer and m is not None:
+        if polymer and m is not None and _GRADE.fullmatch(opening[: m.start()]):
             return "primary form", m.group(0), POLYMERS[polymer][2]
     return None
 

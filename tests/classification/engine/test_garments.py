@@ -15,6 +15,8 @@ M_KNIT = "Men's or boys' suits, ensembles, jackets, blazers, trousers and shorts
 W_KNIT = "Women's or girls' suits, ensembles, jackets, dresses, trousers and shorts, knitted"
 M_WOVEN = "Men's or boys' suits, ensembles, jackets, blazers, trousers and shorts"
 SHORTS = "Trousers, bib and brace overalls, breeches and shorts"
+TSHIRTS = "T-shirts, singlets, tank tops and similar garments, knitted or crocheted"
+M_SHIRTS = "Men's or boys' shirts (not knitted or crocheted)"
 # (code, declarable, path below the heading): a slice of the US schedule's chapters 61 and 62.
 LINES = [
     ("6103", False, [M_KNIT]),
@@ -32,6 +34,10 @@ LINES = [
     ("6104620011", True, [W_KNIT, SHORTS, "Of cotton", "Shorts"]),
     ("6104630011", True, [W_KNIT, SHORTS, "Of synthetic fibers", "Shorts"]),
     ("6104690011", True, [W_KNIT, SHORTS, "Of other textile materials", "Shorts"]),
+    ("6109", False, [TSHIRTS]),
+    ("6109100012", True, [TSHIRTS, "Of cotton", "Men's or boys'", "T-shirts"]),
+    ("6205", False, [M_SHIRTS]),
+    ("6205200000", True, [M_SHIRTS, "Of cotton"]),
     ("6203", False, [M_WOVEN]),
     ("6203424050", True, [M_WOVEN, SHORTS, "Of cotton", "Shorts"]),
     ("6203434040", True, [M_WOVEN, SHORTS, "Of synthetic fibers", "Shorts"]),
@@ -125,6 +131,7 @@ def test_a_garment_for_neither_men_nor_women_is_a_womens_garment_and_babies_come
         "a men's leather jacket with a polyester lining",
         "ice-climbing gloves with a palm of PVC plastic and a nylon shell",
         "stainless steel hose nozzle",
+        "adult life vest of nylon, foam filled",  # life-jackets: 6307.20
     ],
 )
 def test_what_is_not_a_textile_garment_is_not_read_as_one(text):
@@ -165,6 +172,15 @@ def test_what_the_text_leaves_open_is_left_to_the_other_rankings(reference):
     ]
     kept = descent.descend(lines, 0, lambda s: garments._fit(s, reading))
     assert {code[:6] for code in kept} == {"610342", "610343", "610349"}
+
+
+def test_a_t_shirt_is_knitted_unless_the_text_says_otherwise(reference):
+    # Heading 6109 is the T-shirt's; a woven one is read only when the text says so.
+    (knit,) = proposals("boys' t shirt of cotton", reference)
+    assert (knit.code, knit.construction) == ("6109100012", garments.KNITTED)
+    assert "(not stated)" in knit.label
+    (woven,) = proposals("men's woven t-shirt of cotton", reference)
+    assert woven.code == "6205200000"
 
 
 def decide(description, reference, precedents=None):
