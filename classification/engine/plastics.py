@@ -150,7 +150,12 @@ _TEXTILE_TOO = frozenset({"polyester", "nylon"})
 _SHEET_OR_PRIMARY = frozenset({"plate, sheet or film", "primary form", "monofilament or profile"})
 # Flat articles named by their use, and the sheeting or film they are made of.
 _FLAT = re.compile(
-    r"(?<![\w-])(?:covers?|coverings?|mats?|liners?|tarp(?:aulin)?s?|drop ?cloths?|wraps?)$"
+    r"(?<![\w-])(?:covers?|coverings?|mats?|liners?|drop ?cloths?|wraps?)$"
+)
+# Worked beyond cutting to shape: a made-up article, not a sheet ("a fitted mattress cover").
+_SHAPED = re.compile(
+    r"(?<![\w-])(?:fitted|zip(?:per(?:ed)?|ped)?|sewn|stitched|elastic(?:ated)?|drawstring|"
+    r"hooded|moulded|molded|thermoformed)(?![\w-])"
 )
 _MADE_OF_SHEET = re.compile(
     r"\b(?:made|cut|manufactured|constructed|composed) (?:of|from) [^,;:]*?"
@@ -251,7 +256,7 @@ def _cut_from_sheet(opening: str, source: str) -> tuple[str, str, str] | None:
     """A flat article named by its use and made of sheeting or film ("silage covers made of
     polyethylene sheeting"): plates, sheets and film cut to shape stay in 3920 / 3921 (note 10
     to chapter 39)."""
-    if _FLAT.search(opening):
+    if _FLAT.search(opening) and not _SHAPED.search(source):
         made = _MADE_OF_SHEET.search(source)
         if made is not None:
             return "plate, sheet or film", made.group(1), "3920"

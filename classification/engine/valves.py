@@ -58,8 +58,9 @@ FUNCTIONS = (
         r"pressure[- ](?:reducing|reduction|regulating|regulators?)|reducing|reducers?|"
         r"(?:gas|propane|lpg|co2|oxygen|nitrogen|argon|cylinder) (?:pressure )?regulators?",
     ),
-    ("check", "848130", r"check|non-?return|backflow preventers?|foot"),
-    ("safety or relief", "848140", r"safety|relief|pressure[- ]relief|blow-?off"),
+    ("check", "848130", r"check|non-?return|backflow preventers?|foot valves?"),
+    # Not "safety shut-off valves" (gas safety valves that close; they relieve nothing).
+    ("safety or relief", "848140", r"safety (?:relief )?valves?|relief|blow-?off"),
 )
 _FUNCTION_RE = descent.vocabulary([(name, pattern) for name, _, pattern in FUNCTIONS])
 _PREFIX = {name: prefix for name, prefix, _ in FUNCTIONS}
@@ -69,7 +70,7 @@ _NOT_READ = re.compile(
     r"(?<![\w-])(?:(?:engine|intake|exhaust|inlet|poppet) valves?|valve (?:covers?|springs?|"
     r"guides?|lifters?|trains?|tappets?|timing)|heart|aortic|mitral|cardiac|bags?|sacks?|"
     r"thermionic|vacuum tubes?|tubes? amplifiers?|amplifiers?|toys?|dies|tapping|"
-    r"threading|tires?|tyres?|dance|keg taps? handles?|tap handles?|trumpets?|brass "
+    r"threading|tires?|tyres?|dance|(?:beer|keg) taps? handles?|trumpets?|brass "
     r"instruments?|musical)(?![\w-])"
 )
 _OPENING_END = descent.opening_end("to|by|on|at")

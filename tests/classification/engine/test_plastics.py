@@ -103,6 +103,7 @@ def test_the_form_then_the_polymer_choose_the_line(text, code, reference):
         "ethylene glycol, 99 % pure",  # a chemical, no form of chapter 39
         "plastic toy car with wheels",  # an article no form names: the residual line's work
         "a backpack made of PVC sheeting",  # not a flat article: bags of 4202
+        "a fitted mattress cover made of PVC film with a zipper",  # worked beyond cut to shape
         "toilet brush silicone",  # an article named before its polymer, not the polymer
     ],
 )

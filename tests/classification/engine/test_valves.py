@@ -75,6 +75,8 @@ def product(description, materials=(), **extra):
         ("Pressure reducing valve for water mains", "848110"),
         ("Stainless steel check valve", "848130"),
         ("Safety relief valve for boilers", "848140"),
+        ("Gas safety shut-off valve", "848180"),  # closes, relieves nothing
+        ("Foot-operated sink valve", "848180"),  # worked by foot: not a foot (check) valve
         ("a fuel regulator for gaseous-fueled engines", "848180"),  # not stated: other
         ("Faucet parts of unspecified origin", "848190"),
         ("a valve body from Mexico", "848190"),
@@ -122,6 +124,7 @@ def test_parts_go_to_the_parts_line_and_appliances_never_do(reference):
         "Valve bags of paper for cement",
         "Taps and dies set for threading bolts",  # tools of 8207
         "Hand tap wrench",
+        "Beer tap handles of carved wood",  # decorative: by material
         "Tire valve stems",  # read by the words of the schedule, not here
         "Voltage regulator for alternators",  # not a regulator of a medium
         "Toy water tap for bath time",
