@@ -149,9 +149,7 @@ _BRACKETS = re.compile(r"\([^)]*\)")
 _TEXTILE_TOO = frozenset({"polyester", "nylon"})
 _SHEET_OR_PRIMARY = frozenset({"plate, sheet or film", "primary form", "monofilament or profile"})
 # Flat articles named by their use, and the sheeting or film they are made of.
-_FLAT = re.compile(
-    r"(?<![\w-])(?:covers?|coverings?|mats?|liners?|drop ?cloths?|wraps?)$"
-)
+_FLAT = re.compile(r"(?<![\w-])(?:covers?|coverings?|mats?|liners?|drop ?cloths?|wraps?)$")
 # Worked beyond cutting to shape: a made-up article, not a sheet ("a fitted mattress cover").
 _SHAPED = re.compile(
     r"(?<![\w-])(?:fitted|zip(?:per(?:ed)?|ped)?|sewn|stitched|elastic(?:ated)?|drawstring|"
