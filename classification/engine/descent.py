@@ -52,6 +52,16 @@ def vocabulary(table) -> list[tuple[str, re.Pattern]]:
     return [(name, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for name, p in table]
 
 
+def meets(segment: str, conditions, text: str) -> int | None:
+    """A line's condition read from the product's words: ``conditions`` (from ``vocabulary``)
+    pairs how a segment starts with the words that meet it; 1 when ``segment`` starts with one
+    and ``text`` has its words, -1 when it does not, None when no condition applies."""
+    for start, pattern in conditions:
+        if segment.startswith(start):
+            return 1 if pattern.search(text) else -1
+    return None
+
+
 def first_named(text: str, vocabulary) -> str:
     """The name whose words ``text`` names first (``vocabulary`` from ``vocabulary``), or "";
     of two named at the same place, the longer words ("gas meter" over "gas")."""

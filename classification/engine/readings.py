@@ -4,8 +4,8 @@ A reading takes from the product's own text the facts its part of the nomenclatu
 walks the heading's tree to the line they point at (``engine/descent.py``): garments of chapters
 61 and 62, footwear of chapter 64, goods of plastics of chapter 39, bags and cases of heading
 4202, fasteners of heading 7318, organic chemicals of chapter 29, measuring instruments of
-chapter 90, taps and valves of heading 8481. Only the first that reads a product runs (a garment
-of polyester is a garment, not goods of plastics).
+chapter 90, taps and valves of heading 8481, table and kitchen ware by material. Only the first
+that reads a product runs (a garment of polyester is a garment, not goods of plastics).
 
 Weights chosen on the ATLAS validation half (flat from 1.5 or 2 to 3: at 2 a reading's first
 line leads over any line that search alone ranks first), checked on its test half and the UK
@@ -18,6 +18,7 @@ from classification.engine import (
     fasteners,
     footwear,
     garments,
+    household,
     instruments,
     plastics,
     valves,
@@ -29,6 +30,7 @@ FOOTWEAR_WEIGHT = FASTENER_WEIGHT = 2.0
 # so the reading leads (docs/engine.md "Measuring instruments of chapter 90").
 INSTRUMENT_WEIGHT = 2.0
 VALVE_WEIGHT = 2.0
+HOUSEHOLD_WEIGHT = 2.0
 
 
 def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
@@ -44,6 +46,7 @@ def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text
         (chemicals, CHEMICAL_WEIGHT),
         (instruments, INSTRUMENT_WEIGHT),
         (valves, VALVE_WEIGHT),
+        (household, HOUSEHOLD_WEIGHT),
     ):
         found = module.read(facts) if weight else None
         if not found:

@@ -132,7 +132,7 @@ _NAMED = (
     ("valve bodies", r"bod(?:y|ies)"),
     ("steel forgings", r"forg\w+"),
 )
-_NAMED_RE = [(start, re.compile(rf"(?<![\w-])(?:{p})(?![\w-])")) for start, p in _NAMED]
+_NAMED_RE = descent.vocabulary(_NAMED)
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ def _fit(segment: str, reading: Reading) -> int | None:
             return 1 if reading.kind == name else -1
     if s.startswith("of valves of subheading 8481.20"):
         return 1 if re.search(r"hydraulic|pneumatic|spool", reading.text) else -1
-    for start, pattern in _NAMED_RE:
-        if s.startswith(start):
-            return 1 if pattern.search(reading.text) else -1
+    named = descent.meets(s, _NAMED_RE, reading.text)
+    if named is not None:
+        return named
     return 0 if descent.is_other(s) else None

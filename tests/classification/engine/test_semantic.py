@@ -98,8 +98,10 @@ def test_a_missing_model_says_why_and_the_engine_searches_by_words(monkeypatch, 
         )
         assert decision.candidates[0].code == "6912005000"
         assert decision.retrieval["semantic"] == why
-        # Words, and the material's residual line (its heading's first line without meaning).
-        assert {e.kind for c in decision.candidates for e in c.sources} == {"search", "residual"}
+        # Words, the material's residual line and the table-ware reading (each its heading's
+        # first line without meaning); nothing from meaning.
+        kinds = {e.kind for c in decision.candidates for e in c.sources}
+        assert kinds == {"search", "residual", "reading"}
     finally:
         embeddings.reset()
 
