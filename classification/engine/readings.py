@@ -13,6 +13,7 @@ everyday terms (docs/engine.md).
 """
 
 from classification.engine import (
+    articles,
     bags,
     chemicals,
     fasteners,
@@ -31,6 +32,7 @@ FOOTWEAR_WEIGHT = FASTENER_WEIGHT = 2.0
 INSTRUMENT_WEIGHT = 2.0
 VALVE_WEIGHT = 2.0
 HOUSEHOLD_WEIGHT = 2.0
+ARTICLE_WEIGHT = 2.0
 
 
 def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
@@ -47,13 +49,17 @@ def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text
         (instruments, INSTRUMENT_WEIGHT),
         (valves, VALVE_WEIGHT),
         (household, HOUSEHOLD_WEIGHT),
+        (articles, ARTICLE_WEIGHT),
     ):
         found = module.read(facts) if weight else None
         if not found:
             continue
         if vector is None and index is not None:
             vector = index.vector(text())
-        for proposal in module.propose(found, reference, index=index, vector=vector):
+        proposals = module.propose(found, reference, index=index, vector=vector)
+        if module is articles:  # a glossary entry backs search's own best line under its code
+            proposals = articles.prefer_found(proposals, fused, reference)
+        for proposal in proposals:
             reading_of[proposal.code].append(proposal)
             fused[proposal.code] += weight / (rrf_k + proposal.rank)
         break
