@@ -354,6 +354,10 @@ _ENTRIES = [
     )
     for name, prefix, words, context in GLOSSARY
 ]
+# Any entry's words at the end of a phrase: one search before the entries are tried in turn.
+_ANY = re.compile(
+    r"(?<![\w-])(?:" + "|".join(f"(?:{words})" for _, _, words, _ in GLOSSARY) + r")$"
+)
 # What a glossary word then names instead: toys and models of the article, its parts, and
 # the articles of the structured readings.
 _NOT_READ = re.compile(
@@ -402,7 +406,8 @@ def read(facts: Mapping[str, object]) -> Reading | None:
     for source in (*named, description):
         opening = _OPENING_END.split(source, maxsplit=1)[0].strip(" .'\"")
         opening = _TRAILING.sub("", opening)
-        if not opening or _NOT_READ.search(opening):
+        # The tail is enough for the screen: no entry's words are longer.
+        if not opening or not _ANY.search(opening[-48:]) or _NOT_READ.search(opening):
             continue
         for name, prefix, words, context, unless in _ENTRIES:
             found = words.search(opening)

@@ -106,6 +106,7 @@ MATERIALS = (
     ),
 )
 _MATERIAL_RE = descent.vocabulary([(name, pattern) for name, _, pattern in MATERIALS])
+_MATERIAL_ANY = re.compile("|".join(pattern for _, _, pattern in MATERIALS))
 _HEADING = {name: heading for name, heading, _ in MATERIALS}
 _ENAMELLED = re.compile(r"(?<![\w-])(?:enamel(?:l)?ed|enamel|porcelain[- ]enamel(?:l)?ed)")
 _STEM = re.compile(r"(?<![\w-])(?:wine|champagne|goblets?|flutes?|stem(?:med|ware)?)(?![\w-])")
@@ -153,6 +154,8 @@ def read(facts: Mapping[str, object]) -> Reading | None:
     description = descent.fold(str(facts.get("description") or ""))
     named = [descent.fold(str(facts.get(k) or "")) for k in ("product_type", "name")]
     text = " ".join([*named, description])
+    if not _MATERIAL_ANY.search(text) and not facts.get("materials"):
+        return None  # most products: no material of these headings named, one search
     if _NOT_READ.search(text):
         return None
     materials = " ".join(descent.fold(str(m)) for m in facts.get("materials") or ())

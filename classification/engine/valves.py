@@ -74,6 +74,7 @@ _NOT_READ = re.compile(
     r"instruments?|musical)(?![\w-])"
 )
 _OPENING_END = descent.opening_end("to|by|on|at")
+_ANY_APPLIANCE = re.compile(r"valve|faucet|tap|cock|hydrant|spigot|bibb|regulator|preventer")
 
 
 # The facts the lines below a subheading turn on: the material named first (brass is copper,
@@ -176,8 +177,8 @@ def read(facts: Mapping[str, object]) -> Reading | None:
     description = descent.fold(str(facts.get("description") or ""))
     named = [descent.fold(str(facts.get(k) or "")) for k in ("product_type", "name")]
     text = " ".join([*named, description])
-    if _NOT_READ.search(text):
-        return None
+    if not _ANY_APPLIANCE.search(text) or _NOT_READ.search(text):
+        return None  # most products: one search
     materials = " ".join(descent.fold(str(m)) for m in facts.get("materials") or ())
     facts_of = {
         "material": descent.first_named(f"{text} {materials}", _MATERIAL_RE),
