@@ -384,7 +384,9 @@ class Proposal(descent.Proposal):
 
     @property
     def label(self) -> str:
-        return f"{self.reading.name} ({self.reading.word}) → {_dotted(self.reading.prefix)}"
+        r = self.reading
+        named = r.name if r.word == r.name else f"{r.name} ({r.word})"
+        return f"{named} → {_dotted(r.prefix)}"
 
     @property
     def stated(self) -> bool:

@@ -99,7 +99,9 @@ def test_the_glossary_leads_with_its_reading_but_states_nothing(reference):
     # Where such goods usually go, not facts the text states: no confidence from it.
     assert decision.calibration["features"]["reading_stated"] == 0.0
     (found,) = articles.propose(articles.read(product("office chair")), reference)
-    assert found.label.startswith("swivel office chair (office chair) → 9401.3")
+    assert found.label == "swivel office chair (office chair) → 9401.3"
+    (mouse,) = articles.propose(articles.read(product("Computer mouse, USB")), reference)
+    assert mouse.label == "computer mouse → 8471.60"
     assert not found.contradicts("7302105020")
 
 
