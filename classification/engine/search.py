@@ -13,12 +13,11 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
-from classification.engine import readings, subheadings
+from classification.engine import memo, readings, subheadings
 from classification.engine import residual as residual_module
+from classification.engine.lexicons import PACK_SYNONYM, with_pack_synonyms  # noqa: F401
 from rulepacks.format.normalize import tokens
-from tariffs import lexicon as tariff_lexicon
 
 POOL = 60  # hits fetched from the schedule before re-ranking
 # Words that describe the paperwork, not the goods ("the subject merchandise is a ...").
@@ -135,6 +134,7 @@ def build_query(facts: Mapping[str, object]) -> tuple[str, frozenset[str]]:
 
 _heading_cache: dict[tuple, frozenset[str]] = {}
 _HEADING_CACHE_SIZE = 50_000
+_rankings, _part_headings = memo.Memo(), memo.Memo()
 
 
 def schedule_key(reference) -> tuple:
@@ -170,9 +170,16 @@ def _heading_text(reference, code: str, schedule: tuple = ()) -> frozenset[str]:
 
 def _word_ranking(
     query: str, core: frozenset[str], reference, article: str = ""
-) -> list[tuple[float, object]]:
+) -> tuple[tuple[float, object], ...]:
     """Return the schedule's word-search hits re-ranked by subheading context and core words;
-    ``article`` (the head word of what the product is) weighs ``ARTICLE_BOOST`` in the search."""
+    ``article`` (the head word of what the product is) weighs ``ARTICLE_BOOST`` in the search.
+    Kept per stored schedule and arguments (``engine/memo.py``)."""
+    schedule = memo.stored_schedule(reference)
+    key = (schedule, query, core, article) if schedule is not None else None
+    return _rankings.get(key, lambda: tuple(_rank_words(query, core, reference, article)))
+
+
+def _rank_words(query: str, core: frozenset[str], reference, article: str) -> list:
     boost = {"boost": {article: ARTICLE_BOOST}} if article else {}
     hits = [h for h in reference.search(query, limit=POOL, **boost) if h.score > 0]
     if not hits:
@@ -374,6 +381,15 @@ def _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of
         )
         return found.candidates[0].code[:4] if found.candidates else ""
 
+    # A part's heading is a search of the part's words alone: the same for every product that
+    # names the part ("parts of brakes"), so it is kept per schedule, lexicon and words.
+    schedule, terms = memo.stored_schedule(reference), memo.lexicon_key(lexicon)
+    if schedule is not None and terms is not None:
+        search_heading = heading_for
+
+        def heading_for(x: str) -> str:
+            return _part_headings.get((schedule, terms, x), lambda: search_heading(x))
+
     weights = {"material": RESIDUAL_WEIGHT, "parts": PARTS_WEIGHT}
     ranks: dict[str, int] = defaultdict(int)
     for proposal in residual_module.propose(facts, reference, index, vector, heading_for):
@@ -439,34 +455,6 @@ def prefetch(facts_list, reference) -> None:
     if index is None:
         return
     index.prefetch([semantic_query(f) or build_query(f)[0] for f in facts_list], SEMANTIC_POOL)
-
-
-class _Lexicons:
-    """The pack's synonyms first, then the shared lexicon: one ``match`` over both."""
-
-    def __init__(self, *indexes):
-        self.indexes = [i for i in indexes if i is not None]
-
-    def match(self, text: str) -> list:
-        return [hit for index in self.indexes for hit in index.match(text)]
-
-
-PACK_SYNONYM = "Synonym in the tenant's rule pack."
-
-
-@lru_cache(maxsize=64)
-def _pack_lexicon(synonyms: tuple) -> tariff_lexicon.LexiconIndex:
-    return tariff_lexicon.LexiconIndex(
-        tariff_lexicon.Entry(term, codes, PACK_SYNONYM) for term, codes in synonyms
-    )
-
-
-def with_pack_synonyms(lexicon, pack):
-    """Return a matcher over the pack's ``[synonyms]`` and the shared lexicon (either may lack)."""
-    synonyms = getattr(pack, "synonyms", ()) if pack is not None else ()
-    if not synonyms:
-        return lexicon
-    return _Lexicons(_pack_lexicon(tuple(synonyms)), lexicon)
 
 
 def _first_under(reference, index, vector, prefix: str) -> list[str]:
