@@ -382,13 +382,15 @@ def _fuse_proposals(facts, reference, index, vector, lexicon, fused, residual_of
         return found.candidates[0].code[:4] if found.candidates else ""
 
     # A part's heading is a search of the part's words alone: the same for every product that
-    # names the part ("parts of brakes"), so it is kept per schedule, lexicon and words.
+    # names the part ("parts of brakes"), so it is kept per schedule, lexicon and words, and
+    # whether meaning took part (a worker that started before the semantic index was ready
+    # searches again once it is, as its other decisions do).
     schedule, terms = memo.stored_schedule(reference), memo.lexicon_key(lexicon)
     if schedule is not None and terms is not None:
-        search_heading = heading_for
+        search_heading, meaning = heading_for, index is not None
 
         def heading_for(x: str) -> str:
-            return _part_headings.get((schedule, terms, x), lambda: search_heading(x))
+            return _part_headings.get((schedule, terms, meaning, x), lambda: search_heading(x))
 
     weights = {"material": RESIDUAL_WEIGHT, "parts": PARTS_WEIGHT}
     ranks: dict[str, int] = defaultdict(int)

@@ -104,6 +104,21 @@ def test_a_parts_heading_is_searched_once_per_schedule_and_lexicon(monkeypatch):
     assert first.to_json() == decide(VACUUM_PART, ref).to_json()
 
 
+def test_a_parts_heading_found_without_meaning_is_searched_again_once_meaning_is_ready(
+    monkeypatch,
+):
+    ref = reference(9005)
+    asked = heading_searches(monkeypatch)
+    ready = search_module._semantic
+    monkeypatch.setattr(search_module, "_semantic", lambda r: (None, "being built"))
+    decide(VACUUM_PART, ref)  # a worker that started before the index was ready
+    monkeypatch.setattr(search_module, "_semantic", ready)
+    ref.semantic(wait=True)
+    decide(VACUUM_PART, ref)
+    decide(VACUUM_PART, ref)
+    assert asked == [{"description": "a shop vacuum"}] * 2
+
+
 def test_kept_answers_are_the_answers_searched(monkeypatch):
     stored, unstored = reference(9004), reference(None)
     for ref in (stored, unstored):
