@@ -136,9 +136,9 @@ def features(best, candidates, conflicts) -> dict[str, float]:
     sources = tuple(e for e in best.sources if not (e.kind == "precedent" and not e.weight))
     kinds = {e.kind for e in sources}
     retrieval = [e for e in sources if e.kind in RETRIEVAL]
-    share = max((e.weight for e in retrieval), default=0.0)
+    share = max((_fitted(e) for e in retrieval), default=0.0)
     others = [
-        max((e.weight for e in c.sources if e.kind in RETRIEVAL), default=0)
+        max((_fitted(e) for e in c.sources if e.kind in RETRIEVAL), default=0)
         for c in candidates
         if c.code != best.code
     ]
@@ -189,6 +189,20 @@ def features(best, candidates, conflicts) -> dict[str, float]:
             ("rule" in kinds) + ("precedent" in kinds) + bool(kinds.intersection(RETRIEVAL))
         ),
     }
+
+
+def mark_fitted(evidence, hit, cap: float) -> None:
+    """Record on a code's retrieval evidence its weight without the readings outside
+    ``FITTED_READINGS`` (``hit.fitted``, a search candidate's), capped like its weight: an
+    unfitted reading ranks without inflating the share and margin this fit reads."""
+    if hit.fitted is not None:
+        for e in evidence:
+            e.detail["fitted_weight"] = min(hit.fitted, cap)
+
+
+def _fitted(e) -> float:
+    """A retrieval weight as the fit knows it: without readings outside ``FITTED_READINGS``."""
+    return e.detail.get("fitted_weight", e.weight)
 
 
 def _first(candidates, kind: str, key: str) -> str:

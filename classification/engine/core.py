@@ -34,8 +34,7 @@ from rulepacks.format.compiled import (
 from tariffs import codes as tariff_codes
 
 ENGINE_VERSION = "2026.12.7"
-# Display formatting of codes, memoised: the same few codes are formatted many times a decision.
-fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)
+fmt = lru_cache(maxsize=65536)(tariff_codes.fmt)  # memoised: a decision formats few codes often
 
 
 # Precedent weights: a broker's decision on the same, unchanged product is nearly certain; an
@@ -215,6 +214,7 @@ def _search_evidence(
             # The code's first retrieval evidence carries the transformer's rank and cosine.
             entry.evidence[start].detail["rerank_rank"] = hit.rerank_rank
             entry.evidence[start].detail["rerank_similarity"] = hit.rerank_similarity
+        calibration_module.mark_fitted(entry.evidence[start:], hit, cap)
         if fresh:
             entry.rationale.append(_retrieval_rationale(rank, hit))
     readings = found.readings

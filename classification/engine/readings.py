@@ -35,11 +35,9 @@ HOUSEHOLD_WEIGHT = 2.0
 ARTICLE_WEIGHT = 2.0
 
 
-def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
-    """Add the first reading's proposals to ``fused`` (``weight / (rrf_k + rank)``) and to
-    ``reading_of``; return the product's vector, computed from ``text()`` if a reading needed
-    it to choose among lines."""
-    for module, weight in (
+def _readers() -> tuple:
+    """The readers in the order they are tried, with their weights (read when called)."""
+    return (
         (garments, GARMENT_WEIGHT),
         (footwear, FOOTWEAR_WEIGHT),
         (plastics, PLASTICS_WEIGHT),
@@ -50,7 +48,29 @@ def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text
         (valves, VALVE_WEIGHT),
         (household, HOUSEHOLD_WEIGHT),
         (articles, ARTICLE_WEIGHT),
-    ):
+    )
+
+
+def added(reading_of, bases, *, rrf_k: int) -> dict[str, float]:
+    """Per code, the relevance that ``fuse`` added to it from readings of ``bases``."""
+    weight = {module.Proposal.basis: w for module, w in _readers()}
+    out: dict[str, float] = {}
+    for code, proposals in reading_of.items():
+        for p in proposals:
+            if p.basis in bases:
+                out[code] = out.get(code, 0.0) + weight[p.basis] / (rrf_k + p.rank)
+    return out
+
+
+def bases() -> frozenset[str]:
+    return frozenset(module.Proposal.basis for module, _ in _readers())
+
+
+def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text) -> object:
+    """Add the first reading's proposals to ``fused`` (``weight / (rrf_k + rank)``) and to
+    ``reading_of``; return the product's vector, computed from ``text()`` if a reading needed
+    it to choose among lines."""
+    for module, weight in _readers():
         found = module.read(facts) if weight else None
         if not found:
             continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from classification.engine import memo, readings, subheadings
 from classification.engine import residual as residual_module
+from classification.engine.calibration import FITTED_READINGS
 from classification.engine.lexicons import PACK_SYNONYM, with_pack_synonyms  # noqa: F401
 from rulepacks.format.normalize import tokens
 
@@ -102,6 +103,8 @@ class SearchCandidate:
     rerank_similarity: float | None = None  # cosine of the transformer vectors
     residual: tuple = ()  # residual.Proposal: the material or the machine that proposed it
     reading: tuple = ()  # structured readings' proposals (garments.Proposal) that point at it
+    # The share without readings outside the fitted set (None: as ``score``), for calibration.
+    fitted: float | None = None
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,8 @@ def search_candidates(
     if transformer is not None and kept:
         kept, rerank_rank, rerank_similarity = _rerank(transformer, text or query, kept, limit)
     total = sum(r for _, r in kept) or 1.0
+    unfitted = readings.added(reading_of, readings.bases() - FITTED_READINGS, rrf_k=RRF_K)
+    held = sum(unfitted.get(code, 0.0) for code, _ in kept)
     heading_count = defaultdict(int)
     for _, h in words:
         heading_count[h.code[:4]] += 1
@@ -366,6 +371,9 @@ def search_candidates(
                 residual=tuple(residual_of.get(code, ())),
                 reading=tuple(reading_of.get(code, ())),
                 condition=conditions.get(code, ""),
+                fitted=_fitted_share(relevance - unfitted.get(code, 0.0), total - held)
+                if held
+                else None,
             )
         )
     every = sorted((p for props in reading_of.values() for p in props), key=lambda p: p.rank)
@@ -457,6 +465,11 @@ def prefetch(facts_list, reference) -> None:
     if index is None:
         return
     index.prefetch([semantic_query(f) or build_query(f)[0] for f in facts_list], SEMANTIC_POOL)
+
+
+def _fitted_share(relevance: float, total: float) -> float:
+    """A code's share of what the fitted rankings found (0 when they found nothing)."""
+    return round(max(relevance, 0.0) / total, 4) if total > 1e-12 else 0.0
 
 
 def _first_under(reference, index, vector, prefix: str) -> list[str]:

@@ -112,3 +112,19 @@ def test_a_glossary_heading_backs_the_line_search_already_found(reference):
     assert kept.code == "8471609050"  # search's best under 8471.60, not the line by meaning
     (alone,) = articles.prefer_found([found], {"8517140080": 0.3}, reference)
     assert alone.code == found.code  # nothing under it found: the proposal stands
+
+
+def test_the_calibration_reads_the_share_without_the_glossary(reference):
+    # The glossary's weight ranks the mouse first; the fit was measured without such readings,
+    # so its share and margin are read as if the glossary had not spoken.
+    text = "Wireless mouse for computers, with receiver for data transmission"
+    decision = fakes.ranked(product(text), reference)
+    best, runner_up = decision.candidates[0], decision.candidates[1]
+    assert best.code.startswith("847160")
+    reading = next(e for e in best.sources if e.kind == "reading")
+    assert reading.detail["fitted_weight"] < reading.weight
+    other = runner_up.sources[0]
+    assert other.detail["fitted_weight"] > other.weight  # the rest's share grows
+    features = decision.calibration["features"]
+    assert features["retrieval_share"] == reading.detail["fitted_weight"]
+    assert features["margin"] < 0  # by the fitted evidence alone the runner-up leads
