@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from classification.engine import descent
+from tariffs.codes import fmt
 
 # (what it is, the code prefix, the article's words at the end of the opening phrase, the
 # context the text must also name, or "" for none; "!…": the context it must not name). First
@@ -386,7 +387,7 @@ class Proposal(descent.Proposal):
     def label(self) -> str:
         r = self.reading
         named = r.name if r.word == r.name else f"{r.name} ({r.word})"
-        return f"{named} → {_dotted(r.prefix)}"
+        return f"{named} → {fmt(r.prefix)}"
 
     @property
     def stated(self) -> bool:
@@ -426,7 +427,7 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     return [Proposal(code, 1, reading.prefix[:4], reading)] if code else []
 
 
-def prefer_found(proposals: list[Proposal], fused: Mapping[str, float], reference) -> list:
+def settle(proposals: list[Proposal], fused: Mapping[str, float], reference) -> list:
     """A glossary entry names a heading or subheading, not the line: where search already ranks
     declarable lines under it, the best of them takes the proposal's place (a "cordless vacuum
     cleaner" keeps the line its words found instead of the heading's line nearest in meaning)."""
@@ -439,7 +440,3 @@ def prefer_found(proposals: list[Proposal], fused: Mapping[str, float], referenc
         ]
         out.append(replace(p, code=max(found)[1]) if found else p)
     return out
-
-
-def _dotted(prefix: str) -> str:
-    return prefix if len(prefix) <= 4 else f"{prefix[:4]}.{prefix[4:]}"

@@ -84,12 +84,13 @@ STOP = frozenset(
 _CATEGORY = re.compile(r"\s*\(\d{3}\)\s*$")  # the US textile category after a line's text
 
 
-def line_for(reference, heading: str, fit: Fit, index=None, vector=None) -> str:
-    """The declarable line of ``heading`` that ``fit`` leads to; "" when the heading has none."""
-    lines = heading_lines(reference, heading)
+def line_for(reference, prefix: str, fit: Fit, index=None, vector=None) -> str:
+    """The declarable line under ``prefix`` (a heading, or a subheading a reading chose) that
+    ``fit`` leads to; "" when there is none."""
+    lines = [(c, path) for c, path in heading_lines(reference, prefix[:4]) if c.startswith(prefix)]
     if not lines:
         return ""
-    return nearest(descend(lines, 0, fit), heading, index, vector)
+    return nearest(descend(lines, 0, fit), prefix, index, vector)
 
 
 def nearest(codes: list[str], prefix: str, index=None, vector=None) -> str:

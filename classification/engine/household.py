@@ -177,13 +177,7 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     if reading is None:
         return []
     prefix = _subheading(reading)
-    lines = [
-        (code, path)
-        for code, path in descent.heading_lines(reference, reading.heading)
-        if code.startswith(prefix)
-    ]
-    kept = descent.descend(lines, 0, lambda segment: _fit(segment, reading))
-    code = descent.nearest(kept, prefix, index, vector)
+    code = descent.line_for(reference, prefix, lambda s: _fit(s, reading), index, vector)
     return [Proposal(code, 1, reading.heading, reading)] if code else []
 
 

@@ -77,8 +77,9 @@ def fuse(facts, reference, index, vector, fused, reading_of, *, rrf_k: int, text
         if vector is None and index is not None:
             vector = index.vector(text())
         proposals = module.propose(found, reference, index=index, vector=vector)
-        if module is articles:  # a glossary entry backs search's own best line under its code
-            proposals = articles.prefer_found(proposals, fused, reference)
+        settle = getattr(module, "settle", None)  # a reader that defers to what search found
+        if settle is not None:
+            proposals = settle(proposals, fused, reference)
         for proposal in proposals:
             reading_of[proposal.code].append(proposal)
             fused[proposal.code] += weight / (rrf_k + proposal.rank)

@@ -206,13 +206,7 @@ def propose(reading: Reading | None, reference, index=None, vector=None) -> list
     if reading is None:
         return []
     prefix = "848190" if reading.part else _PREFIX.get(reading.function, "848180")
-    lines = [
-        (code, path)
-        for code, path in descent.heading_lines(reference, "8481")
-        if code.startswith(prefix)
-    ]
-    kept = descent.descend(lines, 1, lambda segment: _fit(segment, reading))
-    code = descent.nearest(kept, prefix, index, vector)
+    code = descent.line_for(reference, prefix, lambda s: _fit(s, reading), index, vector)
     return [Proposal(code, 1, "8481", reading)] if code else []
 
 

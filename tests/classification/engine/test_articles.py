@@ -108,9 +108,9 @@ def test_the_glossary_leads_with_its_reading_but_states_nothing(reference):
 def test_a_glossary_heading_backs_the_line_search_already_found(reference):
     (found,) = articles.propose(articles.read(product("Gaming keyboard, USB")), reference)
     fused = {"8471609050": 0.2, "8471606000": 0.1, "8517140080": 0.3}
-    (kept,) = articles.prefer_found([found], fused, reference)
+    (kept,) = articles.settle([found], fused, reference)
     assert kept.code == "8471609050"  # search's best under 8471.60, not the line by meaning
-    (alone,) = articles.prefer_found([found], {"8517140080": 0.3}, reference)
+    (alone,) = articles.settle([found], {"8517140080": 0.3}, reference)
     assert alone.code == found.code  # nothing under it found: the proposal stands
 
 
